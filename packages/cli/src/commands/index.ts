@@ -1,0 +1,5 @@
+import type { Command } from "commander";
+import { register as registerDoctor } from "./doctor.js";
+
+/** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
+export const commandGroups: Array<(program: Command) => void> = [registerDoctor];
