@@ -1,0 +1,107 @@
+import { readFile } from "node:fs/promises";
+import { RecordError, type SkippedLine, describeIssue } from "./errors.js";
+import { type ReadOptions, readJsonl } from "./reader.js";
+
+/** Records read into memory, with the 1-based line each one started on. */
+export interface RecordsResult<T> {
+  records: T[];
+  lines: number[];
+  skipped: SkippedLine[];
+}
+
+/**
+ * Reads a dataset file that is either a JSON array of records or JSON Lines (decided by its first
+ * non-blank character), validating each record. Errors name the file and the record's line.
+ */
+export async function readRecords<T = unknown>(file: string, options: ReadOptions<T> = {}): Promise<RecordsResult<T>> {
+  const head = await readHead(file);
+  if (head !== "[") {
+    const reader = readJsonl<T>(file, options);
+    const records: T[] = [];
+    const lines: number[] = [];
+    for await (const rec of reader) {
+      records.push(rec);
+      lines.push(reader.lineOf(rec) ?? 0);
+    }
+    return { records, lines, skipped: reader.skipped };
+  }
+  let text = await readFile(file, "utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const pos = /position (\d+)/.exec(message);
+    const line = pos ? lineAt(text, Number(pos[1])) : 1;
+    throw new RecordError(file, line, `invalid JSON: ${message}`);
+  }
+  if (!Array.isArray(values)) throw new RecordError(file, 1, "expected a JSON array of records or JSON Lines");
+  const starts = topLevelElementLines(text);
+  const result: RecordsResult<T> = { records: [], lines: [], skipped: [] };
+  values.forEach((value, i) => {
+    const line = starts[i] ?? 1;
+    if (options.schema) {
+      const parsed = options.schema.safeParse(value);
+      if (!parsed.success) {
+        const { field, detail } = describeIssue(parsed.error);
+        if (!options.lenient) throw new RecordError(file, line, detail, field);
+        result.skipped.push({ file, line, message: `${file}:${line}: ${detail}` });
+        return;
+      }
+      value = parsed.data;
+    }
+    result.records.push(value as T);
+    result.lines.push(line);
+  });
+  return result;
+}
+
+async function readHead(file: string): Promise<string> {
+  const { open } = await import("node:fs/promises");
+  const fh = await open(file, "r");
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const s = buf.subarray(0, bytesRead).toString("utf8").replace(/^\uFEFF/, "");
+    return s.trimStart().charAt(0);
+  } finally {
+    await fh.close();
+  }
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Line numbers where each element of a top-level JSON array begins. */
+function topLevelElementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectElement = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") line++;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r" || c === "\n") continue;
+    if (depth === 1 && expectElement && c !== "]") {
+      lines.push(line);
+      expectElement = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === "[" || c === "{") {
+      depth++;
+      if (depth === 1) expectElement = true;
+    } else if (c === "]" || c === "}") depth--;
+    else if (c === "," && depth === 1) expectElement = true;
+  }
+  return lines;
+}

@@ -1,0 +1,199 @@
+/** A part of a multimodal chat message. */
+export type ChatContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+
+/** A chat message as OpenAI-compatible servers take it. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string | ChatContentPart[];
+}
+
+/** Options of one chat completion. */
+export interface ChatOptions {
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  n?: number;
+  signal?: AbortSignal;
+}
+
+/** What one chat completion returned. */
+export interface ChatResult {
+  text: string;
+  texts: string[];
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  raw: unknown;
+}
+
+/** Options of the client; unset ones come from OPENAI_BASE_URL, OPENAI_MODEL and OPENAI_API_KEY. */
+export interface OpenAIChatClientOptions {
+  baseURL?: string;
+  model?: string;
+  apiKey?: string;
+  /** Per-request time limit in ms (default 60 000). */
+  timeoutMs?: number;
+  /** Retries after the first try on 429, 5xx, timeouts, network errors and malformed replies (default 4). */
+  maxRetries?: number;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number;
+  /** First backoff in ms, doubled each retry with jitter (default 500). */
+  backoffMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** A failed chat completion: the HTTP status where there was one, and an excerpt of the body. */
+export class OpenAIError extends Error {
+  override name = "OpenAIError";
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
+
+/** A client of any OpenAI-compatible chat completions endpoint (vLLM, Ollama, llama.cpp, OpenAI…). */
+export class OpenAIChatClient {
+  readonly baseURL: string;
+  readonly model: string;
+  private readonly apiKey?: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly backoffMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly slots: Semaphore;
+
+  constructor(options: OpenAIChatClientOptions = {}) {
+    const base = options.baseURL ?? process.env.OPENAI_BASE_URL;
+    const model = options.model ?? process.env.OPENAI_MODEL;
+    if (!base) throw new OpenAIError("OpenAIChatClient: no base URL (option baseURL or env OPENAI_BASE_URL)");
+    if (!model) throw new OpenAIError("OpenAIChatClient: no model (option model or env OPENAI_MODEL)");
+    this.baseURL = base.replace(/\/+$/, "");
+    this.model = model;
+    this.apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.backoffMs = options.backoffMs ?? 500;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.slots = new Semaphore(options.concurrency ?? 4);
+  }
+
+  /** Sends one chat completion and returns its text(s), retrying transient failures with backoff. */
+  async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
+    const body: Record<string, unknown> = { model: this.model, messages };
+    if (options.temperature !== undefined) body.temperature = options.temperature;
+    if (options.maxTokens !== undefined) body.max_tokens = options.maxTokens;
+    if (options.topP !== undefined) body.top_p = options.topP;
+    if (options.seed !== undefined) body.seed = options.seed;
+    if (options.stop !== undefined) body.stop = options.stop;
+    if (options.n !== undefined) body.n = options.n;
+    let lastError: OpenAIError | undefined;
+    for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
+      if (options.signal?.aborted) throw new OpenAIError("chat completion aborted");
+      let retryAfterMs: number | undefined;
+      try {
+        return await this.slots.run(() => this.once(body, options.signal));
+      } catch (err) {
+        if (!(err instanceof OpenAIError) || !err.retryable) throw err;
+        lastError = err;
+        retryAfterMs = (err as OpenAIError & { retryAfterMs?: number }).retryAfterMs;
+      }
+      if (attempt < this.maxRetries) {
+        const backoff = this.backoffMs * 2 ** attempt * (0.75 + 0.5 * Math.random());
+        await sleep(Math.min(60_000, Math.max(backoff, retryAfterMs ?? 0)));
+      }
+    }
+    throw new OpenAIError(
+      `${this.baseURL}/chat/completions: gave up after ${this.maxRetries + 1} tries: ${lastError?.message}`,
+      lastError?.status,
+    );
+  }
+
+  private async once(body: Record<string, unknown>, signal?: AbortSignal): Promise<ChatResult> {
+    const url = `${this.baseURL}/chat/completions`;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener("abort", onAbort);
+    let res: Response;
+    let text: string;
+    try {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+      res = await this.fetchImpl(url, { method: "POST", headers, body: JSON.stringify(body), signal: controller.signal });
+      text = await res.text();
+    } catch (err) {
+      if (signal?.aborted) throw new OpenAIError(`${url}: aborted`);
+      const timedOut = controller.signal.aborted;
+      throw new OpenAIError(
+        timedOut ? `${url}: no reply within ${this.timeoutMs} ms` : `${url}: ${(err as Error).message}`,
+        undefined,
+        true,
+      );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    const excerpt = text.length > 300 ? `${text.slice(0, 300)}…` : text;
+    if (!res.ok) {
+      const retryable = res.status === 429 || res.status >= 500 || res.status === 408;
+      const error = new OpenAIError(`${url}: HTTP ${res.status}: ${excerpt}`, res.status, retryable);
+      const after = Number(res.headers.get("retry-after"));
+      if (Number.isFinite(after) && after > 0) (error as OpenAIError & { retryAfterMs?: number }).retryAfterMs = after * 1000;
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new OpenAIError(`${url}: reply is not JSON: ${excerpt}`, res.status, true);
+    }
+    const choices = (json as { choices?: Array<{ message?: { content?: unknown } }> }).choices;
+    if (!Array.isArray(choices) || choices.length === 0 || typeof choices[0]?.message?.content !== "string") {
+      throw new OpenAIError(`${url}: malformed reply (no choices[0].message.content): ${excerpt}`, res.status, true);
+    }
+    const texts = choices.map((c) => (typeof c?.message?.content === "string" ? c.message.content : ""));
+    const usage = (json as { usage?: ChatResult["usage"] }).usage;
+    return { text: texts[0], texts, usage, raw: json };
+  }
+}
+
+/** A `data:` URL for image bytes, the MIME type sniffed from the magic bytes. */
+export function imageDataUrl(bytes: Uint8Array): string {
+  return `data:${sniffImageMime(bytes)};base64,${Buffer.from(bytes).toString("base64")}`;
+}
+
+/** The MIME type of PNG, JPEG, GIF, WebP, BMP or TIFF bytes (application/octet-stream otherwise). */
+export function sniffImageMime(b: Uint8Array): string {
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
+  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return "image/gif";
+  if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45) return "image/webp";
+  if (b[0] === 0x42 && b[1] === 0x4d) return "image/bmp";
+  if ((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d)) return "image/tiff";
+  return "application/octet-stream";
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {
+    if (!(limit >= 1)) throw new RangeError(`concurrency must be at least 1, got ${limit}`);
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

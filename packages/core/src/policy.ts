@@ -1,0 +1,36 @@
+/** One chat turn. */
+export interface Message {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** One generation request: an image (path or bytes) and the chat so far. No image: a text-only turn. */
+export interface GenerateRequest {
+  image?: string | Uint8Array;
+  messages: Message[];
+}
+
+/** Sampling options shared by every policy. */
+export interface GenerateOptions {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+/** What a policy returns for one request. */
+export interface Generation {
+  text: string;
+  tokens?: number;
+  /** Summed log-probability of the generated tokens, where the policy reports it. */
+  logprob?: number;
+}
+
+/**
+ * Anything that answers chat requests about images: the in-process VLM, a client of an
+ * OpenAI-compatible server, a scripted policy in tests. Must accept text-only requests.
+ */
+export interface VisionLanguagePolicy {
+  generate(requests: GenerateRequest[], options?: GenerateOptions): Promise<Generation[]>;
+}
