@@ -21,12 +21,13 @@ export interface SkippedLine {
 }
 
 /** Describes the first schema violation of a record as `field "a.b" is missing` or `field "a": …`. */
-export function describeIssue(error: z.ZodError): { field?: string; detail: string } {
+export function describeIssue(error: z.ZodError, value?: unknown): { field?: string; detail: string } {
   const issue = error.issues[0];
   if (!issue) return { detail: "invalid record" };
   const field = issue.path.map(String).join(".");
   if (!field) return { detail: issue.message };
-  const input = (issue as { input?: unknown }).input;
+  let input: unknown = value;
+  for (const key of issue.path) input = input == null ? undefined : (input as Record<PropertyKey, unknown>)[key];
   if (issue.code === "invalid_type" && input === undefined) return { field, detail: `field "${field}" is missing` };
   if (issue.code === "invalid_type") {
     const got = input === null ? "null" : Array.isArray(input) ? "array" : typeof input;

@@ -33,8 +33,8 @@ export class JsonlReader<T> implements AsyncIterable<T> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    const stream = createReadStream(this.file, { encoding: "utf8", highWaterMark: 1 << 16 });
     const endsWithNewline = await fileEndsWithNewline(this.file);
+    const stream = createReadStream(this.file, { encoding: "utf8", highWaterMark: 1 << 16 });
     const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
     let lineNo = 0;
     let pending: { text: string; line: number } | undefined;
@@ -71,7 +71,7 @@ export class JsonlReader<T> implements AsyncIterable<T> {
     if (this.options.schema) {
       const parsed = this.options.schema.safeParse(value);
       if (!parsed.success) {
-        const { field, detail } = describeIssue(parsed.error);
+        const { field, detail } = describeIssue(parsed.error, value);
         return this.fail(line, detail, field);
       }
       value = parsed.data;

@@ -33,7 +33,7 @@ export async function readRecords<T = unknown>(file: string, options: ReadOption
   } catch (err) {
     const message = (err as Error).message;
     const pos = /position (\d+)/.exec(message);
-    const line = pos ? lineAt(text, Number(pos[1])) : 1;
+    const line = pos ? lineAt(text, Number(pos[1])) : firstBadElementLine(text);
     throw new RecordError(file, line, `invalid JSON: ${message}`);
   }
   if (!Array.isArray(values)) throw new RecordError(file, 1, "expected a JSON array of records or JSON Lines");
@@ -44,7 +44,7 @@ export async function readRecords<T = unknown>(file: string, options: ReadOption
     if (options.schema) {
       const parsed = options.schema.safeParse(value);
       if (!parsed.success) {
-        const { field, detail } = describeIssue(parsed.error);
+        const { field, detail } = describeIssue(parsed.error, value);
         if (!options.lenient) throw new RecordError(file, line, detail, field);
         result.skipped.push({ file, line, message: `${file}:${line}: ${detail}` });
         return;
@@ -76,9 +76,31 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
+/** The line of the first array element that does not parse on its own (engines without positions). */
+function firstBadElementLine(text: string): number {
+  const spans = topLevelElements(text);
+  for (const s of spans) {
+    try {
+      JSON.parse(text.slice(s.start, s.end));
+    } catch {
+      return s.line;
+    }
+  }
+  return spans.length > 0 ? spans[spans.length - 1].line : 1;
+}
+
 /** Line numbers where each element of a top-level JSON array begins. */
 function topLevelElementLines(text: string): number[] {
-  const lines: number[] = [];
+  return topLevelElements(text).map((s) => s.line);
+}
+
+/** Start line and [start, end) offsets of each element of a top-level JSON array. */
+function topLevelElements(text: string): Array<{ line: number; start: number; end: number }> {
+  const spans: Array<{ line: number; start: number; end: number }> = [];
+  const close = (i: number) => {
+    const last = spans[spans.length - 1];
+    if (last && last.end < 0) last.end = i;
+  };
   let line = 1;
   let depth = 0;
   let inString = false;
@@ -93,15 +115,21 @@ function topLevelElementLines(text: string): number[] {
     }
     if (c === " " || c === "\t" || c === "\r" || c === "\n") continue;
     if (depth === 1 && expectElement && c !== "]") {
-      lines.push(line);
+      spans.push({ line, start: i, end: -1 });
       expectElement = false;
     }
     if (c === '"') inString = true;
     else if (c === "[" || c === "{") {
       depth++;
       if (depth === 1) expectElement = true;
-    } else if (c === "]" || c === "}") depth--;
-    else if (c === "," && depth === 1) expectElement = true;
+    } else if (c === "]" || c === "}") {
+      depth--;
+      if (depth === 0) close(i);
+    } else if (c === "," && depth === 1) {
+      close(i);
+      expectElement = true;
+    }
   }
-  return lines;
+  close(text.length);
+  return spans;
 }

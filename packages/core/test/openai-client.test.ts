@@ -1,0 +1,106 @@
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenAIChatClient, OpenAIError } from "../src/index.js";
+
+// A loopback server playing an OpenAI-compatible endpoint; each test queues the replies it wants.
+type Reply = { status?: number; body?: string; delayMs?: number; headers?: Record<string, string> };
+let queue: Reply[] = [];
+const seen: Array<{ auth?: string; body: Record<string, unknown> }> = [];
+let server: Server;
+let baseURL: string;
+
+const ok = (text: string) =>
+  JSON.stringify({ choices: [{ message: { role: "assistant", content: text } }], usage: { prompt_tokens: 3, completion_tokens: 2 } });
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let data = "";
+    req.on("data", (d) => (data += d));
+    req.on("end", () => {
+      seen.push({ auth: req.headers.authorization, body: JSON.parse(data) });
+      const r = queue.shift() ?? { body: ok("default") };
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(r.status ?? 200, { "content-type": "application/json", ...r.headers });
+        res.end(r.body ?? "");
+      }, r.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const client = (extra = {}) => new OpenAIChatClient({ baseURL, model: "m", apiKey: "k", backoffMs: 5, ...extra });
+
+describe("OpenAIChatClient", () => {
+  it("sends the model, messages and options and returns the text", async () => {
+    queue = [{ body: ok("hello") }];
+    const r = await client().chat([{ role: "user", content: "hi" }], { temperature: 0, maxTokens: 5 });
+    expect(r.text).toBe("hello");
+    expect(r.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2 });
+    const last = seen[seen.length - 1];
+    expect(last.auth).toBe("Bearer k");
+    expect(last.body).toMatchObject({ model: "m", temperature: 0, max_tokens: 5 });
+  });
+
+  it("retries a 429 and a 500, then succeeds", async () => {
+    queue = [{ status: 429, body: "slow down", headers: { "retry-after": "0" } }, { status: 500, body: "oops" }, { body: ok("fine") }];
+    const before = seen.length;
+    expect((await client().chat([{ role: "user", content: "x" }])).text).toBe("fine");
+    expect(seen.length - before).toBe(3);
+  });
+
+  it("retries a malformed reply, then gives up with a clear error", async () => {
+    queue = [{ body: "{not json" }, { body: JSON.stringify({ choices: [] }) }];
+    const err = await client({ maxRetries: 1 })
+      .chat([{ role: "user", content: "x" }])
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAIError);
+    expect(err.message).toMatch(/gave up after 2 tries: .*malformed reply/);
+  });
+
+  it("times out a request that does not answer, and retries it", async () => {
+    queue = [{ delayMs: 500, body: ok("late") }, { body: ok("on time") }];
+    const r = await client({ timeoutMs: 100 }).chat([{ role: "user", content: "x" }]);
+    expect(r.text).toBe("on time");
+  });
+
+  it("does not retry a 400 and names the status", async () => {
+    queue = [{ status: 400, body: '{"error":"bad model"}' }];
+    const err = await client().chat([{ role: "user", content: "x" }]).catch((e) => e);
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/HTTP 400: \{"error":"bad model"\}/);
+  });
+
+  it("caps requests in flight", async () => {
+    queue = Array.from({ length: 6 }, () => ({ delayMs: 50, body: ok("x") }));
+    let inFlight = 0;
+    let peak = 0;
+    const counting: typeof fetch = async (...args) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      try {
+        return await fetch(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    const c = client({ concurrency: 2, fetch: counting });
+    await Promise.all(Array.from({ length: 6 }, () => c.chat([{ role: "user", content: "x" }])));
+    expect(peak).toBe(2);
+  });
+
+  it("requires a base URL and a model", () => {
+    const saved = { ...process.env };
+    delete process.env.OPENAI_BASE_URL;
+    delete process.env.OPENAI_MODEL;
+    expect(() => new OpenAIChatClient({ model: "m" })).toThrow(/no base URL/);
+    expect(() => new OpenAIChatClient({ baseURL })).toThrow(/no model/);
+    process.env = saved;
+  });
+});
