@@ -1,11 +1,68 @@
+import { createRequire } from "node:module";
 import type { Command } from "commander";
+import { probeWebGpu } from "../doctor/webgpu-probe.js";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** A failed required check makes the install broken (non-zero exit). */
+  required: boolean;
+}
 
 /** Registers `sr2se doctor`. */
 export function register(program: Command): void {
   program
     .command("doctor")
-    .description("check the install: Node, platform, sharp/libvips, WebGPU adapter")
-    .action(async () => {
-      process.stdout.write(`node ${process.version} ${process.platform}-${process.arch}\n`);
+    .description("check the install: Node, platform, sharp/libvips, the WebGPU adapter, the device sr2se will use")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", "\nExample:\n  $ npx sr2se doctor\n  $ npx sr2se doctor --json")
+    .action(async (opts: { json?: boolean }) => {
+      const checks: Check[] = [];
+      const major = Number(process.versions.node.split(".")[0]);
+      checks.push({ name: "node", ok: major >= 20, detail: `${process.version} (needs 20 or newer)`, required: true });
+      checks.push({ name: "platform", ok: true, detail: `${process.platform}-${process.arch}`, required: false });
+
+      const require = createRequire(import.meta.url);
+      try {
+        const sharp = require("sharp") as { versions: Record<string, string> };
+        checks.push({ name: "sharp", ok: true, detail: `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`, required: true });
+      } catch (err) {
+        checks.push({ name: "sharp", ok: false, detail: `cannot load sharp: ${(err as Error).message.split("\n")[0]} (fix: npm ci)`, required: true });
+      }
+
+      const gpu = await probeWebGpu();
+      let device: string;
+      if (gpu.usable && gpu.adapter) {
+        const a = gpu.adapter;
+        const l = gpu.limits ?? {};
+        checks.push({
+          name: "webgpu",
+          ok: true,
+          detail:
+            `${a.description || a.device}${/llvmpipe/i.test(a.description + a.device) ? " = Mesa lavapipe" : ""} (vendor ${a.vendor}, ${a.isFallback ? "software fallback" : "hardware"} adapter, architecture ${a.architecture}); ` +
+            `maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
+            `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}; ` +
+            `shader-f16 ${gpu.features?.includes("shader-f16") ? "yes" : "no"}`,
+          required: false,
+        });
+        device = a.isFallback
+          ? "cpu (the only WebGPU adapter is a software fallback, slower than the CPU backend; force it with --device webgpu)"
+          : "webgpu (a hardware GPU adapter)";
+      } else {
+        checks.push({ name: "webgpu", ok: false, detail: `not usable: ${gpu.reason}. Fix: ${gpu.fix}`, required: false });
+        device = "cpu (no WebGPU adapter)";
+      }
+      checks.push({ name: "device", ok: true, detail: device, required: false });
+
+      const broken = checks.filter((c) => c.required && !c.ok);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ok: broken.length === 0, checks, webgpu: gpu }, null, 2)}\n`);
+      } else {
+        for (const c of checks) process.stdout.write(`${c.ok ? "ok  " : c.required ? "FAIL" : "warn"} ${c.name.padEnd(9)} ${c.detail}\n`);
+      }
+      if (broken.length > 0) {
+        throw new Error(`broken install: ${broken.map((c) => `${c.name}: ${c.detail}`).join("; ")}`);
+      }
     });
 }
