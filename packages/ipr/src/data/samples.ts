@@ -1,0 +1,60 @@
+import path from "node:path";
+import { RecordError, readJsonl, readRecords, type Sample, SampleSchema } from "@sr2se/core";
+
+/** A sample with where it came from and the image path the policy should read. */
+export interface LocatedSample {
+  sample: Sample;
+  /** The image for the policy: `sample.image` resolved against the dataset file's folder. */
+  image: string;
+  /** `file:line`, for error messages. */
+  where: string;
+}
+
+/**
+ * Streams the samples of a dataset file (JSON Lines, or a JSON array read whole), validated against
+ * the Sample schema, each with its image resolved against the file's folder. An image path that
+ * leaves that folder is refused: `samples.jsonl:7: field "image": "../x.png" leaves the dataset folder`.
+ */
+export async function* readSamples(file: string): AsyncGenerator<LocatedSample> {
+  const root = path.dirname(path.resolve(file));
+  const head = await firstChar(file);
+  if (head === "[") {
+    const { records, lines } = await readRecords<Sample>(file, { schema: SampleSchema });
+    for (let i = 0; i < records.length; i++) yield locate(records[i], file, lines[i], root);
+    return;
+  }
+  const reader = readJsonl<Sample>(file, { schema: SampleSchema });
+  for await (const sample of reader) yield locate(sample, file, reader.lineOf(sample) ?? 0, root);
+}
+
+function locate(sample: Sample, file: string, line: number, root: string): LocatedSample {
+  const image = path.resolve(root, sample.image);
+  const rel = path.relative(root, image);
+  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
+    throw new RecordError(file, line, `field "image": "${sample.image}" leaves the dataset folder`, "image");
+  }
+  return { sample, image, where: `${file}:${line}` };
+}
+
+async function firstChar(file: string): Promise<string> {
+  const { open } = await import("node:fs/promises");
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(file, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `${file}: no such file` : `${file}: ${(err as Error).message}`);
+  }
+  try {
+    const buf = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf
+      .subarray(0, bytesRead)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .trimStart()
+      .charAt(0);
+  } finally {
+    await fh.close();
+  }
+}

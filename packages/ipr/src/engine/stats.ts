@@ -1,0 +1,189 @@
+import type { HallucinationCount } from "../hallucination/mentions.js";
+import type { SampleOutcome } from "./outcome.js";
+import type { ResolvedOptions } from "./refinement-engine.js";
+import type { Shard } from "./shard.js";
+
+/** Correction in one round: samples still wrong when it began, and those it made right. */
+export interface RoundStats {
+  round: number;
+  attempted: number;
+  correct: number;
+  /** correct / attempted (round 0: the policy's plain accuracy). */
+  rate: number | null;
+}
+
+/** Hallucination rate (CHAIR_i) of a set of responses: share of mentioned objects that are not in the image. */
+export interface HallucinationStats {
+  responses: number;
+  mentioned: number;
+  hallucinated: number;
+  rate: number | null;
+  /** Share of responses with at least one hallucinated object (CHAIR_s). */
+  response_rate: number | null;
+}
+
+/** The statistics of a run, as written to `<out>.stats.json`. */
+export interface RefinementStatistics {
+  samples: number;
+  resumed: number;
+  errors: number;
+  outcomes: Record<SampleOutcome["outcome"], number>;
+  pairs: number;
+  sft: number;
+  pairs_per_sample: number | null;
+  /** Samples wrong at round 0 that no round made right, over samples wrong at round 0. */
+  never_corrected_share: number | null;
+  per_round: RoundStats[];
+  format_failures: {
+    responses: number;
+    total_responses: number;
+    rate: number | null;
+    winners_filtered: number;
+  };
+  self_reward: { checked: number; passed: number; winners_filtered: number };
+  hallucination: {
+    winners: HallucinationStats;
+    losers: HallucinationStats;
+    filtered: HallucinationStats;
+  } | null;
+  tokens: { generated: number; self_reward: number };
+  policy: { calls: number; requests: number };
+  time: { seconds: number; samples_per_second: number | null; sample_ms_mean: number | null };
+  options: ResolvedOptions & { shard: string | null };
+}
+
+class HallucinationTally {
+  responses = 0;
+  mentioned = 0;
+  hallucinated = 0;
+  withAny = 0;
+
+  add(h: HallucinationCount | undefined): void {
+    if (!h) return;
+    this.responses++;
+    this.mentioned += h.mentioned;
+    this.hallucinated += h.hallucinated;
+    if (h.hallucinated > 0) this.withAny++;
+  }
+
+  toJSON(): HallucinationStats {
+    return {
+      responses: this.responses,
+      mentioned: this.mentioned,
+      hallucinated: this.hallucinated,
+      rate: ratio(this.hallucinated, this.mentioned),
+      response_rate: ratio(this.withAny, this.responses),
+    };
+  }
+}
+
+/** Accumulates sample outcomes (this run's and a resumed run's) into the run statistics. */
+export class RefinementStatsTally {
+  samples = 0;
+  resumed = 0;
+  errors = 0;
+  pairs = 0;
+  sft = 0;
+  private readonly outcomes: Record<SampleOutcome["outcome"], number> = {
+    round0_correct: 0,
+    corrected: 0,
+    filtered_format: 0,
+    filtered_self_reward: 0,
+    never_corrected: 0,
+  };
+  private readonly attempted: number[];
+  private readonly correct: number[];
+  private formatFailures = 0;
+  private responses = 0;
+  private selfRewardChecked = 0;
+  private selfRewardPassed = 0;
+  private tokens = 0;
+  private selfRewardTokens = 0;
+  private sampleMs = 0;
+  private readonly winners = new HallucinationTally();
+  private readonly losers = new HallucinationTally();
+  private readonly filtered = new HallucinationTally();
+
+  constructor(private readonly rounds: number) {
+    this.attempted = new Array(rounds + 1).fill(0);
+    this.correct = new Array(rounds + 1).fill(0);
+  }
+
+  /** Adds one sample's outcome; `resumed` marks one read back from an earlier run's ledger. */
+  add(o: SampleOutcome, resumed = false): void {
+    this.samples++;
+    if (resumed) this.resumed++;
+    this.outcomes[o.outcome] = (this.outcomes[o.outcome] ?? 0) + 1;
+    for (let r = 0; r < Math.min(o.rounds, this.attempted.length); r++) this.attempted[r]++;
+    if (o.round !== null && o.round < this.correct.length) this.correct[o.round]++;
+    if (o.pair_id !== undefined) this.pairs++;
+    if (o.sft_id !== undefined) this.sft++;
+    this.responses += o.responses;
+    this.formatFailures += o.format_failures;
+    this.selfRewardChecked += o.self_reward_checked;
+    this.selfRewardPassed += o.self_reward_passed;
+    this.tokens += o.tokens;
+    this.selfRewardTokens += o.self_reward_tokens;
+    this.sampleMs += o.ms;
+    if (o.hallucination) {
+      this.winners.add(o.hallucination.chosen);
+      this.losers.add(o.hallucination.rejected);
+      this.filtered.add(o.hallucination.filtered);
+    }
+  }
+
+  /** Returns the statistics so far. */
+  snapshot(
+    options: ResolvedOptions,
+    shard: Shard | undefined,
+    seconds: number,
+    policy: { calls: number; requests: number },
+  ): RefinementStatistics {
+    const wrongAtZero = this.samples - this.outcomes.round0_correct;
+    const hallucination =
+      this.winners.responses + this.losers.responses + this.filtered.responses > 0
+        ? { winners: this.winners.toJSON(), losers: this.losers.toJSON(), filtered: this.filtered.toJSON() }
+        : null;
+    const fresh = this.samples - this.resumed;
+    return {
+      samples: this.samples,
+      resumed: this.resumed,
+      errors: this.errors,
+      outcomes: { ...this.outcomes },
+      pairs: this.pairs,
+      sft: this.sft,
+      pairs_per_sample: ratio(this.pairs, this.samples),
+      never_corrected_share: ratio(this.outcomes.never_corrected, wrongAtZero),
+      per_round: this.attempted.map((attempted, round) => ({
+        round,
+        attempted,
+        correct: this.correct[round],
+        rate: ratio(this.correct[round], attempted),
+      })),
+      format_failures: {
+        responses: this.formatFailures,
+        total_responses: this.responses,
+        rate: ratio(this.formatFailures, this.responses),
+        winners_filtered: this.outcomes.filtered_format,
+      },
+      self_reward: {
+        checked: this.selfRewardChecked,
+        passed: this.selfRewardPassed,
+        winners_filtered: this.outcomes.filtered_self_reward,
+      },
+      hallucination,
+      tokens: { generated: this.tokens, self_reward: this.selfRewardTokens },
+      policy,
+      time: {
+        seconds: Math.round(seconds * 1000) / 1000,
+        samples_per_second: seconds > 0 ? Math.round((fresh / seconds) * 10) / 10 : null,
+        sample_ms_mean: this.samples > 0 ? Math.round((this.sampleMs / this.samples) * 100) / 100 : null,
+      },
+      options: { ...options, shard: shard ? `${shard.index}/${shard.count}` : null },
+    };
+  }
+}
+
+function ratio(a: number, b: number): number | null {
+  return b === 0 ? null : Math.round((a / b) * 1e6) / 1e6;
+}
