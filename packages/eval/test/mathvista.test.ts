@@ -21,7 +21,12 @@ import {
 // Expected values come from scripts/mathvista_reference.py run under CPython (see its header).
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/mathvista.json", import.meta.url), "utf8"));
 
-type ExtractCase = { response: string; problem: MathVistaProblem; quick: boolean; expected: string };
+type ExtractCase = {
+  response: string;
+  problem: Pick<MathVistaProblem, "question_type" | "answer_type" | "choices">;
+  quick: boolean;
+  expected: string;
+};
 type NormalizeCase = {
   extraction: string | null;
   choices: string[] | null;
@@ -163,6 +168,7 @@ describe("scoreMathVista end to end (official)", () => {
       }
     }
     expect(result.table).toContain("| overall | all | 30.00% | 18/60 |");
+    expect(result.headline).toEqual({ metric: "accuracy", value: 30 });
     expect(JSON.parse(JSON.stringify(result)).scores).toEqual(result.scores);
   });
 });
@@ -274,7 +280,7 @@ describe("aggregation and input checks", () => {
   });
   it("names missing, duplicate and unknown prediction ids", async () => {
     await expect(scoreMathVista([mc, fl], [{ id: "7", response: "B" }])).rejects.toThrow(
-      /no prediction for ids: 8/,
+      /mathvista: 1 data ids have no prediction: 8/,
     );
     await expect(
       scoreMathVista(
@@ -284,9 +290,16 @@ describe("aggregation and input checks", () => {
           { id: "7", response: "C" },
         ],
       ),
-    ).rejects.toThrow(/duplicate prediction ids: 7/);
-    await expect(scoreMathVista([mc], [{ id: "9", response: "B" }])).rejects.toThrow(/not in the data: 9/);
+    ).rejects.toThrow(/mathvista: 1 duplicate prediction ids: 7/);
+    await expect(scoreMathVista([mc], [{ id: "9", response: "B" }])).rejects.toThrow(
+      /mathvista: 1 prediction ids not in the data: 9/,
+    );
     await expect(scoreMathVista([mc], [])).rejects.toThrow(/no predictions/);
+  });
+  it("a problem without question_type is refused with its pid", async () => {
+    await expect(
+      scoreMathVista([{ ...mc, question_type: undefined } as never], [{ id: "7", response: "x" }]),
+    ).rejects.toThrow('mathvista: problem 7: field "question_type" is missing');
   });
   it("a multiple-choice problem without choices fails clearly in official mode", async () => {
     await expect(scoreMathVista([{ ...mc, choices: null }], [{ id: "7", response: "x" }])).rejects.toThrow(

@@ -1,3 +1,4 @@
+import { answerText, EvalInputError, matchPredictions } from "../predictions/index.js";
 import { type ExtractionMethod, extractAnswer, type MathVistaExtractor } from "./extract-answer.js";
 import { normalizeExtractedAnswer, safeEqual } from "./normalize.js";
 import { pyFormatFixed } from "./python-number.js";
@@ -58,6 +59,8 @@ export interface MathVistaProblemResult {
 export interface MathVistaResult {
   bench: "mathvista";
   mode: ScoringMode;
+  /** Overall accuracy in percent, the number MathVista tables show. */
+  headline: { metric: "accuracy"; value: number };
   /** calculate_score.py's scores.json: `average` then one table per target key, best accuracy first. */
   scores: { average: AccuracyCell } & Record<string, Record<string, AccuracyCell> | AccuracyCell>;
   problems: MathVistaProblemResult[];
@@ -70,53 +73,28 @@ export interface MathVistaResult {
   table: string;
 }
 
-/** Content of the last \boxed{…} with braces matched by depth, or null. */
-function lastBoxed(text: string): string | null {
-  const start = text.lastIndexOf("\\boxed{");
-  if (start < 0) return null;
-  let depth = 0;
-  for (let i = start + 6; i < text.length; i++) {
-    if (text[i] === "{") depth++;
-    else if (text[i] === "}" && --depth === 0) return text.slice(start + 7, i);
-  }
-  return null;
-}
-
-/** The problems of a MathVista data set given as the official pid-keyed object or as a list. */
+/** The problems of a MathVista data set given as the official pid-keyed object or as a list, checked. */
 function problemList(
-  data: readonly MathVistaProblem[] | Record<string, MathVistaProblem>,
+  data: readonly MathVistaProblem[] | readonly Record<string, unknown>[] | Record<string, MathVistaProblem>,
 ): MathVistaProblem[] {
-  if (Array.isArray(data)) return [...data];
-  return Object.entries(data as Record<string, MathVistaProblem>).map(([pid, p]) => ({
-    ...p,
-    pid: p.pid ?? pid,
-  }));
-}
-
-function firstIds(ids: string[]): string {
-  const shown = ids.slice(0, 5).join(", ");
-  return ids.length > 5 ? `${shown}, … (${ids.length} in all)` : shown;
-}
-
-/** Predictions by id, checked to cover the data exactly (no missing, duplicate or unknown ids). */
-function predictionsById(
-  problems: MathVistaProblem[],
-  predictions: Iterable<MathVistaPrediction>,
-): Map<string, MathVistaPrediction> {
-  const byId = new Map<string, MathVistaPrediction>();
-  const duplicates: string[] = [];
-  for (const p of predictions) {
-    if (byId.has(p.id)) duplicates.push(p.id);
-    byId.set(p.id, p);
-  }
-  if (byId.size === 0) throw new Error("mathvista: no predictions");
-  if (duplicates.length > 0) throw new Error(`mathvista: duplicate prediction ids: ${firstIds(duplicates)}`);
-  const pids = new Set(problems.map((p) => String(p.pid)));
-  const unknown = [...byId.keys()].filter((id) => !pids.has(id));
-  if (unknown.length > 0) throw new Error(`mathvista: prediction ids not in the data: ${firstIds(unknown)}`);
-  const missing = [...pids].filter((id) => !byId.has(id));
-  if (missing.length > 0) throw new Error(`mathvista: no prediction for ids: ${firstIds(missing)}`);
-  return byId;
+  const list = Array.isArray(data)
+    ? [...(data as MathVistaProblem[])]
+    : Object.entries(data as Record<string, MathVistaProblem>).map(([pid, p]) => ({
+        ...p,
+        pid: p.pid ?? pid,
+      }));
+  list.forEach((p, i) => {
+    const where = p.pid === undefined ? `problem #${i + 1}` : `problem ${p.pid}`;
+    const rec = p as Record<string, unknown>;
+    for (const field of ["pid", "question_type", "answer_type"]) {
+      if (typeof rec[field] !== "string" && typeof rec[field] !== "number") {
+        throw new EvalInputError("format", `mathvista: ${where}: field "${field}" is missing`, [
+          String(p.pid ?? i + 1),
+        ]);
+      }
+    }
+  });
+  return list.map((p) => ({ ...p, pid: String(p.pid) }));
 }
 
 async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -190,15 +168,19 @@ export function mathVistaTable(scores: MathVistaResult["scores"]): string {
  * grade and skill (a problem counts once for each of its skills), with the per-problem verdicts.
  */
 export async function scoreMathVista(
-  data: readonly MathVistaProblem[] | Record<string, MathVistaProblem>,
+  data: readonly MathVistaProblem[] | readonly Record<string, unknown>[] | Record<string, MathVistaProblem>,
   predictions: Iterable<MathVistaPrediction>,
   options: MathVistaOptions = {},
 ): Promise<MathVistaResult> {
   const mode = options.mode ?? "official";
   const robust = mode === "robust";
   const problems = problemList(data);
-  if (problems.length === 0) throw new Error("mathvista: the data has no problems");
-  const byId = predictionsById(problems, predictions);
+  if (problems.length === 0) throw new EvalInputError("empty", "mathvista: the data has no problems");
+  const byId = matchPredictions(
+    problems.map((p) => p.pid),
+    predictions,
+    { label: "mathvista" },
+  );
   const useBoxed = options.boxed ?? robust;
 
   const results = await mapPool(problems, options.concurrency ?? 4, async (problem) => {
@@ -212,7 +194,7 @@ export async function scoreMathVista(
       extraction = prediction.extraction;
       method = "given";
     } else {
-      const text = useBoxed ? (lastBoxed(response) ?? response) : response;
+      const text = useBoxed ? answerText(response) : response;
       const extracted = await extractAnswer(robust ? text.trim() : text, problem, options);
       extraction = extracted.extraction;
       method = extracted.method;
@@ -256,6 +238,7 @@ export async function scoreMathVista(
   return {
     bench: "mathvista",
     mode,
+    headline: { metric: "accuracy", value: 100 * scores.average.accuracy },
     scores,
     problems: rows,
     samples: rows.map((r) => ({ id: r.pid, score: r.true_false ? 1 : 0 })),
