@@ -1,1 +1,3 @@
-export {};
+export type { EvalMode, Headline, SampleScore } from "./common/mode.js";
+export * from "./pope/index.js";
+export * from "./predictions/index.js";
