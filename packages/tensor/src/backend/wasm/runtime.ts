@@ -1,0 +1,204 @@
+import { Heap } from "./heap.js";
+import { GEMM_WORKSPACE_BYTES } from "./kernels/matmul.js";
+import { kernelBinary, MAX_PAGES, relaxedSimdSupported, simdSupported } from "./module.js";
+import { ThreadPool } from "./pool.js";
+
+/** One GEMM: pointers in bytes, strides in elements, c's columns contiguous. */
+export interface GemmArgs {
+  a: number;
+  b: number;
+  c: number;
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** Strides of a: per batch, per row (m), per column (k). */
+  sab: number;
+  sam: number;
+  sak: number;
+  /** Strides of b: per batch, per row (k), per column (n). */
+  sbb: number;
+  sbk: number;
+  sbn: number;
+  /** Strides of c: per batch, per row. */
+  scb: number;
+  scm: number;
+  /** Add to c instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/** Options of the fast CPU runtime. */
+export interface WasmRuntimeOptions {
+  /** Threads in all, the caller included (default: SR2SE_WASM_THREADS, else the core count). */
+  threads?: number;
+  /** Use f32x4.relaxed_madd where available (default true). */
+  relaxed?: boolean;
+}
+
+/** Kernels a job may name (the exports the pool resolves). */
+const KERNELS = ["gemm", "gemmChunks"] as const;
+
+/** Below this many multiply-adds a GEMM runs on the calling thread alone (a wake-up costs more). */
+const PARALLEL_MIN_MACS = 64 * 64 * 64;
+
+function defaultThreads(): number {
+  const env = typeof process !== "undefined" ? process.env.SR2SE_WASM_THREADS : undefined;
+  if (env && Number(env) >= 1) return Math.floor(Number(env));
+  if (typeof navigator !== "undefined" && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
+  return 1;
+}
+
+/**
+ * The fast CPU runtime: one shared WebAssembly memory holding every tensor buffer and each thread's
+ * workspace, the kernel module compiled once, and a pool of worker threads that split each kernel.
+ */
+export class WasmRuntime {
+  private closed = false;
+  private readonly gemmIndex: number;
+  private readonly gemmChunksIndex: number;
+  /** Byte address of the chunk counter that gemmChunks claims from. */
+  private readonly counter: number;
+  private readonly counterView: Int32Array;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly heap: Heap,
+    readonly pool: ThreadPool,
+    /** Per-thread scratch: byte address of each thread's workspace. */
+    readonly workspaces: number[],
+    /** Whether the kernels use f32x4.relaxed_madd. */
+    readonly relaxed: boolean,
+  ) {
+    this.gemmIndex = pool.kernel("gemm");
+    this.gemmChunksIndex = pool.kernel("gemmChunks");
+    this.counter = heap.alloc(64);
+    this.counterView = new Int32Array(memory.buffer, this.counter, 1);
+  }
+
+  /** Threads in all, the caller included. */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** Resolves to a runtime with its workers started and warmed up; rejects where WASM SIMD or shared memory is missing. */
+  static async create(opts: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+    if (!simdSupported()) {
+      throw new Error("cpu-wasm: this JavaScript engine lacks WebAssembly SIMD or SharedArrayBuffer");
+    }
+    let threads = opts.threads ?? defaultThreads();
+    if (isNodeEnv()) {
+      const os = await import("node:os");
+      if (opts.threads === undefined && !process.env.SR2SE_WASM_THREADS) {
+        threads = os.availableParallelism?.() ?? os.cpus().length;
+      }
+    }
+    const relaxed = opts.relaxed !== false && (await relaxedSimdSupported());
+    const module = await WebAssembly.compile(kernelBinary(relaxed) as BufferSource);
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+    const heap = new Heap(memory, 65536);
+    const workspaces: number[] = [];
+    for (let t = 0; t < threads; t++) workspaces.push(heap.alloc(GEMM_WORKSPACE_BYTES));
+    const pool = await ThreadPool.create({ module, memory, threads, kernels: KERNELS });
+    const rt = new WasmRuntime(memory, heap, pool, workspaces, relaxed);
+    rt.warmUp();
+    return rt;
+  }
+
+  /** One job per worker on a small product, so that each thread's first real call runs optimized code. */
+  private warmUp(): void {
+    const n = 128;
+    const a = this.heap.alloc(n * n * 4);
+    const c = this.heap.alloc(n * n * 4 * this.threads);
+    new Float32Array(this.memory.buffer, a, n * n).fill(0);
+    const shares = this.workspaces.map((ws, t) => [
+      a,
+      a,
+      c + t * n * n * 4,
+      1,
+      n,
+      n,
+      n,
+      0,
+      n,
+      1,
+      0,
+      n,
+      1,
+      0,
+      n,
+      0,
+      ws,
+    ]);
+    for (let i = 0; i < 4; i++) this.pool.run(this.gemmIndex, shares);
+    this.heap.release(a, n * n * 4);
+    this.heap.release(c, n * n * 4 * this.threads);
+  }
+
+  /** Runs a batched GEMM, split across the threads by batch, by columns or by rows. */
+  gemm(g: GemmArgs): void {
+    const T = this.threads;
+    const acc = g.accumulate ? 1 : 0;
+    const share = (a: number, b: number, c: number, batch: number, M: number, N: number, t: number) => [
+      a,
+      b,
+      c,
+      batch,
+      M,
+      N,
+      g.K,
+      g.sab,
+      g.sam,
+      g.sak,
+      g.sbb,
+      g.sbk,
+      g.sbn,
+      g.scb,
+      g.scm,
+      acc,
+      this.workspaces[t],
+    ];
+    if (T === 1 || g.batch * g.M * g.N * g.K < PARALLEL_MIN_MACS) {
+      this.pool.run(this.gemmIndex, [share(g.a, g.b, g.c, g.batch, g.M, g.N, 0)]);
+      return;
+    }
+    // Several chunks per thread, claimed dynamically: a thread the OS delays takes fewer.
+    const target = 4 * T;
+    let mode: number;
+    let chunk: number;
+    let chunks: number;
+    if (g.batch >= 2 * T) {
+      mode = 0;
+      chunk = Math.max(1, Math.floor(g.batch / target));
+      chunks = Math.ceil(g.batch / chunk);
+    } else if (g.N >= g.M) {
+      mode = 1;
+      chunk = Math.max(32, Math.ceil(g.N / target / 8) * 8);
+      chunks = Math.ceil(g.N / chunk);
+    } else {
+      mode = 2;
+      chunk = Math.max(16, Math.ceil(g.M / target / 4) * 4);
+      chunks = Math.ceil(g.M / chunk);
+    }
+    if (chunks === 1) {
+      this.pool.run(this.gemmIndex, [share(g.a, g.b, g.c, g.batch, g.M, g.N, 0)]);
+      return;
+    }
+    this.counterView[0] = 0;
+    const shares: number[][] = [];
+    for (let t = 0; t < Math.min(T, chunks); t++) {
+      shares.push([...share(g.a, g.b, g.c, g.batch, g.M, g.N, t), mode, chunk, chunks, this.counter]);
+    }
+    this.pool.run(this.gemmChunksIndex, shares);
+  }
+
+  /** Ends the workers; the runtime is unusable afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.close();
+  }
+}
+
+function isNodeEnv(): boolean {
+  return typeof process !== "undefined" && !!process.versions?.node;
+}
