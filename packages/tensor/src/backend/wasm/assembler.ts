@@ -313,7 +313,7 @@ function encodeBody(fn: FuncSource, funcIndex: Map<string, number>): number[] {
 }
 
 /** Returns the binary encoding of a module (imports `env.memory`, exports every exported function). */
-export function assemble(mod: ModuleSource): Uint8Array {
+export function assemble(mod: ModuleSource): Uint8Array<ArrayBuffer> {
   const types: string[] = [];
   const typeBytes: number[][] = [];
   const funcTypes: number[] = [];

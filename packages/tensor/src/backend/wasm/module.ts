@@ -11,7 +11,7 @@ export function kernelFuncs(madd: Madd): FuncSource[] {
 }
 
 /** Returns the binary of the kernel module (imports a shared `env.memory`). */
-export function kernelBinary(relaxed: boolean): Uint8Array {
+export function kernelBinary(relaxed: boolean): Uint8Array<ArrayBuffer> {
   return assemble({
     memory: { initial: 1, maximum: MAX_PAGES, shared: true },
     funcs: kernelFuncs(relaxed ? relaxedMadd : mulAdd),
@@ -42,7 +42,7 @@ export function simdSupported(): boolean {
   }
 }
 
-function relaxedProbe(): Uint8Array {
+function relaxedProbe(): Uint8Array<ArrayBuffer> {
   return assemble({
     memory: { initial: 1, maximum: 1, shared: true },
     funcs: [

@@ -44,10 +44,7 @@ export class ThreadPool {
   private canWait = isNode;
   private closed = false;
 
-  private constructor(
-    opts: ThreadPoolOptions,
-    ctrlBuffer: SharedArrayBuffer,
-  ) {
+  private constructor(opts: ThreadPoolOptions, ctrlBuffer: SharedArrayBuffer) {
     this.threads = opts.threads;
     const instance = new WebAssembly.Instance(opts.module, { env: { memory: opts.memory } });
     this.exports = instance.exports as unknown as Record<string, Kernel>;

@@ -93,7 +93,7 @@ export class WasmRuntime {
       }
     }
     const relaxed = opts.relaxed !== false && (await relaxedSimdSupported());
-    const module = await WebAssembly.compile(kernelBinary(relaxed) as BufferSource);
+    const module = await WebAssembly.compile(kernelBinary(relaxed));
     const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     const heap = new Heap(memory, 65536);
     const workspaces: number[] = [];
