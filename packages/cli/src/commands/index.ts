@@ -1,5 +1,6 @@
 import type { Command } from "commander";
+import { register as registerData } from "./data.js";
 import { register as registerDoctor } from "./doctor.js";
 
 /** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
-export const commandGroups: Array<(program: Command) => void> = [registerDoctor];
+export const commandGroups: Array<(program: Command) => void> = [registerDoctor, registerData];

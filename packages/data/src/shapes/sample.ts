@@ -1,0 +1,152 @@
+import { formatResponse, type Message, type Rng, type Sample } from "@sr2se/core";
+import { FAMILIES, type Family, type WorldConfig } from "./config.js";
+import { describeScene } from "./describe.js";
+import { makeQuestion, type Question } from "./questions.js";
+import { type Scene, type ShapeObject, sampleScene } from "./scene.js";
+import { ALL_CATEGORIES, ALL_CELLS, COLORS, category, SHAPES } from "./vocabulary.js";
+
+/** A correction dialogue for SFT: the loss goes on the last assistant turn only. */
+export interface CorrectionDialogue {
+  messages: Message[];
+  loss: "last";
+}
+
+/** A shapes-world sample: the DESIGN.md Sample with the scene's theme and an optional dialogue. */
+export type ShapesSample = Sample & {
+  family: Family;
+  difficulty: number;
+  description: string;
+  reasoning: string;
+  response: string;
+  objects: ShapeObject[];
+  theme: string;
+  dialogue?: CorrectionDialogue;
+};
+
+/** The question family a sample gets, by the config's proportions. */
+function pickFamily(rng: Rng, config: WorldConfig): Family {
+  return FAMILIES[rng.weighted(FAMILIES.map((f) => config.families[f] ?? 0))];
+}
+
+/** A question for the scene: families the scene cannot support are redrawn. */
+export function pickQuestion(rng: Rng, scene: Scene, config: WorldConfig): Question {
+  for (let tries = 0; tries < 16; tries++) {
+    const q = makeQuestion(rng, pickFamily(rng, config), scene, config);
+    if (q) return q;
+  }
+  const fallback = makeQuestion(rng, "describe", scene, config);
+  if (!fallback) throw new Error("shapes world: no question fits the scene");
+  return fallback;
+}
+
+/** A plausible wrong perception of the scene: one object added, dropped, recoloured or reshaped. */
+export function corruptObjects(rng: Rng, scene: Scene, config: WorldConfig, lure?: string): ShapeObject[] {
+  const objects = scene.objects.map((o) => ({ ...o, cell: [o.cell[0], o.cell[1]] as [number, number] }));
+  const kind = rng.int(0, 4);
+  if (kind === 0) {
+    const free = ALL_CELLS.filter((c) => !objects.some((o) => o.cell[0] === c[0] && o.cell[1] === c[1]));
+    if (free.length > 0) {
+      // The usual partner of the theme is the most plausible hallucination.
+      const theme = config.themes.find((t) => t.name === scene.theme);
+      const present = new Set(objects.map(category));
+      const partners = (theme?.core ?? []).filter((c) => !present.has(c));
+      const cat =
+        lure && !present.has(lure) && rng.bool(0.8)
+          ? lure
+          : partners.length > 0 && rng.bool(0.7)
+            ? rng.choice(partners)
+            : rng.choice(ALL_CATEGORIES);
+      const [color, shape] = cat.split(" ") as [ShapeObject["color"], ShapeObject["shape"]];
+      const c = rng.choice(free);
+      const cell: [number, number] = [c[0], c[1]];
+      objects.push({
+        shape,
+        color,
+        size: rng.bool() ? "small" : "large",
+        cell,
+        center: [(c[1] + 0.5) / 3, (c[0] + 0.5) / 3],
+      });
+      objects.sort((a, b) => a.cell[0] * 3 + a.cell[1] - (b.cell[0] * 3 + b.cell[1]));
+      return objects;
+    }
+  }
+  const lured = objects.map((o, k) => (category(o) === lure ? k : -1)).filter((k) => k >= 0);
+  const i = lured.length > 0 && rng.bool(0.8) ? rng.choice(lured) : rng.int(0, objects.length);
+  if (kind === 1 && objects.length > 1) objects.splice(i, 1);
+  else if (kind === 2 || kind === 0)
+    objects[i].color = rng.choice(COLORS.filter((c) => c !== objects[i].color));
+  else objects[i].shape = rng.choice(SHAPES.filter((s) => s !== objects[i].shape));
+  return objects;
+}
+
+/** The gold response of DESIGN.md: description, reasoning, boxed answer. */
+export function goldResponse(description: string, reasoning: string, answer: string): string {
+  return formatResponse({ description, think: reasoning, answer });
+}
+
+/**
+ * Builds sample `index` of `split` from its own forked stream, so a sample does not depend on the
+ * order in which samples are generated (workers and resumed runs give the same bytes).
+ */
+export function generateSample(
+  root: Rng,
+  split: string,
+  index: number,
+  config: WorldConfig,
+): { sample: ShapesSample; scene: Scene } {
+  const rng = root.fork(`${split}/${index}`);
+  const scene = sampleScene(rng.fork("scene"), config);
+  const qrng = rng.fork("question");
+  const q = pickQuestion(qrng, scene, config);
+  const gold = q.solve(scene.objects);
+  if (!gold) throw new Error(`shapes world: question "${q.text}" has no answer for its own scene`);
+  const description = describeScene(scene.objects);
+  const id = `${split}-${String(index).padStart(6, "0")}`;
+  const sample: ShapesSample = {
+    id,
+    image: `images/${id}.png`,
+    question: q.text,
+    answer: gold.answer,
+    answer_type: q.answerType,
+    choices: q.choices,
+    family: q.family,
+    difficulty: q.difficulty,
+    description,
+    reasoning: gold.reasoning,
+    response: goldResponse(description, gold.reasoning, gold.answer),
+    objects: scene.objects,
+    theme: scene.theme,
+  };
+  const drng = rng.fork("dialogue");
+  if (config.correctionShare > 0 && drng.bool(config.correctionShare)) {
+    const dialogue = correctionDialogue(drng, scene, q, gold.answer, sample.response, config);
+    if (dialogue) sample.dialogue = dialogue;
+  }
+  return { sample, scene };
+}
+
+/** question → hallucinated response → refinement turn → gold response; null if no corruption changes the answer. */
+export function correctionDialogue(
+  rng: Rng,
+  scene: Scene,
+  q: Question,
+  goldAnswer: string,
+  goldText: string,
+  config: WorldConfig,
+): CorrectionDialogue | null {
+  for (let tries = 0; tries < 12; tries++) {
+    const wrong = corruptObjects(rng, scene, config, q.lure);
+    const sol = q.solve(wrong);
+    if (!sol || sol.answer === goldAnswer) continue;
+    return {
+      messages: [
+        { role: "user", content: q.text },
+        { role: "assistant", content: goldResponse(describeScene(wrong), sol.reasoning, sol.answer) },
+        { role: "user", content: config.refinementPrompt },
+        { role: "assistant", content: goldText },
+      ],
+      loss: "last",
+    };
+  }
+  return null;
+}
