@@ -40,8 +40,16 @@ const CPU = [
 function platformOf(name) {
   const base = name.replace(/^@[^/]+\//, "");
   const out = {};
-  for (const [re, os] of OS) if (re.test(base)) { out.os = [os]; break; }
-  for (const [re, cpu] of CPU) if (re.test(base)) { out.cpu = [cpu]; break; }
+  for (const [re, os] of OS)
+    if (re.test(base)) {
+      out.os = [os];
+      break;
+    }
+  for (const [re, cpu] of CPU)
+    if (re.test(base)) {
+      out.cpu = [cpu];
+      break;
+    }
   if (/musl/.test(base)) out.libc = ["musl"];
   else if (out.os?.[0] === "linux" && /gnu/.test(base)) out.libc = ["glibc"];
   if (!out.os && !out.cpu) return undefined;
@@ -78,14 +86,21 @@ for (const [key, entry] of Object.entries(pkgs)) {
 
 if (process.argv.includes("--check")) {
   if (added.length) {
-    console.error(`package-lock.json lacks ${added.length} platform entries; run node scripts/fix-lockfile.mjs`);
+    console.error(
+      `package-lock.json lacks ${added.length} platform entries; run node scripts/fix-lockfile.mjs`,
+    );
     process.exit(1);
   }
   process.exit(0);
 }
 if (added.length) {
-  lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
+  lock.packages = Object.fromEntries(
+    Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+  );
   fs.writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 }
-console.error(`fix-lockfile: added ${added.length} platform entries${added.length ? `:\n  ${added.join("\n  ")}` : ""}`);
-if (unknown.length) console.error(`fix-lockfile: could not place ${unknown.length}:\n  ${unknown.join("\n  ")}`);
+console.error(
+  `fix-lockfile: added ${added.length} platform entries${added.length ? `:\n  ${added.join("\n  ")}` : ""}`,
+);
+if (unknown.length)
+  console.error(`fix-lockfile: could not place ${unknown.length}:\n  ${unknown.join("\n  ")}`);

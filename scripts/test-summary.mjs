@@ -7,13 +7,13 @@ const root = path.resolve(import.meta.dirname, "..");
 const pkgsDir = path.join(root, "packages");
 let passed = 0;
 let failed = 0;
-let skipped = 0;
 const rows = [];
 for (const name of fs.readdirSync(pkgsDir).sort()) {
   const dir = path.join(pkgsDir, name);
   const testDir = path.join(dir, "test");
   const hasTests =
-    fs.existsSync(testDir) && fs.readdirSync(testDir, { recursive: true }).some((f) => String(f).endsWith(".test.ts"));
+    fs.existsSync(testDir) &&
+    fs.readdirSync(testDir, { recursive: true }).some((f) => String(f).endsWith(".test.ts"));
   if (!hasTests) continue;
   const report = path.join(dir, "test-results.json");
   if (!fs.existsSync(report)) {
@@ -23,12 +23,13 @@ for (const name of fs.readdirSync(pkgsDir).sort()) {
   }
   const r = JSON.parse(fs.readFileSync(report, "utf8"));
   const p = r.numPassedTests ?? 0;
-  const f = (r.numFailedTests ?? 0) + (r.testResults ?? []).filter((t) => t.status === "failed" && t.assertionResults?.length === 0).length;
+  const f =
+    (r.numFailedTests ?? 0) +
+    (r.testResults ?? []).filter((t) => t.status === "failed" && t.assertionResults?.length === 0).length;
   const s = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   rows.push(`${name}: ${p} passed, ${f} failed, ${s} skipped`);
   passed += p;
   failed += f;
-  skipped += s;
 }
 for (const row of rows) console.log(row);
 console.log(`${passed} passed, ${failed} failed`);

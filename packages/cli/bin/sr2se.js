@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 
 const entry = new URL("../dist/bin.js", import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write("sr2se: the CLI is not built yet; run `npm run build` in the repository root first.\n");
+  process.stderr.write(
+    "sr2se: the CLI is not built yet; run `npm run build` in the repository root first.\n",
+  );
   process.exit(1);
 }
 await import(entry.href);

@@ -1,21 +1,27 @@
-export * from "./schemas.js";
-export { RecordError, describeIssue, type SkippedLine } from "./jsonl/errors.js";
-export { JsonlReader, readJsonl, type ReadOptions } from "./jsonl/reader.js";
-export { readRecords, type RecordsResult } from "./jsonl/records.js";
-export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";
 export { writeDirAtomic, writeFileAtomic } from "./fs/atomic.js";
-export { Rng } from "./rng.js";
-export type { GenerateOptions, GenerateRequest, Generation, Message, VisionLanguagePolicy } from "./policy.js";
-export { extractBoxed, formatResponse, parseResponse, type ParsedResponse } from "./response.js";
+export { describeIssue, RecordError, type SkippedLine } from "./jsonl/errors.js";
+export { JsonlReader, type ReadOptions, readJsonl } from "./jsonl/reader.js";
+export { type RecordsResult, readRecords } from "./jsonl/records.js";
+export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";
 export {
-  OpenAIChatClient,
-  OpenAIError,
-  imageDataUrl,
-  sniffImageMime,
   type ChatContentPart,
   type ChatMessage,
   type ChatOptions,
   type ChatResult,
+  imageDataUrl,
+  OpenAIChatClient,
   type OpenAIChatClientOptions,
+  OpenAIError,
+  sniffImageMime,
 } from "./openai/client.js";
+export type {
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  Message,
+  VisionLanguagePolicy,
+} from "./policy.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
+export { extractBoxed, formatResponse, type ParsedResponse, parseResponse } from "./response.js";
+export { Rng } from "./rng.js";
+export * from "./schemas.js";

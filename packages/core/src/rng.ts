@@ -51,7 +51,8 @@ export class Rng {
   /** A uniform integer in [lo, hiExclusive), without modulo bias. */
   int(lo: number, hiExclusive: number): number {
     const range = hiExclusive - lo;
-    if (!(range > 0) || !Number.isInteger(range)) throw new RangeError(`Rng.int: empty range [${lo}, ${hiExclusive})`);
+    if (!(range > 0) || !Number.isInteger(range))
+      throw new RangeError(`Rng.int: empty range [${lo}, ${hiExclusive})`);
     if (range <= 0x100000000) {
       const limit = 0x100000000 - (0x100000000 % range);
       let x = this.nextU32();

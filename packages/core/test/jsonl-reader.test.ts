@@ -1,9 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { RecordError, SampleSchema, readJsonl, readRecords } from "../src/index.js";
+import { RecordError, readJsonl, readRecords, SampleSchema } from "../src/index.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-core-"));
 function file(name: string, text: string): string {
@@ -37,7 +36,10 @@ describe("readJsonl", () => {
   });
 
   it("names the missing field", async () => {
-    const f = file("missing.jsonl", `${good("a")}\n${good("b")}\n{"id":"c","image":"x.png","question":"q"}\n`);
+    const f = file(
+      "missing.jsonl",
+      `${good("a")}\n${good("b")}\n{"id":"c","image":"x.png","question":"q"}\n`,
+    );
     const err = await collect(readJsonl(f, { schema: SampleSchema })).catch((e) => e);
     expect(err).toBeInstanceOf(RecordError);
     expect(err.message).toBe(`${f}:3: field "answer" is missing`);
@@ -46,7 +48,10 @@ describe("readJsonl", () => {
   });
 
   it("names a field of the wrong type", async () => {
-    const f = file("type.jsonl", `{"id":"a","image":"x.png","question":"q","answer":"1","difficulty":"hard"}\n`);
+    const f = file(
+      "type.jsonl",
+      `{"id":"a","image":"x.png","question":"q","answer":"1","difficulty":"hard"}\n`,
+    );
     await expect(collect(readJsonl(f, { schema: SampleSchema }))).rejects.toThrow(
       `${f}:1: field "difficulty": expected number, got string`,
     );
@@ -122,8 +127,13 @@ describe("readRecords", () => {
   });
 
   it("names the line of a bad element in a JSON array", async () => {
-    const f = file("arr-bad.json", `[\n{"id":"a","image":"x.png","question":"q","answer":"1"},\n{"id":"b","image":"x.png"}\n]`);
-    await expect(readRecords(f, { schema: SampleSchema })).rejects.toThrow(`${f}:3: field "question" is missing`);
+    const f = file(
+      "arr-bad.json",
+      `[\n{"id":"a","image":"x.png","question":"q","answer":"1"},\n{"id":"b","image":"x.png"}\n]`,
+    );
+    await expect(readRecords(f, { schema: SampleSchema })).rejects.toThrow(
+      `${f}:3: field "question" is missing`,
+    );
   });
 
   it("reads JSONL when the file is not an array", async () => {

@@ -68,7 +68,9 @@ describe("JsonlWriter", () => {
     `;
     const run = (killAfterStart: boolean) =>
       new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+        const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
         let out = "";
         child.stdout.on("data", (d) => {
           out += d;

@@ -1,16 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
-  Rng,
   createProgress,
   extractBoxed,
   formatResponse,
   imageDataUrl,
   parseResponse,
+  Rng,
   writeDirAtomic,
   writeFileAtomic,
 } from "../src/index.js";

@@ -1,4 +1,4 @@
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenAIChatClient, OpenAIError } from "../src/index.js";
@@ -11,7 +11,10 @@ let server: Server;
 let baseURL: string;
 
 const ok = (text: string) =>
-  JSON.stringify({ choices: [{ message: { role: "assistant", content: text } }], usage: { prompt_tokens: 3, completion_tokens: 2 } });
+  JSON.stringify({
+    choices: [{ message: { role: "assistant", content: text } }],
+    usage: { prompt_tokens: 3, completion_tokens: 2 },
+  });
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -35,7 +38,8 @@ afterAll(() => {
   server.close();
 });
 
-const client = (extra = {}) => new OpenAIChatClient({ baseURL, model: "m", apiKey: "k", backoffMs: 5, ...extra });
+const client = (extra = {}) =>
+  new OpenAIChatClient({ baseURL, model: "m", apiKey: "k", backoffMs: 5, ...extra });
 
 describe("OpenAIChatClient", () => {
   it("sends the model, messages and options and returns the text", async () => {
@@ -49,7 +53,11 @@ describe("OpenAIChatClient", () => {
   });
 
   it("retries a 429 and a 500, then succeeds", async () => {
-    queue = [{ status: 429, body: "slow down", headers: { "retry-after": "0" } }, { status: 500, body: "oops" }, { body: ok("fine") }];
+    queue = [
+      { status: 429, body: "slow down", headers: { "retry-after": "0" } },
+      { status: 500, body: "oops" },
+      { body: ok("fine") },
+    ];
     const before = seen.length;
     expect((await client().chat([{ role: "user", content: "x" }])).text).toBe("fine");
     expect(seen.length - before).toBe(3);
@@ -72,7 +80,9 @@ describe("OpenAIChatClient", () => {
 
   it("does not retry a 400 and names the status", async () => {
     queue = [{ status: 400, body: '{"error":"bad model"}' }];
-    const err = await client().chat([{ role: "user", content: "x" }]).catch((e) => e);
+    const err = await client()
+      .chat([{ role: "user", content: "x" }])
+      .catch((e) => e);
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/HTTP 400: \{"error":"bad model"\}/);
   });

@@ -18,7 +18,10 @@ it("the README example runs", async () => {
   const log = console.log;
   console.log = (...args: unknown[]) => logs.push(args);
   try {
-    const src = code!.replace('from "@sr2se/core"', `from ${JSON.stringify(path.resolve(import.meta.dirname, "../src/index.ts"))}`);
+    const src = code!.replace(
+      'from "@sr2se/core"',
+      `from ${JSON.stringify(path.resolve(import.meta.dirname, "../src/index.ts"))}`,
+    );
     const file = path.join(dir, "example.ts");
     writeFileSync(file, src);
     await import(file);
@@ -29,5 +32,7 @@ it("the README example runs", async () => {
   const written = readFileSync(path.join(dir, "answers.jsonl"), "utf8").trim().split("\n");
   expect(written.map((l) => JSON.parse(l).id)).toEqual(["a", "c"]);
   expect((logs[0] as unknown[][])[0]).toHaveLength(1);
-  expect(logs[1]).toEqual([{ description: "A red circle.", think: undefined, answer: "yes", level: 1, formatOk: true }]);
+  expect(logs[1]).toEqual([
+    { description: "A red circle.", think: undefined, answer: "yes", level: 1, formatOk: true },
+  ]);
 });

@@ -14,21 +14,43 @@ interface Check {
 export function register(program: Command): void {
   program
     .command("doctor")
-    .description("check the install: Node, platform, sharp/libvips, the WebGPU adapter, the device sr2se will use")
+    .description(
+      "check the install: Node, platform, sharp/libvips, the WebGPU adapter, the device sr2se will use",
+    )
     .option("--json", "print the report as JSON")
     .addHelpText("after", "\nExample:\n  $ npx sr2se doctor\n  $ npx sr2se doctor --json")
     .action(async (opts: { json?: boolean }) => {
       const checks: Check[] = [];
       const major = Number(process.versions.node.split(".")[0]);
-      checks.push({ name: "node", ok: major >= 20, detail: `${process.version} (needs 20 or newer)`, required: true });
-      checks.push({ name: "platform", ok: true, detail: `${process.platform}-${process.arch}`, required: false });
+      checks.push({
+        name: "node",
+        ok: major >= 20,
+        detail: `${process.version} (needs 20 or newer)`,
+        required: true,
+      });
+      checks.push({
+        name: "platform",
+        ok: true,
+        detail: `${process.platform}-${process.arch}`,
+        required: false,
+      });
 
       const require = createRequire(import.meta.url);
       try {
         const sharp = require("sharp") as { versions: Record<string, string> };
-        checks.push({ name: "sharp", ok: true, detail: `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`, required: true });
+        checks.push({
+          name: "sharp",
+          ok: true,
+          detail: `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`,
+          required: true,
+        });
       } catch (err) {
-        checks.push({ name: "sharp", ok: false, detail: `cannot load sharp: ${(err as Error).message.split("\n")[0]} (fix: npm ci)`, required: true });
+        checks.push({
+          name: "sharp",
+          ok: false,
+          detail: `cannot load sharp: ${(err as Error).message.split("\n")[0]} (fix: npm ci)`,
+          required: true,
+        });
       }
 
       const gpu = await probeWebGpu();
@@ -50,16 +72,26 @@ export function register(program: Command): void {
           ? "cpu (the only WebGPU adapter is a software fallback, slower than the CPU backend; force it with --device webgpu)"
           : "webgpu (a hardware GPU adapter)";
       } else {
-        checks.push({ name: "webgpu", ok: false, detail: `not usable: ${gpu.reason}. Fix: ${gpu.fix}`, required: false });
+        checks.push({
+          name: "webgpu",
+          ok: false,
+          detail: `not usable: ${gpu.reason}. Fix: ${gpu.fix}`,
+          required: false,
+        });
         device = "cpu (no WebGPU adapter)";
       }
       checks.push({ name: "device", ok: true, detail: device, required: false });
 
       const broken = checks.filter((c) => c.required && !c.ok);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ok: broken.length === 0, checks, webgpu: gpu }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ok: broken.length === 0, checks, webgpu: gpu }, null, 2)}\n`,
+        );
       } else {
-        for (const c of checks) process.stdout.write(`${c.ok ? "ok  " : c.required ? "FAIL" : "warn"} ${c.name.padEnd(9)} ${c.detail}\n`);
+        for (const c of checks)
+          process.stdout.write(
+            `${c.ok ? "ok  " : c.required ? "FAIL" : "warn"} ${c.name.padEnd(9)} ${c.detail}\n`,
+          );
       }
       if (broken.length > 0) {
         throw new Error(`broken install: ${broken.map((c) => `${c.name}: ${c.detail}`).join("; ")}`);

@@ -1,11 +1,17 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 
 /** What the WebGPU probe found: an adapter, or the reason there is none and the command that fixes it. */
 export interface WebGpuReport {
   usable: boolean;
-  adapter?: { vendor: string; architecture: string; device: string; description: string; isFallback: boolean };
+  adapter?: {
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    isFallback: boolean;
+  };
   limits?: Record<string, number>;
   features?: string[];
   reason?: string;
@@ -49,19 +55,37 @@ export async function probeWebGpu(timeoutMs = 30_000): Promise<WebGpuReport> {
       (error, stdout, stderr) => resolve({ stdout, stderr, error: error ?? undefined }),
     );
   });
-  let parsed: { none?: boolean; adapter?: WebGpuReport["adapter"]; limits?: Record<string, number>; features?: string[] } | undefined;
+  let parsed:
+    | {
+        none?: boolean;
+        adapter?: WebGpuReport["adapter"];
+        limits?: Record<string, number>;
+        features?: string[];
+      }
+    | undefined;
   try {
     parsed = JSON.parse(out.stdout);
   } catch {
     parsed = undefined;
   }
-  if (parsed?.adapter) return { usable: true, adapter: parsed.adapter, limits: parsed.limits, features: parsed.features };
+  if (parsed?.adapter)
+    return { usable: true, adapter: parsed.adapter, limits: parsed.limits, features: parsed.features };
   const diagnosis = diagnoseVulkan();
   if (!parsed) {
     const detail = (out.error?.message ?? out.stderr).split("\n").find((l) => l.trim()) ?? "unknown error";
-    return { usable: false, reason: `Dawn failed to start: ${detail.trim()}${diagnosis ? `; ${diagnosis.reason}` : ""}`, fix: diagnosis?.fix ?? "npm run setup:webgpu" };
+    return {
+      usable: false,
+      reason: `Dawn failed to start: ${detail.trim()}${diagnosis ? `; ${diagnosis.reason}` : ""}`,
+      fix: diagnosis?.fix ?? "npm run setup:webgpu",
+    };
   }
-  return diagnosis ?? { usable: false, reason: "Dawn found no WebGPU adapter although a Vulkan driver is installed", fix: "check the driver with `vulkaninfo --summary`" };
+  return (
+    diagnosis ?? {
+      usable: false,
+      reason: "Dawn found no WebGPU adapter although a Vulkan driver is installed",
+      fix: "check the driver with `vulkaninfo --summary`",
+    }
+  );
 }
 
 /** Where to look for the Vulkan loader and drivers, and the installed Mesa major version. */
@@ -72,7 +96,15 @@ export interface VulkanSystem {
 }
 
 const SYSTEM: VulkanSystem = {
-  libDirs: ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/lib64", "/lib"],
+  libDirs: [
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+  ],
   icdDirs: ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"],
   mesaMajor: mesaVersion,
 };
@@ -80,21 +112,31 @@ const SYSTEM: VulkanSystem = {
 /** Why Dawn has no Vulkan adapter here, from what the system has installed (Linux), or undefined. */
 export function diagnoseVulkan(system: VulkanSystem = SYSTEM): WebGpuReport | undefined {
   if (process.platform !== "linux") return undefined;
-  const fix = "npm run setup:webgpu   (installs Mesa's lavapipe from bookworm-backports on Debian; prints what to install elsewhere)";
+  const fix =
+    "npm run setup:webgpu   (installs Mesa's lavapipe from bookworm-backports on Debian; prints what to install elsewhere)";
   const { libDirs, icdDirs } = system;
   const hasLoader = libDirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
   if (!hasLoader) return { usable: false, reason: "no Vulkan loader (libvulkan.so.1) is installed", fix };
-  const icds = icdDirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith(".json")) : []));
+  const icds = icdDirs.flatMap((d) =>
+    existsSync(d) ? readdirSync(d).filter((f) => f.endsWith(".json")) : [],
+  );
   if (icds.length === 0) return { usable: false, reason: "no Vulkan driver (ICD) is installed", fix };
   const mesa = system.mesaMajor();
-  if (mesa && mesa < 24) return { usable: false, reason: `Mesa ${mesa} is installed, and Dawn accepts Mesa's Vulkan drivers only from 24 on`, fix };
+  if (mesa && mesa < 24)
+    return {
+      usable: false,
+      reason: `Mesa ${mesa} is installed, and Dawn accepts Mesa's Vulkan drivers only from 24 on`,
+      fix,
+    };
   return undefined;
 }
 
 function mesaVersion(): number | undefined {
   try {
-    const { execFileSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
-    const v = execFileSync("dpkg-query", ["-W", "-f=${Version}", "mesa-vulkan-drivers"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const v = execFileSync("dpkg-query", ["-W", `-f=\${Version}`, "mesa-vulkan-drivers"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const m = /^(?:\d+:)?(\d+)/.exec(v);
     return m ? Number(m[1]) : undefined;
   } catch {

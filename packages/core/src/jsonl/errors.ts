@@ -27,8 +27,10 @@ export function describeIssue(error: z.ZodError, value?: unknown): { field?: str
   const field = issue.path.map(String).join(".");
   if (!field) return { detail: issue.message };
   let input: unknown = value;
-  for (const key of issue.path) input = input == null ? undefined : (input as Record<PropertyKey, unknown>)[key];
-  if (issue.code === "invalid_type" && input === undefined) return { field, detail: `field "${field}" is missing` };
+  for (const key of issue.path)
+    input = input == null ? undefined : (input as Record<PropertyKey, unknown>)[key];
+  if (issue.code === "invalid_type" && input === undefined)
+    return { field, detail: `field "${field}" is missing` };
   if (issue.code === "invalid_type") {
     const got = input === null ? "null" : Array.isArray(input) ? "array" : typeof input;
     return { field, detail: `field "${field}": expected ${issue.expected}, got ${got}` };

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { ZodType } from "zod";
-import { RecordError, type SkippedLine, describeIssue } from "./errors.js";
+import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
 
 /** Options of the JSONL readers. */
 export interface ReadOptions<T> {

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { RecordError, type SkippedLine, describeIssue } from "./errors.js";
+import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
 import { type ReadOptions, readJsonl } from "./reader.js";
 
 /** Records read into memory, with the 1-based line each one started on. */
@@ -13,7 +13,10 @@ export interface RecordsResult<T> {
  * Reads a dataset file that is either a JSON array of records or JSON Lines (decided by its first
  * non-blank character), validating each record. Errors name the file and the record's line.
  */
-export async function readRecords<T = unknown>(file: string, options: ReadOptions<T> = {}): Promise<RecordsResult<T>> {
+export async function readRecords<T = unknown>(
+  file: string,
+  options: ReadOptions<T> = {},
+): Promise<RecordsResult<T>> {
   const head = await readHead(file);
   if (head !== "[") {
     const reader = readJsonl<T>(file, options);
@@ -36,7 +39,8 @@ export async function readRecords<T = unknown>(file: string, options: ReadOption
     const line = pos ? lineAt(text, Number(pos[1])) : firstBadElementLine(text);
     throw new RecordError(file, line, `invalid JSON: ${message}`);
   }
-  if (!Array.isArray(values)) throw new RecordError(file, 1, "expected a JSON array of records or JSON Lines");
+  if (!Array.isArray(values))
+    throw new RecordError(file, 1, "expected a JSON array of records or JSON Lines");
   const starts = topLevelElementLines(text);
   const result: RecordsResult<T> = { records: [], lines: [], skipped: [] };
   values.forEach((value, i) => {
@@ -63,7 +67,10 @@ async function readHead(file: string): Promise<string> {
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const s = buf.subarray(0, bytesRead).toString("utf8").replace(/^\uFEFF/, "");
+    const s = buf
+      .subarray(0, bytesRead)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "");
     return s.trimStart().charAt(0);
   } finally {
     await fh.close();

@@ -1,5 +1,7 @@
 /** A part of a multimodal chat message. */
-export type ChatContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+export type ChatContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string } };
 
 /** A chat message as OpenAI-compatible servers take it. */
 export interface ChatMessage {
@@ -122,7 +124,12 @@ export class OpenAIChatClient {
     try {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-      res = await this.fetchImpl(url, { method: "POST", headers, body: JSON.stringify(body), signal: controller.signal });
+      res = await this.fetchImpl(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
       text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw new OpenAIError(`${url}: aborted`);
@@ -141,7 +148,8 @@ export class OpenAIChatClient {
       const retryable = res.status === 429 || res.status >= 500 || res.status === 408;
       const error = new OpenAIError(`${url}: HTTP ${res.status}: ${excerpt}`, res.status, retryable);
       const after = Number(res.headers.get("retry-after"));
-      if (Number.isFinite(after) && after > 0) (error as OpenAIError & { retryAfterMs?: number }).retryAfterMs = after * 1000;
+      if (Number.isFinite(after) && after > 0)
+        (error as OpenAIError & { retryAfterMs?: number }).retryAfterMs = after * 1000;
       throw error;
     }
     let json: unknown;
@@ -152,7 +160,11 @@ export class OpenAIChatClient {
     }
     const choices = (json as { choices?: Array<{ message?: { content?: unknown } }> }).choices;
     if (!Array.isArray(choices) || choices.length === 0 || typeof choices[0]?.message?.content !== "string") {
-      throw new OpenAIError(`${url}: malformed reply (no choices[0].message.content): ${excerpt}`, res.status, true);
+      throw new OpenAIError(
+        `${url}: malformed reply (no choices[0].message.content): ${excerpt}`,
+        res.status,
+        true,
+      );
     }
     const texts = choices.map((c) => (typeof c?.message?.content === "string" ? c.message.content : ""));
     const usage = (json as { usage?: ChatResult["usage"] }).usage;
@@ -170,7 +182,8 @@ export function sniffImageMime(b: Uint8Array): string {
   if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
   if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
   if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return "image/gif";
-  if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45) return "image/webp";
+  if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45)
+    return "image/webp";
   if (b[0] === 0x42 && b[1] === 0x4d) return "image/bmp";
   if ((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d)) return "image/tiff";
   return "application/octet-stream";
