@@ -1,5 +1,5 @@
 import { Heap } from "./heap.js";
-import { GEMM_WORKSPACE_BYTES } from "./kernels/matmul.js";
+import { GEMM_ITEM_WORDS, GEMM_WORKSPACE_BYTES } from "./kernels/matmul.js";
 import { kernelBinary, MAX_PAGES, relaxedSimdSupported, simdSupported } from "./module.js";
 import { ThreadPool } from "./pool.js";
 
@@ -36,7 +36,7 @@ export interface WasmRuntimeOptions {
 }
 
 /** Kernels a job may name (the exports the pool resolves). */
-const KERNELS = ["gemm", "gemmChunks"] as const;
+const KERNELS = ["gemm", "gemmChunks", "gemmList"] as const;
 
 /** Below this many multiply-adds a GEMM runs on the calling thread alone (a wake-up costs more). */
 const PARALLEL_MIN_MACS = 64 * 64 * 64;
@@ -56,6 +56,9 @@ export class WasmRuntime {
   private closed = false;
   private readonly gemmIndex: number;
   private readonly gemmChunksIndex: number;
+  private readonly gemmListIndex: number;
+  private list = 0;
+  private listCapacity = 0;
   /** Byte address of the chunk counter that gemmChunks claims from. */
   private readonly counter: number;
   private readonly counterView: Int32Array;
@@ -71,6 +74,7 @@ export class WasmRuntime {
   ) {
     this.gemmIndex = pool.kernel("gemm");
     this.gemmChunksIndex = pool.kernel("gemmChunks");
+    this.gemmListIndex = pool.kernel("gemmList");
     this.counter = heap.alloc(64);
     this.counterView = new Int32Array(memory.buffer, this.counter, 1);
   }
@@ -166,7 +170,7 @@ export class WasmRuntime {
     let mode: number;
     let chunk: number;
     let chunks: number;
-    if (g.batch >= 2 * T) {
+    if (g.batch >= 2 * T && g.scb !== 0) {
       mode = 0;
       chunk = Math.max(1, Math.floor(g.batch / target));
       chunks = Math.ceil(g.batch / chunk);
@@ -189,6 +193,47 @@ export class WasmRuntime {
       shares.push([...share(g.a, g.b, g.c, g.batch, g.M, g.N, t), mode, chunk, chunks, this.counter]);
     }
     this.pool.run(this.gemmChunksIndex, shares);
+  }
+
+  /** Runs independent GEMMs (their outputs must not overlap), the threads claiming them one by one. */
+  gemmList(items: readonly GemmArgs[]): void {
+    const n = items.length;
+    if (n === 0) return;
+    if (n > this.listCapacity) {
+      if (this.listCapacity) this.heap.release(this.list, this.listCapacity * GEMM_ITEM_WORDS * 4);
+      this.listCapacity = Math.max(n, this.listCapacity * 2, 64);
+      this.list = this.heap.alloc(this.listCapacity * GEMM_ITEM_WORDS * 4);
+    }
+    const w = new Int32Array(this.memory.buffer, this.list, n * GEMM_ITEM_WORDS);
+    for (let i = 0; i < n; i++) {
+      const g = items[i];
+      const o = i * GEMM_ITEM_WORDS;
+      w[o] = g.a;
+      w[o + 1] = g.b;
+      w[o + 2] = g.c;
+      w[o + 3] = g.batch;
+      w[o + 4] = g.M;
+      w[o + 5] = g.N;
+      w[o + 6] = g.K;
+      w[o + 7] = g.sab;
+      w[o + 8] = g.sam;
+      w[o + 9] = g.sak;
+      w[o + 10] = g.sbb;
+      w[o + 11] = g.sbk;
+      w[o + 12] = g.sbn;
+      w[o + 13] = g.scb;
+      w[o + 14] = g.scm;
+      w[o + 15] = g.accumulate ? 1 : 0;
+    }
+    if (n === 1) {
+      this.gemm(items[0]);
+      return;
+    }
+    this.counterView[0] = 0;
+    const shares: number[][] = [];
+    for (let t = 0; t < Math.min(this.threads, n); t++)
+      shares.push([this.list, n, this.counter, this.workspaces[t]]);
+    this.pool.run(this.gemmListIndex, shares);
   }
 
   /** Ends the workers; the runtime is unusable afterwards. */

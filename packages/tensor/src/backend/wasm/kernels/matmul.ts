@@ -28,7 +28,44 @@ const ZERO = TMP + 128;
 
 /** Returns the functions of the GEMM: `gemm` (exported) and its packing routines and micro-kernel. */
 export function matmulFuncs(madd: Madd): FuncSource[] {
-  return [gemm(), gemmChunks(), packA(), packB(), microKernel(madd)];
+  return [gemm(), gemmChunks(), gemmList(), packA(), packB(), microKernel(madd)];
+}
+
+/** Words (i32) of one `gemmList` item: gemm's first 16 arguments. */
+export const GEMM_ITEM_WORDS = 16;
+
+/**
+ * gemmList(list, count, counter, ws): runs the GEMMs described at `list` (GEMM_ITEM_WORDS i32 each:
+ * a b c batch M N K sab sam sak sbb sbk sbn scb scm accumulate), claiming items through the atomic
+ * counter: one job for many small independent products (attention's heads).
+ */
+function gemmList(): FuncSource {
+  const fields = Array.from(
+    { length: GEMM_ITEM_WORDS },
+    (_, i) => `local.get $p i32.load offset=${i * 4}`,
+  ).join(" ");
+  return {
+    name: "gemmList",
+    params: [
+      ["$list", "i32"],
+      ["$count", "i32"],
+      ["$counter", "i32"],
+      ["$ws", "i32"],
+    ],
+    locals: [
+      ["$i", "i32"],
+      ["$p", "i32"],
+    ],
+    body: `
+      loop $claim
+        local.get $counter i32.const 1 i32.atomic.rmw.add local.tee $i
+        local.get $count i32.ge_s if return end
+        local.get $list local.get $i i32.const ${GEMM_ITEM_WORDS * 4} i32.mul i32.add local.set $p
+        ${fields} local.get $ws
+        call $gemm
+        br $claim
+      end`,
+  };
 }
 
 /**
@@ -91,6 +128,7 @@ function gemmChunks(): FuncSource {
  * gemm(a, b, c, batch, M, N, K, sab, sam, sak, sbb, sbk, sbn, scb, scm, accumulate, ws):
  * c[t][m][n] (+)= Σ_k a[t·sab + m·sam + k·sak] · b[t·sbb + k·sbk + n·sbn], pointers in bytes, strides
  * in elements, c's columns contiguous. `ws` points at GEMM_WORKSPACE_BYTES of this thread's scratch.
+ * With scb = 0 the batches are summed into c (how grouped-query heads reduce into their k/v head).
  */
 function gemm(): FuncSource {
   const i32 = (names: string) => names.split(" ").map((n): [string, "i32"] => [n, "i32"]);
@@ -140,7 +178,9 @@ function gemm(): FuncSource {
             local.get $kc local.get $nc local.get $sbk local.get $sbn
             local.get $ws i32.const ${PACK_B} i32.add local.get $ws i32.const ${ZERO} i32.add
             call $packB
-            local.get $pc i32.eqz local.get $accum i32.eqz i32.and local.set $first
+            ;; a batch stride of 0 on c sums the batches into one matrix
+            local.get $pc i32.eqz local.get $accum i32.eqz i32.and
+            local.get $bi i32.eqz local.get $scb i32.const 0 i32.ne i32.or i32.and local.set $first
             i32.const 0 local.set $ic
             loop $icl
               ${min(`i32.const ${MC}`, "local.get $M local.get $ic i32.sub")} local.set $mc

@@ -1,0 +1,154 @@
+// The fast CPU backend ("cpu-wasm"): the reference backend's buffers placed in one shared WebAssembly
+// memory, so the hot kernels (matmul, attention) run as WebAssembly SIMD on worker threads, while every
+// other op runs the reference TypeScript kernel on the same typed-array views, unchanged.
+import { type BufferHandle, type DType, dtypeBytes, matrixLayout, type View } from "../backend.js";
+import { CpuBackend, type CpuBuffer } from "../cpu/index.js";
+import type { BackendInitOptions } from "../registry.js";
+import { type GemmArgs, WasmRuntime } from "./runtime.js";
+
+/** A fast-backend buffer: a reference buffer whose typed array lives at `ptr` in the shared memory. */
+export interface WasmBuffer extends CpuBuffer {
+  ptr: number;
+  bytes: number;
+}
+
+function ptrOf(b: BufferHandle): number {
+  return (b as WasmBuffer).ptr;
+}
+
+/** One batch dimension after merging: its size and the element stride of a, b and c along it. */
+interface BatchDim {
+  n: number;
+  sa: number;
+  sb: number;
+  sc: number;
+}
+
+/** Returns the batch dims of a matmul with mergeable neighbours merged and size-1 dims dropped, outermost first. */
+function mergeBatchDims(shape: readonly number[], sa: readonly number[], sb: readonly number[]): BatchDim[] {
+  const dims: BatchDim[] = [];
+  let sc = 1;
+  const strideC: number[] = new Array(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strideC[i] = sc;
+    sc *= shape[i];
+  }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    const d = { n: shape[i], sa: sa[i], sb: sb[i], sc: strideC[i] };
+    const inner = dims[0];
+    if (inner && inner.sa * inner.n === d.sa && inner.sb * inner.n === d.sb && inner.sc * inner.n === d.sc) {
+      inner.n *= d.n;
+    } else dims.unshift(d);
+  }
+  return dims;
+}
+
+/** The fast CPU backend: WebAssembly SIMD kernels on worker threads, the reference kernels for the rest. */
+export class WasmCpuBackend extends CpuBackend {
+  override readonly name: string = "cpu-wasm";
+  private readonly baseline: number;
+
+  constructor(readonly runtime: WasmRuntime) {
+    super();
+    this.baseline = runtime.heap.bytesInUse;
+  }
+
+  override allocate(size: number, dtype: DType): BufferHandle {
+    const bytes = size * dtypeBytes(dtype);
+    const ptr = this.runtime.heap.alloc(bytes);
+    const mem = this.runtime.memory.buffer;
+    const data =
+      dtype === "float32"
+        ? new Float32Array(mem, ptr, size)
+        : dtype === "float64"
+          ? new Float64Array(mem, ptr, size)
+          : dtype === "int32"
+            ? new Int32Array(mem, ptr, size)
+            : new Uint8Array(mem, ptr, size);
+    const b: WasmBuffer = { dtype, size, data, ptr, bytes };
+    return b;
+  }
+
+  override release(buffer: BufferHandle): void {
+    const b = buffer as WasmBuffer;
+    if (!b.data) return;
+    this.runtime.heap.release(b.ptr, b.bytes);
+    (b as { data: unknown }).data = null;
+  }
+
+  override memoryInfo(): { bytesInUse: number; bytesAllocated: number } {
+    const heap = this.runtime.heap;
+    return { bytesInUse: heap.bytesInUse - this.baseline, bytesAllocated: heap.bytesAllocated };
+  }
+
+  /** Ends the worker threads; the backend is unusable afterwards. */
+  dispose(): void {
+    this.runtime.close();
+  }
+
+  override matmul(a: View, b: View, out: BufferHandle): void {
+    const la = matrixLayout(a);
+    const lb = matrixLayout(b);
+    if (out.dtype !== "float32" || !la || !lb) {
+      super.matmul(a, b, out);
+      return;
+    }
+    const nd = a.shape.length;
+    const M = a.shape[nd - 2];
+    const K = a.shape[nd - 1];
+    const N = b.shape[nd - 1];
+    if (M === 0 || N === 0) return;
+    const dims = mergeBatchDims(
+      a.shape.slice(0, nd - 2),
+      a.strides.slice(0, nd - 2),
+      b.strides.slice(0, nd - 2),
+    );
+    const inner = dims.pop() ?? { n: 1, sa: 0, sb: 0, sc: 0 };
+    const base: GemmArgs = {
+      a: ptrOf(a.buffer) + a.offset * 4,
+      b: ptrOf(b.buffer) + b.offset * 4,
+      c: ptrOf(out),
+      batch: inner.n,
+      M,
+      N,
+      K,
+      sab: inner.sa,
+      sam: la.transposed ? 1 : la.ld,
+      sak: la.transposed ? la.ld : 1,
+      sbb: inner.sb,
+      sbk: lb.transposed ? 1 : lb.ld,
+      sbn: lb.transposed ? lb.ld : 1,
+      scb: inner.sc * M * N,
+      scm: N,
+    };
+    if (dims.length === 0) {
+      this.runtime.gemm(base);
+      return;
+    }
+    // Batch dims that do not merge (a broadcast between others): one list item per outer index.
+    const items: GemmArgs[] = [];
+    const idx = new Array<number>(dims.length).fill(0);
+    for (;;) {
+      let oa = 0;
+      let ob = 0;
+      let oc = 0;
+      for (let d = 0; d < dims.length; d++) {
+        oa += idx[d] * dims[d].sa;
+        ob += idx[d] * dims[d].sb;
+        oc += idx[d] * dims[d].sc;
+      }
+      items.push({ ...base, a: base.a + oa * 4, b: base.b + ob * 4, c: base.c + oc * M * N * 4 });
+      let d = dims.length - 1;
+      while (d >= 0 && ++idx[d] === dims[d].n) idx[d--] = 0;
+      if (d < 0) break;
+    }
+    this.runtime.gemmList(items);
+  }
+}
+
+/** Resolves to the fast CPU backend; rejects with the reason where WebAssembly SIMD or threads are missing. */
+export async function createBackend(options: BackendInitOptions = {}): Promise<WasmCpuBackend> {
+  const threads = typeof options.threads === "number" ? options.threads : undefined;
+  return new WasmCpuBackend(await WasmRuntime.create({ threads }));
+}
