@@ -1,0 +1,219 @@
+import path from "node:path";
+import { createProgress, type VisionLanguagePolicy } from "@sr2se/core";
+import {
+  type FormatCheck,
+  OpenAICompatiblePolicy,
+  parseShard,
+  RefinementEngine,
+  readSamples,
+  type Shard,
+} from "@sr2se/ipr";
+import { type Command, InvalidArgumentError } from "commander";
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+function temperatures(value: string): number[] {
+  const list = value.split(",").map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((t) => !Number.isFinite(t) || t < 0)) {
+    throw new InvalidArgumentError(
+      `expected numbers ≥ 0 separated by commas (round 0 first), got "${value}"`,
+    );
+  }
+  return list;
+}
+
+function shard(value: string): Shard {
+  try {
+    return parseShard(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function formatCheck(value: string): FormatCheck {
+  if (value !== "strict" && value !== "description" && value !== "off") {
+    throw new InvalidArgumentError(`expected strict, description or off, got "${value}"`);
+  }
+  return value;
+}
+
+interface GenerateFlags {
+  data: string;
+  out: string;
+  ckpt?: string;
+  endpoint?: string;
+  model?: string;
+  apiKey?: string;
+  rounds: number;
+  samples: number;
+  temperature?: number[];
+  maxTokens?: number;
+  seed?: number;
+  shard?: Shard;
+  format: FormatCheck;
+  selfReward: boolean;
+  keepSft?: boolean;
+  concurrency: number;
+  batchSize: number;
+  maxInFlight: number;
+  timeoutMs: number;
+  maxErrors: number;
+  policyName?: string;
+}
+
+/** Loads the in-process VLM of @sr2se/vlm from a checkpoint folder, or explains why it cannot. */
+async function loadCheckpointPolicy(dir: string): Promise<VisionLanguagePolicy> {
+  // a variable specifier keeps @sr2se/vlm out of the type check and the bundle: ipr never depends on it
+  const specifier = "@sr2se/vlm";
+  let vlm: { VLM?: { load?: (dir: string) => Promise<VisionLanguagePolicy> } };
+  try {
+    vlm = await import(specifier);
+  } catch (err) {
+    throw new Error(
+      `--ckpt ${dir}: the in-process VLM (@sr2se/vlm) cannot be loaded (${(err as Error).message.split("\n")[0]}); serve the model behind an OpenAI-compatible endpoint and use --endpoint URL --model NAME`,
+    );
+  }
+  if (typeof vlm.VLM?.load !== "function") {
+    throw new Error(
+      `--ckpt ${dir}: @sr2se/vlm has no VLM.load yet (the in-process VLM is not available in this build); use --endpoint URL --model NAME`,
+    );
+  }
+  return vlm.VLM.load(dir);
+}
+
+/** Registers `sr2se ipr generate`. */
+export function register(program: Command): void {
+  const ipr = program
+    .command("ipr")
+    .description("iterative perception refinement: preference pairs from a policy's own hallucinations");
+
+  ipr
+    .command("generate")
+    .description(
+      "ask the policy, tell it when its description was wrong, ask again up to K rounds; write (corrected, original) pairs (resumable)",
+    )
+    .requiredOption("--data <file>", "samples (JSONL or a JSON array; images relative to the file)")
+    .requiredOption("--out <file>", "pairs JSONL; .outcomes.jsonl and .stats.json are written next to it")
+    .option("--ckpt <dir>", "checkpoint folder of the in-process VLM (@sr2se/vlm)")
+    .option(
+      "--endpoint <url>",
+      "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (env OPENAI_BASE_URL)",
+    )
+    .option("--model <name>", "model name at the endpoint (env OPENAI_MODEL)")
+    .option("--api-key <key>", "API key (env OPENAI_API_KEY)")
+    .option("--rounds <K>", "refinement rounds after round 0", integer(0), 3)
+    .option(
+      "--samples <n>",
+      "responses a round; the most confident wrong one is the hard negative",
+      integer(1),
+      1,
+    )
+    .option(
+      "--temperature <list>",
+      "temperature per round, round 0 first, last one repeats (default 0,0.7)",
+      temperatures,
+    )
+    .option("--max-tokens <n>", "most tokens a response", integer(1))
+    .option("--seed <n>", "sampling seed", integer(0))
+    .option("--shard <i/N>", "process only part i of N (by a hash of the sample id)", shard)
+    .option("--format <mode>", "winner format check: strict, description or off", formatCheck, "strict")
+    .option("--no-self-reward", "do not require winners to pass the Vision-SR1 self-reward check")
+    .option("--keep-sft", "keep round-0 successes as SFT data (<out>.sft.jsonl)")
+    .option("--concurrency <n>", "samples refined at once", integer(1), 64)
+    .option("--batch-size <n>", "requests a policy call", integer(1), 16)
+    .option(
+      "--max-in-flight <n>",
+      "policy calls at once, each of up to --batch-size requests",
+      integer(1),
+      4,
+    )
+    .option("--timeout-ms <ms>", "HTTP request time limit for --endpoint", integer(1), 120_000)
+    .option("--max-errors <n>", "abort after this many samples failed in the policy", integer(0), 10)
+    .option("--policy-name <name>", "written to each pair's meta.policy (default: the model or checkpoint)")
+    .addHelpText(
+      "after",
+      `
+Example:
+  sr2se ipr generate --data runs/demo/data/train.jsonl --endpoint http://127.0.0.1:8000/v1 \\
+    --model Qwen2.5-VL-7B-Instruct --out runs/demo/ipr/pairs.jsonl --rounds 3 --samples 4 --shard 0/2
+  sr2se ipr generate --data runs/demo/data/train.jsonl --ckpt runs/demo/sft --out runs/demo/ipr/pairs.jsonl
+`,
+    )
+    .action(async (flags: GenerateFlags) => {
+      if (flags.ckpt && flags.endpoint) throw new Error("give either --ckpt DIR or --endpoint URL, not both");
+      let policy: VisionLanguagePolicy;
+      let policyName = flags.policyName;
+      if (flags.ckpt) {
+        policy = await loadCheckpointPolicy(flags.ckpt);
+        policyName ??= `ckpt:${path.basename(path.resolve(flags.ckpt))}`;
+      } else {
+        const baseURL = flags.endpoint ?? process.env.OPENAI_BASE_URL;
+        const model = flags.model ?? process.env.OPENAI_MODEL;
+        if (!baseURL)
+          throw new Error(
+            "no policy: give --ckpt DIR, or --endpoint URL --model NAME (or env OPENAI_BASE_URL)",
+          );
+        if (!model) throw new Error(`--endpoint ${baseURL}: give --model NAME (or env OPENAI_MODEL)`);
+        policy = new OpenAICompatiblePolicy({
+          baseURL,
+          model,
+          apiKey: flags.apiKey,
+          timeoutMs: flags.timeoutMs,
+          concurrency: flags.maxInFlight * flags.batchSize,
+        });
+        policyName ??= model;
+      }
+      const engine = new RefinementEngine({
+        policy,
+        policyName,
+        rounds: flags.rounds,
+        samplesPerRound: flags.samples,
+        temperature: flags.temperature,
+        maxTokens: flags.maxTokens,
+        seed: flags.seed,
+        formatCheck: flags.format,
+        selfReward: flags.selfReward,
+        keepSft: flags.keepSft ?? false,
+        concurrency: flags.concurrency,
+        batchSize: flags.batchSize,
+        maxInFlight: flags.maxInFlight,
+      });
+      const progress = createProgress({ label: "ipr", unit: "samples" });
+      let result: Awaited<ReturnType<RefinementEngine["run"]>>;
+      try {
+        result = await engine.run({
+          samples: readSamples(flags.data),
+          out: flags.out,
+          shard: flags.shard,
+          progress,
+          maxErrors: flags.maxErrors,
+        });
+      } finally {
+        progress.stop();
+      }
+      const { stats, errors, files } = result;
+      process.stdout.write(
+        `${JSON.stringify({
+          pairs: stats.pairs,
+          samples: stats.samples,
+          resumed: stats.resumed,
+          outcomes: stats.outcomes,
+          pairs_per_sample: stats.pairs_per_sample,
+          files,
+        })}\n`,
+      );
+      if (errors.length > 0) {
+        for (const e of errors.slice(0, 5)) process.stderr.write(`sr2se: ${e.where}: ${e.message}\n`);
+        throw new Error(
+          `${errors.length} samples failed in the policy and were not recorded; rerun the same command to retry them`,
+        );
+      }
+    });
+}
