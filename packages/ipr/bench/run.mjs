@@ -8,7 +8,8 @@ import { RefinementEngine } from "../dist/index.js";
 
 const N = Number(process.env.IPR_BENCH_SAMPLES ?? 50_000);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const respond = (d, a) => `<description>${d}</description>\n<think>Counting the shapes one by one.</think>\n\\boxed{${a}}`;
+const respond = (d, a) =>
+  `<description>${d}</description>\n<think>Counting the shapes one by one.</think>\n\\boxed{${a}}`;
 const WRONG = respond("A blue square at the top left and two red circles in the centre.", "3");
 const RIGHT = respond("One red circle in the centre and a blue square at the top left.", "1");
 
@@ -30,14 +31,27 @@ function* samples(n) {
     { shape: "square", color: "blue", size: "small", cell: [0, 0] },
   ];
   for (let i = 0; i < n; i++) {
-    yield { id: `s-${i}`, image: `images/${i}.png`, question: `[s-${i}] How many circles are there?`, answer: "1", answer_type: "integer", objects };
+    yield {
+      id: `s-${i}`,
+      image: `images/${i}.png`,
+      question: `[s-${i}] How many circles are there?`,
+      answer: "1",
+      answer_type: "integer",
+      objects,
+    };
   }
 }
 
 async function once(n) {
   const dir = await mkdtemp(path.join(tmpdir(), "ipr-bench-"));
   try {
-    const engine = new RefinementEngine({ policy: instant, rounds: 3, concurrency: 256, batchSize: 64, maxInFlight: 4 });
+    const engine = new RefinementEngine({
+      policy: instant,
+      rounds: 3,
+      concurrency: 256,
+      batchSize: 64,
+      maxInFlight: 4,
+    });
     const t0 = performance.now();
     const { stats } = await engine.run({ samples: samples(n), out: path.join(dir, "pairs.jsonl") });
     const seconds = (performance.now() - t0) / 1000;
@@ -65,8 +79,13 @@ const result = {
 };
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 await mkdir(path.join(here, "..", "bench-results"), { recursive: true });
-await writeFile(path.join(here, "..", "bench-results", "engine.json"), `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(
+  path.join(here, "..", "bench-results", "engine.json"),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 if (result.samples_per_second < result.target_samples_per_second) {
-  process.stderr.write(`ipr bench: ${result.samples_per_second} samples/s is below the 5,000 samples/s target\n`);
+  process.stderr.write(
+    `ipr bench: ${result.samples_per_second} samples/s is below the 5,000 samples/s target\n`,
+  );
   process.exitCode = 1;
 }

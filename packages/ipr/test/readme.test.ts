@@ -17,7 +17,10 @@ describe("README", () => {
     const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
     const script = path.join(await tempDir(), "example.mjs");
-    await writeFile(script, (code as string).replace('"@sr2se/ipr"', JSON.stringify(pathToFileURL(dist).href)));
+    await writeFile(
+      script,
+      (code as string).replace('"@sr2se/ipr"', JSON.stringify(pathToFileURL(dist).href)),
+    );
     const { stdout } = await promisify(execFile)(process.execPath, [script]);
     const expected = [...(code as string).matchAll(/console\.log\(.*\); \/\/ (.*)/g)].map((m) => m[1]);
     expect(stdout.trim().split("\n")).toEqual(expected);

@@ -128,12 +128,7 @@ export function register(program: Command): void {
     .option("--keep-sft", "keep round-0 successes as SFT data (<out>.sft.jsonl)")
     .option("--concurrency <n>", "samples refined at once", integer(1), 64)
     .option("--batch-size <n>", "requests a policy call", integer(1), 16)
-    .option(
-      "--max-in-flight <n>",
-      "policy calls at once, each of up to --batch-size requests",
-      integer(1),
-      4,
-    )
+    .option("--max-in-flight <n>", "policy calls at once, each of up to --batch-size requests", integer(1), 4)
     .option("--timeout-ms <ms>", "HTTP request time limit for --endpoint", integer(1), 120_000)
     .option("--max-errors <n>", "abort after this many samples failed in the policy", integer(0), 10)
     .option("--policy-name <name>", "written to each pair's meta.policy (default: the model or checkpoint)")
