@@ -1,3 +1,4 @@
 export type { EvalMode, Headline, SampleScore } from "./common/mode.js";
+export * from "./mmmu/index.js";
 export * from "./pope/index.js";
 export * from "./predictions/index.js";
