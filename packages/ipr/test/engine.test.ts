@@ -310,6 +310,14 @@ describe("RefinementEngine.run", () => {
     expect(stats.policy.calls).toBeLessThan(50);
   });
 
+  it("reports a policy that returns the wrong number of generations as an error of each sample", async () => {
+    const short = { generate: async () => [] };
+    const engine = new RefinementEngine({ policy: short, batchSize: 2, selfReward: false });
+    const dir = await tempDir();
+    const { errors } = await engine.run({ samples: [sample("s-1", "1")], out: path.join(dir, "p.jsonl") });
+    expect(errors.map((e) => e.message)).toEqual(["policy.generate returned 0 generations for 1 requests"]);
+  });
+
   it("records a sample the policy fails on as an error, not as done, and aborts past maxErrors", async () => {
     const dir = await tempDir();
     const out = path.join(dir, "pairs.jsonl");

@@ -146,6 +146,26 @@ describe("OpenAICompatiblePolicy on a loopback server", () => {
     expect([a.logprob, b.logprob].sort()).toEqual([-1.75, undefined].sort());
   });
 
+  it("takes base URL, model and key from the environment when options leave them out", async () => {
+    const { url, bodies } = await serve([reply("\\boxed{1}")]);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OPENAI_BASE_URL: url,
+      OPENAI_MODEL: "env-model",
+      OPENAI_API_KEY: "env-key",
+    });
+    try {
+      const policy = new OpenAICompatiblePolicy({ timeoutMs: 300 });
+      await policy.generate([{ messages: [{ role: "user", content: "q" }] }]);
+      expect(bodies[0].model).toBe("env-model");
+    } finally {
+      for (const k of ["OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_API_KEY"]) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
+
   it("names an image file that does not exist", async () => {
     const { url } = await serve([reply("x")]);
     const policy = new OpenAICompatiblePolicy({ ...fast, baseURL: url });
