@@ -3,6 +3,7 @@ import {
   DEFAULT_NORMALIZE,
   type Fit,
   ImageError,
+  type ImageOptions,
   loadImageRgb,
   type Normalize,
   rgbToChw,
@@ -28,6 +29,8 @@ export interface DataLoaderOptions {
   maxPixels?: number;
   /** Skip images that fail to load, listing them in `skipped`, instead of throwing (default false). */
   lenient?: boolean;
+  /** Decodes one image to size×size RGB bytes (default `loadImageRgb`); a hook for augmentation or caching. */
+  decode?: (path: string, options: ImageOptions) => Promise<Uint8Array>;
 }
 
 /** A batch ready for a model: pixels are CHW per image, normalized, shape [B, 3, H, W]. */
@@ -81,6 +84,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       dropLast: false,
       maxPixels: 40_000_000,
       lenient: false,
+      decode: loadImageRgb,
       ...options,
     };
   }
@@ -131,7 +135,7 @@ export class DataLoader implements AsyncIterable<Batch> {
         sem.run(async () => {
           const rec = this.records[i];
           try {
-            return await loadImageRgb(rec.imagePath, { size: o.size, fit: o.fit, maxPixels: o.maxPixels });
+            return await o.decode(rec.imagePath, { size: o.size, fit: o.fit, maxPixels: o.maxPixels });
           } catch (err) {
             if (!(err instanceof ImageError)) throw err;
             const detail = err.message.replace(rec.imagePath, rec.sample.image);

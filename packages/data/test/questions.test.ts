@@ -1,0 +1,192 @@
+import { parseResponse } from "@sr2se/core";
+import { describe, expect, test } from "vitest";
+import { CELL_NAMES, category, describeScene, FAMILIES, type ShapesSample } from "../src/index.js";
+import { matching, samples } from "./helpers/world.js";
+
+const all = samples(1500, "questions").map((s) => s.sample);
+const of = (family: string) => all.filter((s) => s.family === family);
+const letter = (s: ShapesSample) => (s.choices as string[])["ABCDEFGHI".indexOf(s.answer)];
+
+describe("gold answers, recounted independently from the object list", () => {
+  test("counting answers equal a recount of the matching objects", () => {
+    const count = of("count");
+    expect(count.length).toBeGreaterThan(100);
+    for (const s of count) {
+      const noun = /^How many (.+) are there\?$/.exec(s.question)?.[1] as string;
+      expect(s.answer, s.question).toBe(String(matching(s, noun)));
+      expect(s.answer_type).toBe("integer");
+    }
+  });
+
+  test("sums, differences and comparisons equal recounts", () => {
+    let kinds = 0;
+    for (const s of of("arithmetic")) {
+      const sum = /^How many (.+) and (.+) are there in total\?$/.exec(s.question);
+      const diff = /^How many more (.+) than (.+) are there\?$/.exec(s.question);
+      const cmp = /^Which are more numerous: (.+) or (.+)\?\n/.exec(s.question);
+      if (sum) expect(s.answer).toBe(String(matching(s, sum[1]) + matching(s, sum[2])));
+      else if (diff) {
+        const d = matching(s, diff[1]) - matching(s, diff[2]);
+        expect(d).toBeGreaterThanOrEqual(0);
+        expect(s.answer).toBe(String(d));
+      } else if (cmp) {
+        const [a, b] = [matching(s, cmp[1]), matching(s, cmp[2])];
+        expect(letter(s)).toBe(a > b ? cmp[1] : a < b ? cmp[2] : "equal");
+      } else throw new Error(`unexpected arithmetic question "${s.question}"`);
+      kinds |= sum ? 1 : diff ? 2 : 4;
+    }
+    expect(kinds).toBe(7);
+  });
+
+  test("existence answers are yes exactly when the object is in the scene, about half of them", () => {
+    const ex = of("existence");
+    let yes = 0;
+    for (const s of ex) {
+      const target = /^Is there an? (\w+ \w+) in the image\?$/.exec(s.question)?.[1];
+      const present = s.objects.some((o) => category(o) === target);
+      expect(s.answer).toBe(present ? "yes" : "no");
+      if (present) yes++;
+    }
+    expect(yes / ex.length).toBeGreaterThan(0.4);
+    expect(yes / ex.length).toBeLessThan(0.6);
+  });
+
+  test("attribute, position and spatial answers follow from cells and attributes", () => {
+    for (const s of of("attribute")) {
+      const [, attr, where] = /^What (color|shape|size) is the object at ([\w-]+)\?/.exec(s.question) ?? [];
+      const o = s.objects.find((p) => CELL_NAMES[p.cell[0]][p.cell[1]] === where);
+      expect(o?.[attr as "color"]).toBe(letter(s));
+    }
+    for (const s of of("position")) {
+      const name = /^Where is the (\w+ \w+)\?/.exec(s.question)?.[1];
+      const hits = s.objects.filter((o) => category(o) === name);
+      expect(hits.length).toBe(1);
+      expect(CELL_NAMES[hits[0].cell[0]][hits[0].cell[1]]).toBe(letter(s));
+    }
+    for (const s of of("spatial")) {
+      const [, a, rel, b] =
+        /^Is the (\w+ \w+) (to the left of|to the right of|above|below) the (\w+ \w+)\?$/.exec(s.question) ??
+        [];
+      const oa = s.objects.find((o) => category(o) === a);
+      const ob = s.objects.find((o) => category(o) === b);
+      if (!oa || !ob) throw new Error(s.question);
+      const holds = {
+        "to the left of": oa.cell[1] < ob.cell[1],
+        "to the right of": oa.cell[1] > ob.cell[1],
+        above: oa.cell[0] < ob.cell[0],
+        below: oa.cell[0] > ob.cell[0],
+      }[rel];
+      expect(s.answer).toBe(holds ? "yes" : "no");
+    }
+  });
+});
+
+describe("gold text", () => {
+  test("every response is in the DESIGN.md format and boxes the gold answer", () => {
+    for (const s of all) {
+      const r = parseResponse(s.response);
+      expect(r.formatOk).toBe(true);
+      expect(r.level).toBe(2);
+      expect(r.answer).toBe(s.answer);
+      expect(r.description).toBe(s.description);
+      expect(r.think).toBe(s.reasoning);
+    }
+  });
+
+  test("the description names every object with its size, colour, shape and place", () => {
+    for (const s of all.slice(0, 200)) {
+      expect(s.description).toBe(describeScene(s.objects));
+      for (const o of s.objects)
+        expect(s.description).toContain(
+          `${o.size} ${o.color} ${o.shape} ${CELL_NAMES[o.cell[0]][o.cell[1]]}.`,
+        );
+    }
+  });
+
+  test("existence reasoning spells out the lookup: the query, the listed objects, the verdict", () => {
+    for (const s of of("existence")) {
+      const target = /^Is there an? (\w+ \w+)/.exec(s.question)?.[1] as string;
+      const listed = [...new Set(s.objects.map(category))].join(", ");
+      expect(s.reasoning).toBe(
+        `Find ${target}. Listed: ${listed}. ${target} is ${s.answer === "yes" ? "" : "not "}listed. Answer: ${s.answer}.`,
+      );
+    }
+  });
+
+  test("counting reasoning lists the matching objects, then their number", () => {
+    for (const s of of("count")) {
+      const n = Number(s.answer);
+      const listed = /Matches for [\w ]+: (.*)\. Count: (\d+)\.$/.exec(s.reasoning);
+      expect(listed?.[2]).toBe(s.answer);
+      expect(listed?.[1] === "none" ? 0 : listed?.[1].split(", ").length).toBe(n);
+    }
+  });
+
+  test("difficulty is 1–3 as the issue defines it", () => {
+    for (const s of all) {
+      if (s.family === "existence") expect(s.difficulty).toBe(1);
+      if (s.family === "count") expect(s.difficulty).toBe(2);
+      if (s.family === "arithmetic" || s.family === "spatial") expect(s.difficulty).toBe(3);
+      expect([1, 2, 3]).toContain(s.difficulty);
+    }
+  });
+});
+
+describe("config", () => {
+  test("family proportions follow the config", () => {
+    const only = samples(200, "fam", {
+      families: { existence: 0, count: 1, arithmetic: 0, attribute: 0, position: 0, spatial: 0, describe: 0 },
+    });
+    expect(only.every((s) => s.sample.family === "count")).toBe(true);
+    const counts = Object.fromEntries(FAMILIES.map((f) => [f, of(f).length]));
+    // Defaults 3:2:1:1:1:1:1 of 10; 1500 samples.
+    expect(counts.existence / all.length).toBeGreaterThan(0.25);
+    expect(counts.existence / all.length).toBeLessThan(0.36);
+    for (const f of FAMILIES) expect(counts[f]).toBeGreaterThan(60);
+  });
+
+  test("correction dialogues: share follows the config, the first answer is wrong, the last turn is the gold response", () => {
+    const withShare = samples(400, "dlg", { correctionShare: 0.5 }).map((s) => s.sample);
+    const dialogues = withShare.filter((s) => s.dialogue);
+    expect(dialogues.length / withShare.length).toBeGreaterThan(0.35);
+    expect(dialogues.length / withShare.length).toBeLessThan(0.55);
+    for (const s of dialogues) {
+      const m = s.dialogue?.messages ?? [];
+      expect(m.map((x) => x.role)).toEqual(["user", "assistant", "user", "assistant"]);
+      expect(m[0].content).toBe(s.question);
+      expect(parseResponse(m[1].content).answer).not.toBe(s.answer);
+      expect(parseResponse(m[1].content).description).not.toBe(s.description);
+      expect(m[2].content).toMatch(/re-examine the image/);
+      expect(m[3].content).toBe(s.response);
+      expect(s.dialogue?.loss).toBe("last");
+    }
+    expect(samples(100, "dlg", { correctionShare: 0 }).some((s) => s.sample.dialogue)).toBe(false);
+  });
+
+  test("scenes hold 1 to 8 objects, one per cell, and themes make partners co-occur", () => {
+    const scenes = samples(1500, "themes").map((s) => s.scene);
+    let together = 0;
+    let redCircles = 0;
+    for (const sc of scenes) {
+      expect(sc.objects.length).toBeGreaterThanOrEqual(1);
+      expect(sc.objects.length).toBeLessThanOrEqual(8);
+      expect(new Set(sc.objects.map((o) => o.cell.join())).size).toBe(sc.objects.length);
+      const cats = sc.objects.map(category);
+      if (cats.includes("red circle")) {
+        redCircles++;
+        if (cats.includes("yellow circle")) together++;
+      }
+    }
+    // Without themes a given other object shows up in roughly 1 − (47/48)^4 ≈ 8% of scenes.
+    expect(together / redCircles).toBeGreaterThan(0.3);
+  });
+
+  test("a bad config names its field", async () => {
+    const { resolveWorldConfig } = await import("../src/index.js");
+    expect(() => resolveWorldConfig({ size: 16 })).toThrow(/"size" must be an integer in 32–512/);
+    expect(() => resolveWorldConfig({ families: { existence: -1 } })).toThrow(/"families.existence"/);
+    expect(() => resolveWorldConfig({ themes: [{ name: "x", weight: 1, core: ["violet blob"] }] })).toThrow(
+      /unknown object "violet blob"/,
+    );
+  });
+});
