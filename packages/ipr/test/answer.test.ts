@@ -58,6 +58,14 @@ describe("answer checks by type", () => {
     expect(check("2.50", gold("2.5", "text"))).toBe(true);
   });
 
+  it("text lists (the describe family) match in any order, and only with the same items", () => {
+    const g = gold("red circle, blue square", "text");
+    expect(check("Blue square, red circle.", g)).toBe(true);
+    expect(check("a blue square and a red circle", g)).toBe(true);
+    expect(check("red circle", g)).toBe(false);
+    expect(check("red circle, blue square, green star", g)).toBe(false);
+  });
+
   it("no answer is never right", () => {
     for (const t of ["yes_no", "integer", "float", "choice", "text"] as const)
       expect(check(null, gold("yes", t))).toBe(false);

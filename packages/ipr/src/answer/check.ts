@@ -55,12 +55,25 @@ export const checkChoice: AnswerCheck = (predicted, gold) => {
   return want !== null && parseChoice(predicted, gold.choices) === want;
 };
 
-/** Returns true when the normalized texts are equal (numbers compared by value when both are numbers). */
+/**
+ * Returns true when the normalized texts are equal; a comma-separated gold list ("red circle, blue
+ * square") matches the same items in any order; numbers are compared by value.
+ */
 export const checkText: AnswerCheck = (predicted, gold) => {
   if (predicted === null) return false;
   const a = normalizeText(predicted);
   const b = normalizeText(gold.answer);
   if (a === b && a !== "") return true;
+  if (gold.answer.includes(",")) {
+    const items = (t: string) =>
+      t
+        .split(/,|\band\b/)
+        .map(normalizeText)
+        .filter((x) => x !== "")
+        .sort()
+        .join("|");
+    if (items(predicted) === items(gold.answer)) return true;
+  }
   const na = parseNumber(predicted);
   const nb = parseNumber(gold.answer);
   return na !== null && nb !== null && /^[-\d.,/%\s]+$/.test(a) && /^[-\d.,/%\s]+$/.test(b) && na === nb;
