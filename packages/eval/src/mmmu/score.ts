@@ -54,6 +54,7 @@ export interface MmmuSampleResult {
 /** An accuracy cell as main_eval_only.py prints it: acc rounded to 3 decimals as Python's round() does. */
 export interface MmmuCell {
   num: number;
+  correct: number;
   acc: number;
   /** The unrounded accuracy. */
   accuracy: number;
@@ -133,7 +134,7 @@ export function parsePythonStringList(text: string, where: string): string[] {
 }
 
 function cell(correct: number, num: number, accuracy: number): MmmuCell {
-  return { num, acc: pyRound(accuracy, 3), accuracy };
+  return { num, correct, acc: pyRound(accuracy, 3), accuracy };
 }
 
 /** calculate_ins_level_acc: Σ acc·num / Σ num over the given subjects, in their order (0 for none). */
