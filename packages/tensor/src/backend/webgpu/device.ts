@@ -1,0 +1,155 @@
+/// <reference types="@webgpu/types" />
+
+/** What `init({ device: "webgpu" })` found: the adapter behind the device. */
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for software rasterizers (lavapipe, SwiftShader, WARP): CPU-like execution. */
+  isFallbackAdapter: boolean;
+  /** Which matmul variant suits the adapter: register-blocked for CPU-like, tiled for real GPUs. */
+  matmulVariant: "register" | "tiled";
+  limits: {
+    maxBufferSize: number;
+    maxStorageBufferBindingSize: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupsPerDimension: number;
+    minStorageBufferOffsetAlignment: number;
+    minUniformBufferOffsetAlignment: number;
+  };
+}
+
+/** A device plus what we learnt about its adapter, and the first fatal error it reported. */
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: AdapterReport;
+  /** Set when the device was lost or raised an uncaptured error; every later op rethrows it. */
+  fatal: Error | null;
+  /** The GPU object (Dawn's instance in Node): held so it outlives the device, or Dawn crashes in its event loop. */
+  gpu: GPU;
+}
+
+// Dawn for Node frees its instance when the GPU object is collected, even with a live device.
+const liveInstances = new Set<GPU>();
+
+const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|warp|software|microsoft basic render/i;
+
+/** Returns `navigator.gpu` in a browser, or Dawn's GPU from the `webgpu` package in Node. */
+async function findGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const isNode = typeof process !== "undefined" && !!process.versions?.node;
+  if (!isNode) {
+    throw new Error(
+      'webgpu: navigator.gpu is missing: this browser has no WebGPU (Chromium needs a secure context, or "--enable-unsafe-webgpu")',
+    );
+  }
+  let mod: { create: (flags: string[]) => GPU; globals: object };
+  try {
+    // A variable specifier keeps bundlers from pulling Dawn into browser builds.
+    const name = "webgpu";
+    mod = (await import(/* @vite-ignore */ name)) as typeof mod;
+  } catch (err) {
+    throw new Error(
+      `webgpu: the "webgpu" package (Dawn for Node) could not be loaded: ${(err as Error).message}`,
+    );
+  }
+  const g = globalThis as Record<string, unknown>;
+  for (const [k, v] of Object.entries(mod.globals)) if (!(k in g)) g[k] = v;
+  const gpu = mod.create([]);
+  liveInstances.add(gpu);
+  return gpu;
+}
+
+/** Returns the adapter's report: vendor and type, software fallback or not, the limits we asked for. */
+function describeAdapter(adapter: GPUAdapter, limits: GPUSupportedLimits): AdapterReport {
+  const info = (adapter as { info?: GPUAdapterInfo }).info;
+  const vendor = info?.vendor ?? "";
+  const architecture = info?.architecture ?? "";
+  const device = info?.device ?? "";
+  const description = info?.description ?? "";
+  const flagged = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const named = SOFTWARE_NAMES.test(`${vendor} ${architecture} ${device} ${description}`);
+  const isFallbackAdapter =
+    flagged || named || (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
+  return {
+    vendor,
+    architecture,
+    device,
+    description,
+    isFallbackAdapter,
+    matmulVariant: isFallbackAdapter ? "register" : "tiled",
+    limits: {
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      minStorageBufferOffsetAlignment: limits.minStorageBufferOffsetAlignment,
+      minUniformBufferOffsetAlignment: limits.minUniformBufferOffsetAlignment,
+    },
+  };
+}
+
+/** Options for acquiring the device. */
+export interface AcquireOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Force a matmul variant instead of choosing by adapter (benchmarks and tests). */
+  matmulVariant?: "register" | "tiled";
+}
+
+/** Returns a WebGPU device with the adapter's larger limits, its errors routed to `fatal`. */
+export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
+  const gpu = await findGpu();
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? "high-performance" });
+  if (!adapter) {
+    throw new Error(
+      "webgpu: no adapter: requestAdapter() returned null (no Vulkan/Metal/D3D12 driver, or WebGPU disabled; on Linux install mesa-vulkan-drivers for lavapipe)",
+    );
+  }
+  const want = [
+    "maxBufferSize",
+    "maxStorageBufferBindingSize",
+    "maxComputeWorkgroupStorageSize",
+    "maxComputeInvocationsPerWorkgroup",
+    "maxComputeWorkgroupSizeX",
+    "maxComputeWorkgroupSizeY",
+    "maxStorageBuffersPerShaderStage",
+  ] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of want) {
+    const v = adapter.limits[k];
+    if (typeof v === "number") requiredLimits[k] = v;
+  }
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits });
+  } catch (err) {
+    throw new Error(
+      `webgpu: requestDevice failed on adapter "${adapterName(adapter)}": ${(err as Error).message}`,
+    );
+  }
+  const report = describeAdapter(adapter, device.limits);
+  if (opts.matmulVariant) report.matmulVariant = opts.matmulVariant;
+  const ctx: GpuContext = { device, adapter: report, fatal: null, gpu };
+  device.addEventListener("uncapturederror", (ev) => {
+    const e = (ev as GPUUncapturedErrorEvent).error;
+    if (!ctx.fatal) ctx.fatal = new Error(`webgpu: device error: ${e.message}`);
+  });
+  void device.lost.then((info) => {
+    if (!ctx.fatal && info.reason !== "destroyed") {
+      ctx.fatal = new Error(`webgpu: device lost (${info.reason}): ${info.message}`);
+    }
+    if (!ctx.fatal) ctx.fatal = new Error("webgpu: the device was destroyed");
+  });
+  return ctx;
+}
+
+function adapterName(adapter: GPUAdapter): string {
+  const info = (adapter as { info?: GPUAdapterInfo }).info;
+  return (
+    [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(" ") || "unknown"
+  );
+}

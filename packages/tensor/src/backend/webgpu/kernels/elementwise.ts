@@ -1,0 +1,220 @@
+/// <reference types="@webgpu/types" />
+import type { Binding, GpuRuntime, Kernel } from "../runtime.js";
+import { coalesce, DTYPE_CODE, type GpuDtype, type GpuView, numel } from "../view.js";
+import {
+  bindRange,
+  dummyBinding,
+  grid,
+  PARAMS_WGSL,
+  ParamWriter,
+  touchedRange,
+  WG,
+  WORD_WGSL,
+} from "./common.js";
+import {
+  ELEMENTWISE_HELPERS,
+  ELEMENTWISE_OPS,
+  ELEMENTWISE_TABLE,
+  elementwiseOp,
+} from "./elementwise-table.js";
+
+const MAX_RANK = 6;
+const SLOTS = 4;
+
+// Parameter layout (u32 words).
+const N = 0;
+const RANK = 1;
+const OP = 2;
+const OUT_DT = 3;
+const FLAGS = 4;
+const PITCH = 5;
+const S0 = 6;
+const S1 = 7;
+const BASE = 8;
+const OUT_OFF = 9;
+const SHAPE = 10;
+const OUT_STRIDES = 16;
+const IN_DT = 22;
+const IN_OFF = 26;
+const IN_STRIDES = 30;
+
+/** Returns the body of one op's case: binds its argument names to slots, then the expression. */
+function caseBody(code: number): string {
+  const op = ELEMENTWISE_OPS[code];
+  const row = ELEMENTWISE_TABLE[op.row];
+  const names = [...row.args];
+  if (op.gradOf >= 0) names.push("g");
+  const uses = (n: string, e: string) => new RegExp(`\\b${n}\\b`).test(e);
+  const needY = op.gradOf >= 0 && uses("y", op.expr);
+  const lets = names
+    .map((n, i) => (uses(n, op.expr) || (needY && uses(n, row.forward)) ? `let ${n} = v${i};` : ""))
+    .join(" ");
+  const y = needY ? `let y = ${row.forward};` : "";
+  return `case ${code}u: { ${lets} ${y} return ${op.expr}; }`;
+}
+
+/** The one elementwise shader: up to four strided broadcast inputs, the op chosen by a uniform code. */
+export const ELEMENTWISE_KERNEL: Kernel = {
+  key: "elementwise",
+  code: () => {
+    const loads = Array.from(
+      { length: SLOTS },
+      (_, k) => `
+fn load${k}(idx: u32) -> f32 { return word_to_f32(in${k}[idx], pu(${IN_DT + k}u)); }`,
+    ).join("");
+    const bindings = Array.from(
+      { length: SLOTS },
+      (_, k) => `@group(0) @binding(${k + 2}) var<storage, read> in${k}: array<u32>;`,
+    ).join("\n");
+    const cases = ELEMENTWISE_OPS.map((o) => caseBody(o.code)).join("\n    ");
+    return `${PARAMS_WGSL}${WORD_WGSL}${ELEMENTWISE_HELPERS}
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+${bindings}
+${loads}
+fn apply(op: u32, v0: f32, v1: f32, v2: f32, v3: f32) -> f32 {
+  let s0 = pf(${S0}u); let s1 = pf(${S1}u);
+  switch op {
+    ${cases}
+    default: { return 0.0; }
+  }
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let local = gid.x + gid.y * pu(${PITCH}u);
+  if (local >= pu(${N}u)) { return; }
+  let i = local + pu(${BASE}u);
+  let arity = (pu(${FLAGS}u) >> 1u) & 7u;
+  var o0 = pu(${IN_OFF}u); var o1 = pu(${IN_OFF + 1}u); var o2 = pu(${IN_OFF + 2}u); var o3 = pu(${IN_OFF + 3}u);
+  var oo = pu(${OUT_OFF}u);
+  if ((pu(${FLAGS}u) & 1u) == 1u) {
+    o0 += i; o1 += i; o2 += i; o3 += i; oo += i;
+  } else {
+    var rem = i;
+    let rank = pu(${RANK}u);
+    for (var d = 0u; d < rank; d++) {
+      let dd = rank - 1u - d;
+      let n = pu(${SHAPE}u + dd);
+      let c = rem % n;
+      rem = rem / n;
+      oo += c * pu(${OUT_STRIDES}u + dd);
+      o0 += c * pu(${IN_STRIDES}u + dd);
+      o1 += c * pu(${IN_STRIDES + MAX_RANK}u + dd);
+      o2 += c * pu(${IN_STRIDES + 2 * MAX_RANK}u + dd);
+      o3 += c * pu(${IN_STRIDES + 3 * MAX_RANK}u + dd);
+    }
+  }
+  var v0 = 0.0; var v1 = 0.0; var v2 = 0.0; var v3 = 0.0;
+  if (arity > 0u) { v0 = load0(o0); }
+  if (arity > 1u) { v1 = load1(o1); }
+  if (arity > 2u) { v2 = load2(o2); }
+  if (arity > 3u) { v3 = load3(o3); }
+  if ((pu(${FLAGS}u) & 16u) != 0u) { out[oo] = in0[o0]; return; }
+  out[oo] = f32_to_word(apply(pu(${OP}u), v0, v1, v2, v3), pu(${OUT_DT}u));
+}
+`;
+  },
+};
+
+/** Returns the broadcast strides of `v` against `shape` (0 where broadcast). */
+export function broadcastStrides(
+  v: { shape: readonly number[]; strides: readonly number[] },
+  shape: readonly number[],
+): number[] {
+  const out = new Array<number>(shape.length).fill(0);
+  const off = shape.length - v.shape.length;
+  if (off < 0) throw new Error(`webgpu: cannot broadcast [${v.shape}] to [${shape}]`);
+  for (let d = 0; d < v.shape.length; d++) {
+    const n = v.shape[d];
+    if (n === shape[d + off]) out[d + off] = n === 1 ? 0 : v.strides[d];
+    else if (n === 1) out[d + off] = 0;
+    else throw new Error(`webgpu: cannot broadcast [${v.shape}] to [${shape}]`);
+  }
+  return out;
+}
+
+/** Scalars some rows read (`clamp` bounds, `affine` scale and shift, `fill` value). */
+export interface Scalars {
+  s0?: number;
+  s1?: number;
+}
+
+/**
+ * Runs elementwise op `name` over `inputs` (broadcast to `out.shape`), writing `out` (any strides).
+ * Gradient ops (`"mul.grad1"`) take the op's args, then the upstream gradient, then the output.
+ */
+export function runElementwise(
+  rt: GpuRuntime,
+  name: string,
+  inputs: readonly GpuView[],
+  out: GpuView,
+  scalars: Scalars = {},
+): void {
+  const op = elementwiseOp(name);
+  const n = numel(out.shape);
+  if (n === 0) return;
+  if (inputs.length > SLOTS) throw new Error(`webgpu: ${name}: ${inputs.length} inputs (at most ${SLOTS})`);
+  const strided = [out.strides, ...inputs.map((v) => broadcastStrides(v, out.shape))];
+  const c = coalesce(out.shape, strided);
+  if (c.shape.length > MAX_RANK) {
+    throw new Error(`webgpu: ${name}: rank ${c.shape.length} after merging dims (at most ${MAX_RANK})`);
+  }
+  const shape = c.shape;
+  const stridesOut = c.strides[0];
+  const stridesIn = c.strides.slice(1);
+  const contiguous =
+    shape.length <= 1 && [stridesOut, ...stridesIn].every((s) => s.length === 0 || s[0] === 1);
+
+  const big = [out, ...inputs].some((v) => v.buffer.size > rt.maxBinding);
+  const chunk = big ? Math.floor(rt.maxBinding / 4 / 2) : n;
+  for (let s = 0; s < n; s += chunk) {
+    const e = Math.min(n, s + chunk);
+    const p = new ParamWriter();
+    const raw = name === "identity" && inputs[0].dtype === out.dtype;
+    p.at(N)
+      .u(e - s)
+      .u(shape.length)
+      .u(op.code)
+      .u(DTYPE_CODE[out.dtype]);
+    p.u((contiguous ? 1 : 0) | (inputs.length << 1) | (raw ? 16 : 0));
+    const g = grid(rt, e - s);
+    p.at(PITCH)
+      .u(g.pitch)
+      .f(scalars.s0 ?? 0)
+      .f(scalars.s1 ?? 0)
+      .u(s);
+    const bindings: Binding[] = [];
+    const bindView = (v: GpuView, strides: number[]): { binding: Binding; offset: number } => {
+      if (v.buffer.size <= rt.maxBinding) return { binding: { buffer: v.buffer }, offset: v.offset };
+      const range = touchedRange(shape, strides, v.offset, s, e);
+      if (!range)
+        throw new Error(`webgpu: ${name}: a view larger than one binding must be read in row-major order`);
+      const r = bindRange(rt, v.buffer, range[0], range[1]);
+      return { binding: r.binding, offset: v.offset - r.shift };
+    };
+    const ob = bindView(out, stridesOut);
+    bindings.push(ob.binding);
+    p.at(OUT_OFF).u(ob.offset);
+    for (let d = 0; d < MAX_RANK; d++) p.at(SHAPE + d).u(shape[d] ?? 1);
+    for (let d = 0; d < MAX_RANK; d++) p.at(OUT_STRIDES + d).u(stridesOut[d] ?? 0);
+    for (let k = 0; k < SLOTS; k++) {
+      const v = inputs[k];
+      if (!v) {
+        bindings.push(dummyBinding(rt));
+        continue;
+      }
+      const b = bindView(v, stridesIn[k]);
+      bindings.push(b.binding);
+      p.at(IN_DT + k).u(DTYPE_CODE[v.dtype]);
+      p.at(IN_OFF + k).u(b.offset);
+      for (let d = 0; d < MAX_RANK; d++) p.at(IN_STRIDES + k * MAX_RANK + d).u(stridesIn[k][d] ?? 0);
+    }
+    p.at(IN_STRIDES + SLOTS * MAX_RANK);
+    rt.dispatch(ELEMENTWISE_KERNEL, p.done(), bindings, g.groups);
+  }
+}
+
+/** Returns the dtype an op yields for inputs of `dtype` (comparisons and logic give bool). */
+export function elementwiseResultDtype(name: string, dtype: GpuDtype): GpuDtype {
+  if (/^(eq|ne|lt|le|gt|ge|logicalNot|logicalAnd|logicalOr)$/.test(name)) return "bool";
+  return dtype;
+}

@@ -1,0 +1,88 @@
+// Builds the same data on the CPU reference backend and on WebGPU, and compares what each returns.
+import { expect } from "vitest";
+import type { Backend, BufferHandle, DType, TypedArray, View } from "../../src/backend/backend.js";
+import { contiguousStrides, numel } from "../../src/backend/backend.js";
+import { referenceBackend } from "../../src/backend/cpu/index.js";
+import { createBackend, type WebGpuBackend } from "../../src/backend/webgpu/index.js";
+
+/** The WebGPU backend, or the reason there is none on this machine. */
+export async function loadWebGpu(): Promise<{ gpu: WebGpuBackend | null; reason: string }> {
+  try {
+    return { gpu: await createBackend(), reason: "" };
+  } catch (err) {
+    return { gpu: null, reason: (err as Error).message.split("\n")[0] };
+  }
+}
+
+export const cpu = referenceBackend();
+
+/** Deterministic pseudo-random floats in [lo, hi). */
+export function rand(n: number, seed: number, lo = -2, hi = 2): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
+  }
+  return out;
+}
+
+/** A pair of buffers holding the same data on both backends. */
+export interface Pair {
+  cpu: BufferHandle;
+  gpu: BufferHandle;
+  shape: number[];
+}
+
+/** Uploads `data` to both backends as a contiguous tensor of `shape`. */
+export function pair(gpu: Backend, data: TypedArray, shape: number[], dtype: DType = "float32"): Pair {
+  const c = cpu.allocate(data.length, dtype);
+  cpu.write(c, data);
+  const g = gpu.allocate(data.length, dtype);
+  gpu.write(g, data);
+  return { cpu: c, gpu: g, shape };
+}
+
+/** Returns an output buffer on each backend. */
+export function outPair(gpu: Backend, shape: number[], dtype: DType = "float32"): Pair {
+  const n = numel(shape);
+  return { cpu: cpu.allocate(n, dtype), gpu: gpu.allocate(n, dtype), shape };
+}
+
+/** Returns a view of a pair's buffer on one side (strides default to contiguous). */
+export function view(
+  p: Pair,
+  side: "cpu" | "gpu",
+  shape = p.shape,
+  strides = contiguousStrides(shape),
+  offset = 0,
+): View {
+  return { buffer: p[side], shape, strides, offset };
+}
+
+/** Asserts both backends hold the same values (float32 tolerance). */
+export async function expectSame(gpu: Backend, p: Pair, tol = 1e-4, what = "result"): Promise<void> {
+  const a = await cpu.read(p.cpu);
+  const b = await gpu.read(p.gpu);
+  expect(b.length, `${what}: length`).toBe(a.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const x = Number(a[i]);
+    const y = Number(b[i]);
+    if (Number.isNaN(x) && Number.isNaN(y)) continue;
+    if (x === y) continue;
+    const err = Math.abs(x - y) / Math.max(1, Math.abs(x));
+    if (!(err <= worst)) {
+      worst = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
+      at = i;
+    }
+  }
+  expect(worst, `${what}: worst relative error at ${at} (cpu ${a[at]}, webgpu ${b[at]})`).toBeLessThanOrEqual(
+    tol,
+  );
+}
