@@ -1,0 +1,48 @@
+// The default device and the loaded backends. The CPU reference backend is always present, so code
+// that never calls `init` runs on the CPU.
+import type { Backend, DeviceName } from "./backend/backend.js";
+import { referenceBackend } from "./backend/cpu/index.js";
+import "./backend/loaders.js";
+import { type BackendInitOptions, backendDevice, defaultBackendName, loadBackend } from "./backend/registry.js";
+
+const reference = referenceBackend();
+const loaded = new Map<string, Backend>([["cpu", reference]]);
+const byDevice = new Map<DeviceName, Backend>([["cpu", reference]]);
+let current: Backend = reference;
+
+/** Options of `init`. */
+export interface InitOptions extends BackendInitOptions {
+  /** "cpu" or "webgpu": the best registered backend of that device. */
+  device?: DeviceName;
+  /** A backend by registry name ("cpu", "cpu-wasm", "webgpu"); overrides `device`. */
+  backend?: string;
+}
+
+/** Loads a backend and makes it the default for new tensors and modules; resolves to the backend. */
+export async function init(options: InitOptions = {}): Promise<Backend> {
+  const { device, backend: named, ...rest } = options;
+  if (device !== undefined && device !== "cpu" && device !== "webgpu") {
+    throw new Error(`init: unknown device "${String(device)}" (expected "cpu" or "webgpu")`);
+  }
+  const name = named ?? defaultBackendName(device ?? "cpu");
+  const b = name === "cpu" ? reference : await loadBackend(name, rest);
+  loaded.set(name, b);
+  byDevice.set(backendDevice(name) ?? b.device, b);
+  current = b;
+  return b;
+}
+
+/** Returns the backend new tensors go to when no device is given. */
+export function defaultBackend(): Backend {
+  return current;
+}
+
+/** Returns the backend for a device or backend name, or the default; throws when it is not initialised. */
+export function resolveBackend(device?: string | Backend): Backend {
+  if (device === undefined) return current;
+  if (typeof device === "object") return device;
+  const b = loaded.get(device) ?? byDevice.get(device as DeviceName);
+  if (b) return b;
+  if (device === "webgpu") throw new Error(`device "webgpu" is not initialised: call await init({ device: "webgpu" }) first`);
+  throw new Error(`unknown device "${device}" (expected "cpu", "webgpu" or a loaded backend name)`);
+}
