@@ -102,3 +102,106 @@ describe("cpu-wasm backend matmul against the reference", () => {
     expect(fast.memoryInfo()).toEqual(before);
   });
 });
+
+async function readPair(bufs: BufferHandle[]): Promise<number> {
+  const x = await fast.read(bufs[0]);
+  const y = await reference.read(bufs[1]);
+  let err = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (Number.isFinite(y[i]) || Number.isFinite(x[i])) err = Math.max(err, Math.abs(x[i] - y[i]));
+    else if (x[i] !== y[i]) return Number.POSITIVE_INFINITY;
+  }
+  fast.release(bufs[0]);
+  return err;
+}
+
+function outPair(n: number): BufferHandle[] {
+  return [fast.allocate(n, "float32"), reference.allocate(n, "float32")];
+}
+
+describe("cpu-wasm backend softmax against the reference", () => {
+  for (const C of [1, 7, 33, 257]) {
+    it(`matches softmax and logSoftmax over rows of ${C}`, async () => {
+      for (const log of [false, true]) {
+        const x = pair([5, C]);
+        for (const v of x)
+          for (let i = 0; i < 5 * C; i++) (v.buffer as unknown as { data: Float32Array }).data[i] *= 30;
+        const outs = outPair(5 * C);
+        fast.softmax(x[0], log, outs[0]);
+        reference.softmax(x[1], log, outs[1]);
+        expect(await readPair(outs)).toBeLessThan(1e-5);
+      }
+    });
+  }
+});
+
+describe("cpu-wasm backend attention against the reference", () => {
+  const cases: {
+    B: number;
+    Hq: number;
+    Hkv: number;
+    Lq: number;
+    Lk: number;
+    D: number;
+    causal: boolean;
+    mask?: "keys" | "full";
+  }[] = [
+    { B: 1, Hq: 1, Hkv: 1, Lq: 1, Lk: 1, D: 1, causal: false },
+    { B: 2, Hq: 4, Hkv: 2, Lq: 7, Lk: 33, D: 8, causal: true },
+    { B: 2, Hq: 3, Hkv: 3, Lq: 33, Lk: 33, D: 7, causal: true, mask: "keys" },
+    { B: 1, Hq: 2, Hkv: 1, Lq: 33, Lk: 7, D: 33, causal: true },
+    { B: 1, Hq: 2, Hkv: 2, Lq: 9, Lk: 257, D: 16, causal: false, mask: "full" },
+  ];
+  for (const c of cases) {
+    it(`matches forward and backward for ${JSON.stringify(c)}`, async () => {
+      const { B, Hq, Hkv, Lq, Lk, D } = c;
+      // q arrives as [B, L, H, D] seen as [B, H, L, D], like a projection split into heads.
+      const q = pair([B, Lq, Hq, D], [0, 2, 1, 3]);
+      const k = pair([B, Lk, Hkv, D], [0, 2, 1, 3]);
+      const v = pair([B, Hkv, Lk, D]);
+      let mask: [View, View] | [null, null] = [null, null];
+      if (c.mask === "keys") {
+        const m = pair([B, 1, 1, Lk]);
+        for (const view of m) {
+          const data = (view.buffer as unknown as { data: Float32Array }).data;
+          for (let i = 0; i < data.length; i++) data[i] = data[i] > 0.3 ? Number.NEGATIVE_INFINITY : data[i];
+        }
+        mask = [expand(m[0], [B, Hq, Lq, Lk]), expand(m[1], [B, Hq, Lq, Lk])];
+      } else if (c.mask === "full") {
+        const m = pair([B, Hq, Lq, Lk]);
+        mask = [m[0], m[1]];
+      }
+      const options = { scale: 1 / Math.sqrt(D), causal: c.causal };
+      const outs = outPair(B * Hq * Lq * D);
+      const lses = outPair(B * Hq * Lq);
+      fast.attention(q[0], k[0], v[0], mask[0], options, outs[0], lses[0]);
+      reference.attention(q[1], k[1], v[1], mask[1], options, outs[1], lses[1]);
+      const dOut = pair([B, Hq, Lq, D]);
+      const grads = [outPair(B * Hq * Lq * D), outPair(B * Hkv * Lk * D), outPair(B * Hkv * Lk * D)];
+      const view = (b: BufferHandle, shape: number[]): View => ({
+        buffer: b,
+        shape,
+        strides: contiguousStrides(shape),
+        offset: 0,
+      });
+      [fast as Backend, reference as Backend].forEach((be, i) => {
+        be.attentionBackward(
+          q[i],
+          k[i],
+          v[i],
+          mask[i],
+          options,
+          view(outs[i], [B, Hq, Lq, D]),
+          view(lses[i], [B, Hq, Lq]),
+          dOut[i],
+          grads[0][i],
+          grads[1][i],
+          grads[2][i],
+        );
+      });
+      expect(await readPair(outs)).toBeLessThan(1e-5);
+      expect(await readPair(lses)).toBeLessThan(1e-5);
+      for (const g of grads) expect(await readPair(g)).toBeLessThan(1e-4);
+    });
+  }
+});

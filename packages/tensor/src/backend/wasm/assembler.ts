@@ -204,7 +204,7 @@ function tokenize(body: string): string[] {
 
 function parseNumber(tok: string, where: string): number {
   const v = Number(tok.replace(/_/g, ""));
-  if (!Number.isFinite(v) && !/^[-+]?inf/.test(tok)) throw new Error(`${where}: "${tok}" is not a number`);
+  if (Number.isNaN(v)) throw new Error(`${where}: "${tok}" is not a number`);
   return v;
 }
 

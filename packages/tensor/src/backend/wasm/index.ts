@@ -1,9 +1,19 @@
 // The fast CPU backend ("cpu-wasm"): the reference backend's buffers placed in one shared WebAssembly
 // memory, so the hot kernels (matmul, attention) run as WebAssembly SIMD on worker threads, while every
 // other op runs the reference TypeScript kernel on the same typed-array views, unchanged.
-import { type BufferHandle, type DType, dtypeBytes, matrixLayout, type View } from "../backend.js";
+import {
+  type AttentionOptions,
+  type BufferHandle,
+  type DType,
+  dtypeBytes,
+  isContiguous,
+  matrixLayout,
+  numel,
+  type View,
+} from "../backend.js";
 import { CpuBackend, type CpuBuffer } from "../cpu/index.js";
 import type { BackendInitOptions } from "../registry.js";
+import { attentionBackward, attentionForward } from "./attention.js";
 import { type GemmArgs, WasmRuntime } from "./runtime.js";
 
 /** A fast-backend buffer: a reference buffer whose typed array lives at `ptr` in the shared memory. */
@@ -14,6 +24,15 @@ export interface WasmBuffer extends CpuBuffer {
 
 function ptrOf(b: BufferHandle): number {
   return (b as WasmBuffer).ptr;
+}
+
+function allFloat32(...views: (View | BufferHandle | null)[]): boolean {
+  for (const v of views) {
+    if (!v) continue;
+    const dtype = "buffer" in v ? v.buffer.dtype : v.dtype;
+    if (dtype !== "float32") return false;
+  }
+  return true;
 }
 
 /** One batch dimension after merging: its size and the element stride of a, b and c along it. */
@@ -144,6 +163,64 @@ export class WasmCpuBackend extends CpuBackend {
       if (d < 0) break;
     }
     this.runtime.gemmList(items);
+  }
+
+  override softmax(x: View, log: boolean, out: BufferHandle): void {
+    const C = x.shape[x.shape.length - 1] ?? 1;
+    const n = numel(x.shape);
+    if (!allFloat32(x, out) || !isContiguous(x) || C === 0 || n === 0) {
+      super.softmax(x, log, out);
+      return;
+    }
+    const rows = n / C;
+    const p = ptrOf(x.buffer) + x.offset * 4;
+    this.runtime.rows("softmaxRows", rows, [p, ptrOf(out), rows, C, log ? 1 : 0], C * 4);
+  }
+
+  override attention(
+    q: View,
+    k: View,
+    v: View,
+    mask: View | null,
+    options: AttentionOptions,
+    out: BufferHandle,
+    outLse: BufferHandle,
+  ): void {
+    if (!allFloat32(q, k, v, mask, out, outLse) || numel(q.shape) === 0 || k.shape[2] === 0) {
+      super.attention(q, k, v, mask, options, out, outLse);
+      return;
+    }
+    attentionForward(
+      this.runtime,
+      ptrOf,
+      q,
+      k,
+      v,
+      mask,
+      options,
+      out,
+      (outLse as WasmBuffer).data as Float32Array,
+    );
+  }
+
+  override attentionBackward(
+    q: View,
+    k: View,
+    v: View,
+    mask: View | null,
+    options: AttentionOptions,
+    out: View,
+    lse: View,
+    dOut: View,
+    dq: BufferHandle,
+    dk: BufferHandle,
+    dv: BufferHandle,
+  ): void {
+    if (!allFloat32(q, k, v, mask, out, dOut, dq, dk, dv) || numel(q.shape) === 0 || k.shape[2] === 0) {
+      super.attentionBackward(q, k, v, mask, options, out, lse, dOut, dq, dk, dv);
+      return;
+    }
+    attentionBackward(this.runtime, ptrOf, q, k, v, mask, options, out, dOut, dq, dk, dv);
   }
 }
 

@@ -1,5 +1,6 @@
 import { assemble, type FuncSource } from "./assembler.js";
 import { matmulFuncs } from "./kernels/matmul.js";
+import { rowFuncs } from "./kernels/rows.js";
 import { type Madd, mulAdd, relaxedMadd } from "./kernels/text.js";
 
 /** Pages (64 KiB) of the shared memory's address-space reservation: 4 GiB, the wasm32 limit. */
@@ -7,7 +8,7 @@ export const MAX_PAGES = 65536;
 
 /** Returns every kernel function of the fast CPU backend, written with the given multiply-add. */
 export function kernelFuncs(madd: Madd): FuncSource[] {
-  return [...matmulFuncs(madd)];
+  return [...matmulFuncs(madd), ...rowFuncs()];
 }
 
 /** Returns the binary of the kernel module (imports a shared `env.memory`). */

@@ -27,6 +27,9 @@ export interface GemmArgs {
   accumulate?: boolean;
 }
 
+/** The row kernels `rows` can run. */
+export type RowKernel = "softmaxRows" | "attnSoftmax" | "attnGradScores";
+
 /** Options of the fast CPU runtime. */
 export interface WasmRuntimeOptions {
   /** Threads in all, the caller included (default: SR2SE_WASM_THREADS, else the core count). */
@@ -36,7 +39,7 @@ export interface WasmRuntimeOptions {
 }
 
 /** Kernels a job may name (the exports the pool resolves). */
-const KERNELS = ["gemm", "gemmChunks", "gemmList"] as const;
+const KERNELS = ["gemm", "gemmChunks", "gemmList", "softmaxRows", "attnSoftmax", "attnGradScores"] as const;
 
 /** Below this many multiply-adds a GEMM runs on the calling thread alone (a wake-up costs more). */
 const PARALLEL_MIN_MACS = 64 * 64 * 64;
@@ -234,6 +237,21 @@ export class WasmRuntime {
     for (let t = 0; t < Math.min(this.threads, n); t++)
       shares.push([this.list, n, this.counter, this.workspaces[t]]);
     this.pool.run(this.gemmListIndex, shares);
+  }
+
+  /**
+   * Runs a row kernel (softmaxRows, attnSoftmax, attnGradScores) on every thread: `args` are the
+   * kernel's arguments up to the rows count and after, the runtime appends the counter and chunk.
+   */
+  rows(kernel: RowKernel, rows: number, args: readonly number[], rowCost: number): void {
+    if (rows <= 0) return;
+    const T = rows * rowCost < 1 << 15 ? 1 : this.threads;
+    const chunk = Math.max(1, Math.ceil(rows / (8 * T)));
+    this.counterView[0] = 0;
+    const share = [...args, this.counter, chunk];
+    const shares: number[][] = [];
+    for (let t = 0; t < Math.min(T, Math.ceil(rows / chunk)); t++) shares.push(share);
+    this.pool.run(this.pool.kernel(kernel), shares);
   }
 
   /** Ends the workers; the runtime is unusable afterwards. */
