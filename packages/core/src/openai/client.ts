@@ -17,6 +17,10 @@ export interface ChatOptions {
   seed?: number;
   stop?: string[];
   n?: number;
+  /** Ask for token log-probabilities (OpenAI's `logprobs: true`); summed per choice into `logprobs`. */
+  logprobs?: boolean;
+  /** Extra fields merged into the request body (server-specific options such as `top_k`). */
+  extraBody?: Record<string, unknown>;
   signal?: AbortSignal;
 }
 
@@ -24,6 +28,8 @@ export interface ChatOptions {
 export interface ChatResult {
   text: string;
   texts: string[];
+  /** Summed token log-probability of each choice, where the server returned them. */
+  logprobs?: Array<number | undefined>;
   usage?: { prompt_tokens: number; completion_tokens: number };
   raw: unknown;
 }
@@ -91,6 +97,8 @@ export class OpenAIChatClient {
     if (options.seed !== undefined) body.seed = options.seed;
     if (options.stop !== undefined) body.stop = options.stop;
     if (options.n !== undefined) body.n = options.n;
+    if (options.logprobs) body.logprobs = true;
+    if (options.extraBody) Object.assign(body, options.extraBody);
     let lastError: OpenAIError | undefined;
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (options.signal?.aborted) throw new OpenAIError("chat completion aborted");
@@ -108,7 +116,7 @@ export class OpenAIChatClient {
       }
     }
     throw new OpenAIError(
-      `${this.baseURL}/chat/completions: gave up after ${this.maxRetries + 1} tries: ${lastError?.message}`,
+      `gave up after ${this.maxRetries + 1} tries: ${lastError?.message}`,
       lastError?.status,
     );
   }
@@ -168,8 +176,21 @@ export class OpenAIChatClient {
     }
     const texts = choices.map((c) => (typeof c?.message?.content === "string" ? c.message.content : ""));
     const usage = (json as { usage?: ChatResult["usage"] }).usage;
-    return { text: texts[0], texts, usage, raw: json };
+    const logprobs = choices.map((c) => sumLogprobs((c as { logprobs?: unknown }).logprobs));
+    return { text: texts[0], texts, ...(logprobs.some((l) => l !== undefined) ? { logprobs } : {}), usage, raw: json };
   }
+}
+
+/** Sum of `logprobs.content[].logprob` of one choice (OpenAI's layout), or undefined. */
+function sumLogprobs(lp: unknown): number | undefined {
+  const content = (lp as { content?: Array<{ logprob?: unknown }> } | null | undefined)?.content;
+  if (!Array.isArray(content) || content.length === 0) return undefined;
+  let sum = 0;
+  for (const t of content) {
+    if (typeof t?.logprob !== "number") return undefined;
+    sum += t.logprob;
+  }
+  return sum;
 }
 
 /** A `data:` URL for image bytes, the MIME type sniffed from the magic bytes. */
