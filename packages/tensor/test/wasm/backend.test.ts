@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Backend, contiguousStrides, numel, type View } from "../../src/backend/backend.js";
+import {
+  type Backend,
+  type BufferHandle,
+  contiguousStrides,
+  numel,
+  type View,
+} from "../../src/backend/backend.js";
 import { CpuBackend } from "../../src/backend/cpu/index.js";
 import { createBackend, type WasmCpuBackend } from "../../src/backend/wasm/index.js";
 
@@ -33,7 +39,7 @@ function pair(shape: number[], perm?: number[]): [View, View] {
 /** Returns a view broadcasting `v` to `shape` (stride 0 on the new leading and size-1 dims). */
 function expand(v: View, shape: number[]): View {
   const lead = shape.length - v.shape.length;
-  const strides = shape.map((d, i) => (i < lead || v.shape[i - lead] === 1 ? 0 : v.strides[i - lead]));
+  const strides = shape.map((_, i) => (i < lead || v.shape[i - lead] === 1 ? 0 : v.strides[i - lead]));
   return { ...v, shape, strides };
 }
 

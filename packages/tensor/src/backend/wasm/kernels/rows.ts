@@ -29,7 +29,7 @@ function exp4(): FuncSource {
     ],
     body: `
       local.get $x ${splat(88)} f32x4.min ${splat(-87.33654475)} f32x4.max local.set $x
-      local.get $x ${splat(1.4426950408889634)} f32x4.mul f32x4.nearest local.set $n
+      local.get $x ${splat(Math.LOG2E)} f32x4.mul f32x4.nearest local.set $n
       local.get $x local.get $n ${splat(0.693359375)} f32x4.mul f32x4.sub
       local.get $n ${splat(-2.1219444e-4)} f32x4.mul f32x4.sub local.set $r
       ${splat(coef[0])} local.set $p
