@@ -307,3 +307,22 @@ describe("aggregation and input checks", () => {
     );
   });
 });
+
+describe("the README example", () => {
+  it("scores one integer problem", async () => {
+    const data = [
+      {
+        pid: "1",
+        question: "How many circles?",
+        choices: null,
+        answer: "3",
+        precision: null,
+        question_type: "free_form",
+        answer_type: "integer",
+        metadata: { task: "counting", skills: ["arithmetic reasoning"] },
+      },
+    ];
+    const result = await scoreMathVista(data, [{ id: "1", response: "3" }]);
+    expect(result.table).toContain("| overall | all | 100.00% | 1/1 |");
+  });
+});
