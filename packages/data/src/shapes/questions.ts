@@ -221,6 +221,7 @@ export function attributeQuestion(rng: Rng, scene: Scene): Question {
     answerType: "choice",
     choices,
     difficulty: scene.objects.length <= 2 ? 1 : 2,
+    lure: category(target),
     solve(objects) {
       const o = objectAt(objects, target.cell);
       if (!o) return null;
@@ -257,6 +258,7 @@ export function positionQuestion(rng: Rng, scene: Scene): Question | null {
     answerType: "choice",
     choices,
     difficulty: scene.objects.length <= 2 ? 1 : 2,
+    lure: name,
     solve(objects) {
       const hits = objects.filter((o) => category(o) === name);
       if (hits.length !== 1) return null;
@@ -293,6 +295,7 @@ export function spatialQuestion(rng: Rng, scene: Scene): Question | null {
     answerType: "yes_no",
     choices: null,
     difficulty: 3,
+    lure: rng.bool() ? nx : ny,
     solve(objects) {
       const ox = objects.filter((o) => category(o) === nx);
       const oy = objects.filter((o) => category(o) === ny);

@@ -3,7 +3,7 @@ import { FAMILIES, type Family, type WorldConfig } from "./config.js";
 import { describeScene } from "./describe.js";
 import { makeQuestion, type Question } from "./questions.js";
 import { type Scene, type ShapeObject, sampleScene } from "./scene.js";
-import { ALL_CATEGORIES, ALL_CELLS, COLORS, category, SHAPES } from "./vocabulary.js";
+import { ALL_CATEGORIES, ALL_CELLS, COLORS, category, SHAPES, SIZES } from "./vocabulary.js";
 
 /** A correction dialogue for SFT: the loss goes on the last assistant turn only. */
 export interface CorrectionDialogue {
@@ -39,44 +39,47 @@ export function pickQuestion(rng: Rng, scene: Scene, config: WorldConfig): Quest
   return fallback;
 }
 
-/** A plausible wrong perception of the scene: one object added, dropped, recoloured or reshaped. */
+/** Objects in reading order (row-major by cell), as descriptions list them. */
+function readingOrder(objects: ShapeObject[]): ShapeObject[] {
+  return objects.sort((a, b) => a.cell[0] * 3 + a.cell[1] - (b.cell[0] * 3 + b.cell[1]));
+}
+
+/**
+ * A plausible wrong perception of the scene: one object added (often the theme's usual partner or
+ * the `lure` the question asks about), dropped, recoloured, reshaped, resized or moved to another cell.
+ */
 export function corruptObjects(rng: Rng, scene: Scene, config: WorldConfig, lure?: string): ShapeObject[] {
   const objects = scene.objects.map((o) => ({ ...o, cell: [o.cell[0], o.cell[1]] as [number, number] }));
-  const kind = rng.int(0, 4);
-  if (kind === 0) {
-    const free = ALL_CELLS.filter((c) => !objects.some((o) => o.cell[0] === c[0] && o.cell[1] === c[1]));
-    if (free.length > 0) {
-      // The usual partner of the theme is the most plausible hallucination.
-      const theme = config.themes.find((t) => t.name === scene.theme);
-      const present = new Set(objects.map(category));
-      const partners = (theme?.core ?? []).filter((c) => !present.has(c));
-      const cat =
-        lure && !present.has(lure) && rng.bool(0.8)
-          ? lure
-          : partners.length > 0 && rng.bool(0.7)
-            ? rng.choice(partners)
-            : rng.choice(ALL_CATEGORIES);
-      const [color, shape] = cat.split(" ") as [ShapeObject["color"], ShapeObject["shape"]];
-      const c = rng.choice(free);
-      const cell: [number, number] = [c[0], c[1]];
-      objects.push({
-        shape,
-        color,
-        size: rng.bool() ? "small" : "large",
-        cell,
-        center: [(c[1] + 0.5) / 3, (c[0] + 0.5) / 3],
-      });
-      objects.sort((a, b) => a.cell[0] * 3 + a.cell[1] - (b.cell[0] * 3 + b.cell[1]));
-      return objects;
-    }
+  const free = ALL_CELLS.filter((c) => !objects.some((o) => o.cell[0] === c[0] && o.cell[1] === c[1]));
+  const kind = rng.int(0, 6);
+  if (kind === 0 && free.length > 0) {
+    const theme = config.themes.find((t) => t.name === scene.theme);
+    const present = new Set(objects.map(category));
+    const partners = (theme?.core ?? []).filter((c) => !present.has(c));
+    const cat =
+      lure && !present.has(lure) && rng.bool(0.8)
+        ? lure
+        : partners.length > 0 && rng.bool(0.7)
+          ? rng.choice(partners)
+          : rng.choice(ALL_CATEGORIES);
+    const [color, shape] = cat.split(" ") as [ShapeObject["color"], ShapeObject["shape"]];
+    const c = rng.choice(free);
+    const size = rng.choice(SIZES);
+    objects.push({ shape, color, size, cell: [c[0], c[1]], center: [(c[1] + 0.5) / 3, (c[0] + 0.5) / 3] });
+    return readingOrder(objects);
   }
   const lured = objects.map((o, k) => (category(o) === lure ? k : -1)).filter((k) => k >= 0);
   const i = lured.length > 0 && rng.bool(0.8) ? rng.choice(lured) : rng.int(0, objects.length);
+  const o = objects[i];
   if (kind === 1 && objects.length > 1) objects.splice(i, 1);
-  else if (kind === 2 || kind === 0)
-    objects[i].color = rng.choice(COLORS.filter((c) => c !== objects[i].color));
-  else objects[i].shape = rng.choice(SHAPES.filter((s) => s !== objects[i].shape));
-  return objects;
+  else if (kind === 4 && free.length > 0) {
+    const c = rng.choice(free);
+    o.cell = [c[0], c[1]];
+    o.center = [(c[1] + 0.5) / 3, (c[0] + 0.5) / 3];
+  } else if (kind === 5) o.size = o.size === "small" ? "large" : "small";
+  else if (kind === 3) o.shape = rng.choice(SHAPES.filter((s) => s !== o.shape));
+  else o.color = rng.choice(COLORS.filter((c) => c !== o.color));
+  return readingOrder(objects);
 }
 
 /** The gold response of DESIGN.md: description, reasoning, boxed answer. */
@@ -134,7 +137,7 @@ export function correctionDialogue(
   goldText: string,
   config: WorldConfig,
 ): CorrectionDialogue | null {
-  for (let tries = 0; tries < 12; tries++) {
+  for (let tries = 0; tries < 32; tries++) {
     const wrong = corruptObjects(rng, scene, config, q.lure);
     const sol = q.solve(wrong);
     if (!sol || sol.answer === goldAnswer) continue;
