@@ -1,4 +1,5 @@
 export type { EvalMode, Headline, SampleScore } from "./common/mode.js";
+export * from "./compare/index.js";
 export * from "./hallucination/index.js";
 export * from "./mmmu/index.js";
 export * from "./pope/index.js";

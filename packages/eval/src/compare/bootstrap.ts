@@ -1,0 +1,117 @@
+import { Rng } from "@sr2se/core";
+import type { SummedStatistic } from "./statistic.js";
+
+/** An estimate with its percentile confidence interval. */
+export interface Interval {
+  value: number;
+  low: number;
+  high: number;
+}
+
+export interface PairedBootstrapResult {
+  baseline: Interval;
+  ours: Interval;
+  /** ours − baseline, or baseline − ours where lower is better: positive is a gain. */
+  improvement: Interval;
+  /** Share of resamples where the improvement is ≤ 0 (a one-sided bootstrap p-value). */
+  pValue: number;
+  n: number;
+  iterations: number;
+  seed: number | string;
+  confidence: number;
+}
+
+export interface BootstrapOptions {
+  iterations?: number;
+  seed?: number | string;
+  confidence?: number;
+}
+
+function matrix(samples: readonly Record<string, unknown>[], stat: SummedStatistic): Float64Array {
+  const m = new Float64Array(samples.length * stat.width);
+  const row = new Float64Array(stat.width);
+  samples.forEach((s, i) => {
+    row.fill(0);
+    stat.row(s, row);
+    m.set(row, i * stat.width);
+  });
+  return m;
+}
+
+/** The q-quantile of sorted values, linearly interpolated (numpy's default). */
+function quantile(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+}
+
+/**
+ * A seeded paired bootstrap over samples: each resample draws n sample indices with replacement and scores
+ * baseline and ours on the same draw. Returns both scores and the improvement with percentile intervals.
+ * `base` and `ours` must list the same samples in the same order.
+ */
+export function pairedBootstrap(
+  base: readonly Record<string, unknown>[],
+  ours: readonly Record<string, unknown>[],
+  stat: SummedStatistic,
+  options: BootstrapOptions = {},
+): PairedBootstrapResult {
+  const n = base.length;
+  if (n === 0 || ours.length !== n)
+    throw new Error(
+      `pairedBootstrap: needs the same non-zero number of samples (got ${n} and ${ours.length})`,
+    );
+  const iterations = options.iterations ?? 2000;
+  const seed = options.seed ?? 0;
+  const confidence = options.confidence ?? 0.95;
+  const w = stat.width;
+  const mb = matrix(base, stat);
+  const mo = matrix(ours, stat);
+  const sumsOf = (m: Float64Array) => {
+    const s = new Float64Array(w);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < w; k++) s[k] = (s[k] as number) + (m[i * w + k] as number);
+    return s;
+  };
+  const sign = stat.lowerIsBetter ? -1 : 1;
+  const b0 = stat.fromSums(sumsOf(mb));
+  const o0 = stat.fromSums(sumsOf(mo));
+  const rng = new Rng(seed);
+  const bs = new Float64Array(iterations);
+  const os = new Float64Array(iterations);
+  const ds = new Float64Array(iterations);
+  const sb = new Float64Array(w);
+  const so = new Float64Array(w);
+  let notBetter = 0;
+  for (let it = 0; it < iterations; it++) {
+    sb.fill(0);
+    so.fill(0);
+    for (let j = 0; j < n; j++) {
+      const i = rng.int(0, n) * w;
+      for (let k = 0; k < w; k++) {
+        sb[k] = (sb[k] as number) + (mb[i + k] as number);
+        so[k] = (so[k] as number) + (mo[i + k] as number);
+      }
+    }
+    bs[it] = stat.fromSums(sb);
+    os[it] = stat.fromSums(so);
+    ds[it] = sign * ((os[it] as number) - (bs[it] as number));
+    if ((ds[it] as number) <= 0) notBetter++;
+  }
+  const alpha = (1 - confidence) / 2;
+  const interval = (value: number, xs: Float64Array): Interval => {
+    const sorted = xs.slice().sort();
+    return { value, low: quantile(sorted, alpha), high: quantile(sorted, 1 - alpha) };
+  };
+  return {
+    baseline: interval(b0, bs),
+    ours: interval(o0, os),
+    improvement: interval(sign * (o0 - b0), ds),
+    pValue: notBetter / iterations,
+    n,
+    iterations,
+    seed,
+    confidence,
+  };
+}
