@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  createMathVistaExtractor,
   createTestPrompt,
   extractAnswer,
   extractAnswerByRules,
@@ -324,5 +325,58 @@ describe("the README example", () => {
     ];
     const result = await scoreMathVista(data, [{ id: "1", response: "3" }]);
     expect(result.table).toContain("| overall | all | 100.00% | 1/1 |");
+  });
+});
+
+describe("the OpenAI-compatible extractor", () => {
+  it("sends the official extraction request to a local endpoint and strips the reply", async () => {
+    const { createServer } = await import("node:http");
+    const bodies: Record<string, unknown>[] = [];
+    const replies = ["   ", " (B) 8/11 \n"];
+    const server = createServer((req, res) => {
+      let data = "";
+      req.on("data", (c) => {
+        data += c;
+      });
+      req.on("end", () => {
+        bodies.push(JSON.parse(data));
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            model: "m",
+            choices: [{ message: { role: "assistant", content: replies.shift() } }],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const extractor = createMathVistaExtractor({
+        baseURL: `http://127.0.0.1:${port}/v1`,
+        model: "gpt-4-0613",
+        maxRetries: 0,
+      });
+      const result = await scoreMathVista([mc], [{ id: "7", response: "It is the second option." }], {
+        extractor,
+      });
+      expect(result.problems[0]).toMatchObject({
+        extraction: "(B) 8/11",
+        method: "llm",
+        prediction: "8/11",
+        true_false: true,
+      });
+      expect(bodies).toHaveLength(2);
+      expect(bodies[0]).toMatchObject({ model: "gpt-4-0613", temperature: 0, max_tokens: 256 });
+      const messages = bodies[0]?.messages as { role: string; content: string }[];
+      expect(messages).toEqual([
+        {
+          role: "user",
+          content: createTestPrompt(MATHVISTA_DEMO_PROMPT, mc.query as string, "It is the second option."),
+        },
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ export {
 } from "./extract-answer.js";
 export { levenshtein } from "./levenshtein.js";
 export { getMostSimilar, type NormalizeOptions, normalizeExtractedAnswer, safeEqual } from "./normalize.js";
+export { createMathVistaExtractor, MATHVISTA_DEFAULT_EXTRACTOR_MODEL } from "./openai-extractor.js";
 export {
   PythonOverflowError,
   pyFloat,
