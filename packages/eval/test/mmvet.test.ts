@@ -230,6 +230,25 @@ describe("the deterministic shapes-world judge (not official)", () => {
       ),
     ).toBe(0.9);
   });
+  it("takes a sample's objects from the scenes file by image", async () => {
+    const judge = new ShapesWorldJudge({ scenes: [{ image: "images/mmvet-000001.png", objects }] });
+    const sample = {
+      id: "c",
+      question: "How many?",
+      answer: "2 <OR> two",
+      capability: ["rec"],
+      image: "images/mmvet-000001.png",
+    };
+    const reply = await judge.judge({
+      prompt: "",
+      temperature: 0,
+      maxTokens: 3,
+      run: 0,
+      sample,
+      prediction: "2, a green star",
+    });
+    expect(reply).toEqual({ content: "0.9", model: "sr2se-shapes-judge-v1" });
+  });
   it("scores a whole set through scoreMmVet, labelled as not official", async () => {
     const data = [
       { id: "a", question: "What objects?", answer: "red circle <AND> blue star", capability: ["rec"] },

@@ -116,12 +116,30 @@ export function shapesScore(
   return score;
 }
 
-/** Deterministic MM-Vet judge for the shapes world (NOT official): replies with shapesScore as "0.5". */
+type SceneObjects = NonNullable<MmVetSample["objects"]>;
+
+/**
+ * Deterministic MM-Vet judge for the shapes world (NOT official): replies with shapesScore as "0.5".
+ * `scenes` (the records of the data package's scenes.jsonl) gives each image's objects to samples
+ * that do not carry their own.
+ */
 export class ShapesWorldJudge implements MmVetJudge {
   readonly model = "sr2se-shapes-judge-v1";
   readonly official = false;
+  private readonly scenes = new Map<string, SceneObjects>();
+
+  constructor(options: { scenes?: Iterable<{ image?: unknown; objects?: unknown }> } = {}) {
+    for (const scene of options.scenes ?? []) {
+      if (typeof scene.image === "string" && Array.isArray(scene.objects)) {
+        this.scenes.set(scene.image, scene.objects as SceneObjects);
+      }
+    }
+  }
 
   async judge(request: JudgeRequest): Promise<JudgeReply> {
-    return { content: shapesScore(request.sample, request.prediction).toFixed(1), model: this.model };
+    const { sample } = request;
+    const image = typeof sample.image === "string" ? sample.image : sample.imagename;
+    const objects = sample.objects ?? (image === undefined ? undefined : this.scenes.get(image));
+    return { content: shapesScore({ ...sample, objects }, request.prediction).toFixed(1), model: this.model };
   }
 }
