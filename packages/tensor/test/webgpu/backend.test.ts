@@ -187,6 +187,9 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     ["transposed a", 33, 17, 9, true, false],
     ["transposed b", 5, 70, 31, false, true],
     ["both transposed", 65, 66, 67, true, true],
+    ["aligned, b row-major (vec4 columns)", 12, 9, 16, false, false],
+    ["aligned, transposed a, b row-major", 12, 9, 16, true, false],
+    ["aligned, b transposed (vec4 along k)", 13, 16, 10, false, true],
   ];
   for (const variant of ["register", "tiled"] as const) {
     it.each(mm)(`matmul (${variant}) %s`, async (_name, M, K, N, ta, tb) => {

@@ -84,6 +84,96 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
+function prelude(aVec: boolean, bVec: boolean): string {
+  return PRELUDE.replace(
+    "var<storage, read> A: array<f32>;",
+    aVec ? "var<storage, read> A: array<vec4<f32>>;" : "var<storage, read> A: array<f32>;",
+  ).replace(
+    "var<storage, read> B: array<f32>;",
+    bVec ? "var<storage, read> B: array<vec4<f32>>;" : "var<storage, read> B: array<f32>;",
+  );
+}
+
+/**
+ * Register-blocked matmul with B read as vec4 rows (B row-major, N and its strides multiples of 4):
+ * one 16-byte load brings the invocation's four columns.
+ */
+function registerVecNKernel(aT: boolean): Kernel {
+  return {
+    key: `matmul.register.${aT ? "t" : "n"}n.vec4`,
+    code: () => `${PARAMS_WGSL}${prelude(false, true)}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let row0 = gid.y * 4u;
+  let col0 = gid.x * 4u;
+  if (row0 >= M || col0 >= N) { return; }
+  let bo = batch_offsets(gid.z);
+  let ars = pu(7u); let acs = pu(8u); let brs4 = pu(9u) / 4u;
+  var ra: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) { ra[i] = bo.x + min(row0 + i, M - 1u) * ${aT ? "1u" : "ars"}; }
+  let cb = (bo.y + col0) / 4u;
+  var acc: array<vec4<f32>, 4>;
+  for (var k = 0u; k < K; k++) {
+    let ka = k * ${aT ? "acs" : "1u"};
+    let b = B[cb + k * brs4];
+    acc[0] += A[ra[0] + ka] * b;
+    acc[1] += A[ra[1] + ka] * b;
+    acc[2] += A[ra[2] + ka] * b;
+    acc[3] += A[ra[3] + ka] * b;
+  }
+  let cz = gid.z * M * N;
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + i;
+    if (r < M) { for (var j = 0u; j < 4u; j++) { C[cz + r * N + col0 + j] = acc[i][j]; } }
+  }
+}
+`,
+  };
+}
+
+/**
+ * Register-blocked matmul for A row-major and B transposed (both contiguous along K, K a multiple
+ * of 4): four k-steps per iteration, each operand row read as vec4, accumulated by dot products.
+ */
+function registerVecKKernel(): Kernel {
+  return {
+    key: "matmul.register.nt.vec4",
+    code: () => `${PARAMS_WGSL}${prelude(true, true)}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let row0 = gid.y * 4u;
+  let col0 = gid.x * 4u;
+  if (row0 >= M || col0 >= N) { return; }
+  let bo = batch_offsets(gid.z);
+  let ars = pu(7u); let bcs = pu(10u);
+  var ra: array<u32, 4>;
+  var cb: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    ra[i] = (bo.x + min(row0 + i, M - 1u) * ars) / 4u;
+    cb[i] = (bo.y + min(col0 + i, N - 1u) * bcs) / 4u;
+  }
+  var acc: array<vec4<f32>, 4>;
+  for (var k = 0u; k < K / 4u; k++) {
+    let b0 = B[cb[0] + k]; let b1 = B[cb[1] + k]; let b2 = B[cb[2] + k]; let b3 = B[cb[3] + k];
+    for (var i = 0u; i < 4u; i++) {
+      let a = A[ra[i] + k];
+      acc[i] += vec4<f32>(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
+    }
+  }
+  let cz = gid.z * M * N;
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + i;
+    if (r < M) {
+      for (var j = 0u; j < 4u; j++) { if (col0 + j < N) { C[cz + r * N + col0 + j] = acc[i][j]; } }
+    }
+  }
+}
+`,
+  };
+}
+
 const TILE = 64;
 const KT = 16;
 /**
@@ -220,7 +310,26 @@ export function runMatmul(
   } else {
     const aT = a.rs === 1 && a.cs !== 1;
     const bT = b.rs === 1 && b.cs !== 1;
-    const k = kernel(`reg${aT}${bT}`, () => registerKernel(aT, bT));
+    const q = (x: number) => x % 4 === 0;
+    const batchAligned = (s: readonly number[]) => s.every(q);
+    let k: Kernel;
+    if (!bT && q(N) && q(b.offset) && q(b.rs) && batchAligned(bs)) {
+      k = kernel(`vecN${aT}`, () => registerVecNKernel(aT));
+    } else if (
+      !aT &&
+      bT &&
+      q(K) &&
+      q(a.offset) &&
+      q(b.offset) &&
+      q(a.rs) &&
+      q(b.cs) &&
+      batchAligned(as) &&
+      batchAligned(bs)
+    ) {
+      k = kernel("vecK", registerVecKKernel);
+    } else {
+      k = kernel(`reg${aT}${bT}`, () => registerKernel(aT, bT));
+    }
     rt.dispatch(k, p.done(), bindings, [Math.ceil(N / 32), Math.ceil(M / 32), batch]);
   }
 }
