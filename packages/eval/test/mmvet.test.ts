@@ -85,6 +85,8 @@ describe("robust grading", () => {
     expect(parseJudgeScore("Correctness: 0.6", "robust")?.score).toBe(0.6);
     expect(parseJudgeScore("Correctness: 0.6")).toBeNull();
     expect(parseJudgeScore("nan", "robust")).toBeNull();
+    expect(parseJudgeScore("-0.1", "robust")).toBeNull();
+    expect(parseJudgeScore("1.0.", "robust")?.score).toBe(1);
     expect(parseJudgeScore("nan")?.score).toBeNaN();
   });
   it("reads the fifth retry's reply instead of discarding it", async () => {

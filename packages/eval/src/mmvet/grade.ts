@@ -39,7 +39,7 @@ export function parseJudgeScore(
 ): { token: string; score: number } | null {
   if (content === null) return null;
   if (mode === "robust") {
-    const m = /(?:\d+(?:\.\d*)?|\.\d+)/.exec(content);
+    const m = /-?(?:\d+(?:\.\d*)?|\.\d+)/.exec(content);
     if (!m) return null;
     const score = Number(m[0]);
     return score >= 0 && score <= 1 ? { token: m[0], score } : null;
