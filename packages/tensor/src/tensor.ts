@@ -188,6 +188,18 @@ export class Tensor {
   abs(): Tensor {
     return F.abs(this);
   }
+  /** Returns this². */
+  square(): Tensor {
+    return F.square(this);
+  }
+  /** Returns 1/this. */
+  reciprocal(): Tensor {
+    return F.reciprocal(this);
+  }
+  /** Returns the sign (−1, 0, 1). */
+  sign(): Tensor {
+    return F.sign(this);
+  }
   /** Returns e^this. */
   exp(): Tensor {
     return F.exp(this);

@@ -234,3 +234,15 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   return where(mask, value, x);
 }
+/** Returns x². */
+export function square(x: Tensor): Tensor {
+  return unaryOp("square", x);
+}
+/** Returns 1/x. */
+export function reciprocal(x: Tensor): Tensor {
+  return unaryOp("reciprocal", x);
+}
+/** Returns the sign of x (−1, 0 or 1). */
+export function sign(x: Tensor): Tensor {
+  return unaryOp("sign", x);
+}

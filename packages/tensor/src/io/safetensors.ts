@@ -1,0 +1,147 @@
+// safetensors read and write. Whole-buffer functions for small files; SafetensorsFile reads the header
+// alone and then one tensor at a time, so files of several GB are never loaded whole.
+import type { FileHandle } from "node:fs/promises";
+import { tensor } from "../creation.js";
+import type { Tensor } from "../tensor.js";
+import type { Backend } from "../backend/backend.js";
+import { decode, encode, loadedDType, savedDType } from "./convert.js";
+import { type SafeHeader, type SafeTensorInfo, headerLength, parseHeader } from "./header.js";
+
+/** Options of the readers. */
+export interface LoadOptions {
+  /** Device or backend name for the loaded tensors (the default device otherwise). */
+  device?: string | Backend;
+}
+
+function build(info: SafeTensorInfo, bytes: Uint8Array, name: string, opts: LoadOptions): Tensor {
+  const data = decode(bytes, info.dtype, name);
+  return tensor(data, { shape: info.shape, dtype: loadedDType(info.dtype), device: opts.device });
+}
+
+/** Returns the parsed header of a safetensors file held in memory. */
+export function readHeader(bytes: Uint8Array, where = "safetensors"): SafeHeader {
+  const n = headerLength(bytes.subarray(0, 8), bytes.length, where);
+  return parseHeader(bytes.subarray(8, 8 + n), bytes.length, where);
+}
+
+/** Returns every tensor of a safetensors file held in memory (and its metadata). */
+export function loadSafetensors(bytes: Uint8Array, opts: LoadOptions = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const header = readHeader(bytes);
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, info] of header.tensors) {
+    tensors[name] = build(info, bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end), name, opts);
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+/** Resolves to the bytes of a safetensors file holding the tensors (sorted by name) and string metadata. */
+export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  const blobs: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name];
+    const blob = encode(await t.data(), t.dtype);
+    header[name] = { dtype: savedDType(t.dtype), shape: t.shape, data_offsets: [offset, offset + blob.length] };
+    blobs.push(blob);
+    offset += blob.length;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = new TextEncoder().encode(JSON.stringify(header) + " ".repeat(pad));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let p = 8 + json.length;
+  for (const b of blobs) {
+    out.set(b, p);
+    p += b.length;
+  }
+  return out;
+}
+
+/** Writes tensors to path as safetensors, through a temporary file renamed into place. */
+export async function writeSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+  const bytes = await saveSafetensors(tensors, metadata);
+  const { rename, writeFile } = await import("node:fs/promises");
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+/** A safetensors file opened for reading tensor by tensor. */
+export class SafetensorsFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    readonly header: SafeHeader,
+  ) {}
+
+  /** Opens path and reads (only) its header. */
+  static async open(path: string): Promise<SafetensorsFile> {
+    // node:fs is imported on use so the package still loads in browsers
+    const { open } = await import("node:fs/promises");
+    const handle = await open(path, "r");
+    try {
+      const { size } = await handle.stat();
+      const first = new Uint8Array(8);
+      await handle.read(first, 0, Math.min(8, size), 0);
+      const n = headerLength(first, size, path);
+      const json = new Uint8Array(n);
+      await handle.read(json, 0, n, 8);
+      return new SafetensorsFile(handle, path, parseHeader(json, size, path));
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  /** Returns the tensor names in file order. */
+  keys(): string[] {
+    return [...this.header.tensors.entries()].sort((a, b) => a[1].begin - b[1].begin).map(([k]) => k);
+  }
+
+  /** Returns the metadata strings. */
+  get metadata(): Record<string, string> {
+    return this.header.metadata;
+  }
+
+  /** Returns dtype, shape and byte range of a tensor. */
+  info(name: string): SafeTensorInfo {
+    const info = this.header.tensors.get(name);
+    if (!info) throw new Error(`${this.path}: no tensor named "${name}"`);
+    return info;
+  }
+
+  /** Resolves to one tensor, reading only its bytes. */
+  async tensor(name: string, opts: LoadOptions = {}): Promise<Tensor> {
+    const info = this.info(name);
+    const bytes = new Uint8Array(info.end - info.begin);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesRead } = await this.handle.read(bytes, done, bytes.length - done, this.header.dataStart + info.begin + done);
+      if (bytesRead === 0) throw new Error(`${this.path}: file ended while reading tensor "${name}"`);
+      done += bytesRead;
+    }
+    return build(info, bytes, name, opts);
+  }
+
+  /** Closes the file. */
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** Resolves to every tensor of the file at path, read one at a time. */
+export async function readSafetensors(path: string, opts: LoadOptions = {}): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
+  const file = await SafetensorsFile.open(path);
+  try {
+    const tensors: Record<string, Tensor> = {};
+    for (const k of file.keys()) tensors[k] = await file.tensor(k, opts);
+    return { tensors, metadata: file.metadata };
+  } finally {
+    await file.close();
+  }
+}

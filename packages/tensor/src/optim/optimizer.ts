@@ -1,0 +1,120 @@
+// The optimizer base: parameter groups with their own hyper-parameters, per-parameter state, and
+// state dicts in PyTorch's layout ({ state: {index: {...}}, paramGroups: [{..., params: [indices]}] }).
+import { noGrad } from "../autograd.js";
+import { keep } from "../memory.js";
+import { bufferOf } from "../ops/core.js";
+import { type Tensor, fmtShape } from "../tensor.js";
+
+/** A group of parameters sharing hyper-parameters. */
+export interface ParamGroup {
+  params: Tensor[];
+  lr: number;
+  [hyper: string]: unknown;
+}
+
+/** Per-parameter optimizer state: a step count and named tensors. */
+export interface ParamState {
+  step: number;
+  [name: string]: Tensor | number;
+}
+
+/** What `stateDict` returns and `loadStateDict` takes. */
+export interface OptimizerState {
+  state: Record<number, ParamState>;
+  paramGroups: Record<string, unknown>[];
+}
+
+/** Parameters as a list or as groups with their own options. */
+export type ParamsArg = Tensor[] | ({ params: Tensor[] } & Record<string, unknown>)[];
+
+/** The base class of SGD and AdamW. */
+export abstract class Optimizer {
+  readonly paramGroups: ParamGroup[];
+  readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: ParamsArg, defaults: Record<string, unknown> & { lr: number }) {
+    const groups = params.length > 0 && !("params" in params[0]) ? [{ params: params as Tensor[] }] : (params as { params: Tensor[] }[]);
+    this.paramGroups = groups.map((g) => ({ ...defaults, ...g, params: [...g.params] }) as ParamGroup);
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (!p.requiresGrad) throw new Error(`${this.constructor.name}: parameter ${fmtShape(p.shape)} does not require grad`);
+      }
+    }
+  }
+
+  /** Applies one update to every parameter with a gradient. */
+  abstract step(): void;
+
+  /** Drops every parameter's gradient (PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const g of this.paramGroups)
+      for (const p of g.params) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+  }
+
+  /** Returns a snapshot of the state (tensors are copies the caller owns) and the groups' hyper-parameters. */
+  stateDict(): OptimizerState {
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((g) => {
+      const { params, ...rest } = g;
+      return { ...rest, params: params.map((p) => index.set(p, index.size).get(p)!) };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i === undefined) continue;
+      const copy: ParamState = { step: s.step };
+      for (const [k, v] of Object.entries(s)) if (k !== "step") copy[k] = typeof v === "number" ? v : keep((v as Tensor).clone());
+      state[i] = copy;
+    }
+    return { state, paramGroups };
+  }
+
+  /** Restores state and hyper-parameters saved by `stateDict` (group and parameter counts and shapes must match). */
+  loadStateDict(sd: OptimizerState): void {
+    if (sd.paramGroups.length !== this.paramGroups.length) {
+      throw new Error(`loadStateDict: ${sd.paramGroups.length} parameter groups saved, optimizer has ${this.paramGroups.length}`);
+    }
+    const flat: Tensor[] = [];
+    sd.paramGroups.forEach((saved, gi) => {
+      const group = this.paramGroups[gi];
+      const ids = saved.params as number[];
+      if (ids.length !== group.params.length) {
+        throw new Error(`loadStateDict: group ${gi} saved ${ids.length} parameters, optimizer has ${group.params.length}`);
+      }
+      for (const [k, v] of Object.entries(saved)) if (k !== "params") group[k] = v;
+      ids.forEach((id, j) => {
+        flat[id] = group.params[j];
+      });
+    });
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v !== "number") v.dispose();
+    this.state.clear();
+    for (const [id, s] of Object.entries(sd.state)) {
+      const p = flat[Number(id)];
+      if (!p) throw new Error(`loadStateDict: state for parameter ${id}, which no group lists`);
+      const copy: ParamState = { step: s.step };
+      for (const [k, v] of Object.entries(s)) {
+        if (k === "step") continue;
+        if (typeof v === "number") copy[k] = v;
+        else {
+          if (v.size !== p.size) throw new Error(`loadStateDict: state ${k} of parameter ${id} is ${fmtShape(v.shape)}, parameter is ${fmtShape(p.shape)}`);
+          copy[k] = keep(noGrad(() => v.reshape(p.shape).clone()));
+        }
+      }
+      this.state.set(p, copy);
+    }
+  }
+
+  /** Disposes the state tensors. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v !== "number") v.dispose();
+    this.state.clear();
+  }
+}
+
+/** Copies value into param's storage in place (param keeps its identity). */
+export function assign(param: Tensor, value: Tensor): void {
+  param.backend.copy(value._view("assign"), { buffer: bufferOf(param), shape: param.shape, strides: param.strides, offset: param.offset });
+}
