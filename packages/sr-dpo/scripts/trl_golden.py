@@ -242,3 +242,42 @@ with open(out, "w") as f:
     json.dump({"generator": "scripts/trl_golden.py", "torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
     f.write("\n")
 print(f"wrote {len(cases)} cases to {os.path.normpath(out)}")
+
+
+# sequenceLogProbs: TRL's concatenated_forward sums gather(log_softmax(logits), labels) over the
+# completion mask. Golden values for the forward (sum, mean, tokens) and for the gradient of
+# Σ_i (u_i·sum_i + v_i·mean_i) with respect to the logits.
+def seq_case(b, t, v, scale):
+    logits = (torch.randn(b, t, v, dtype=DT) * scale).requires_grad_(True)
+    labels = torch.randint(0, v, (b, t))
+    mask = torch.rand(b, t) < 0.6
+    mask[0, :] = False  # a sequence without completion tokens
+    labels = torch.where(mask, labels, torch.full_like(labels, -100))
+    safe = torch.where(mask, labels, torch.zeros_like(labels))
+    per_token = torch.gather(logits.log_softmax(-1), 2, safe[:, :, None]).squeeze(2) * mask
+    s = per_token.sum(-1)
+    n = mask.sum(-1).double()
+    mean = s / n.clamp(min=1)
+    u = torch.randn(b, dtype=DT)
+    w = torch.randn(b, dtype=DT)
+    (u * s + w * mean).sum().backward()
+    return r({
+        "logits": logits.detach().reshape(-1).tolist(),
+        "shape": [b, t, v],
+        "labels": labels.reshape(-1).tolist(),
+        "mask": mask.int().reshape(-1).tolist(),
+        "u": u.tolist(),
+        "w": w.tolist(),
+        "sum": s.detach().tolist(),
+        "mean": mean.detach().tolist(),
+        "tokens": n.tolist(),
+        "gradLogits": logits.grad.reshape(-1).tolist(),
+    })
+
+
+seq_cases = [seq_case(3, 5, 7, 2.0), seq_case(2, 4, 6, 30.0)]
+out2 = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "sequence-logprobs.json")
+with open(out2, "w") as f:
+    json.dump({"generator": "scripts/trl_golden.py", "cases": seq_cases}, f, separators=(",", ":"))
+    f.write("\n")
+print(f"wrote {len(seq_cases)} cases to {os.path.normpath(out2)}")

@@ -1,0 +1,2 @@
+export { dpoLossTensor, type PreferenceTensors } from "./tensor/dpo-loss-tensor.js";
+export { type SequenceLogProbs, sequenceLogProbs } from "./tensor/sequence-log-probs.js";
