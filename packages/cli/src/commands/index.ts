@@ -1,7 +1,13 @@
 import type { Command } from "commander";
 import { register as registerData } from "./data.js";
 import { register as registerDoctor } from "./doctor.js";
+import { register as registerEval } from "./eval.js";
 import { register as registerIpr } from "./ipr.js";
 
 /** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
-export const commandGroups: Array<(program: Command) => void> = [registerDoctor, registerData, registerIpr];
+export const commandGroups: Array<(program: Command) => void> = [
+  registerDoctor,
+  registerData,
+  registerIpr,
+  registerEval,
+];

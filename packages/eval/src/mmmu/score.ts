@@ -1,5 +1,5 @@
 import type { EvalMode, Headline } from "../common/mode.js";
-import { pyRound } from "../mathvista/python-number.js";
+import { pyFloatRepr, pyRound } from "../mathvista/python-number.js";
 import { EvalInputError } from "../predictions/errors.js";
 import { answerText, matchPredictions } from "../predictions/match.js";
 import { evalMultiChoice, evalOpen } from "./evaluate.js";
@@ -302,7 +302,8 @@ export function mmmuTable(printable: Record<string, MmmuCell>): string {
   const lines = ["| Subject | Num | Acc |", "| --- | ---: | ---: |"];
   for (const [name, c] of Object.entries(printable)) {
     const label = name.startsWith("Overall") ? `**${name}**` : name;
-    lines.push(`| ${label} | ${c.num} | ${c.acc} |`);
+    // As Python prints them: a float acc (1.0, 0.062), the int 0 of an empty discipline.
+    lines.push(`| ${label} | ${c.num} | ${c.num === 0 ? "0" : pyFloatRepr(c.acc)} |`);
   }
   return lines.join("\n");
 }

@@ -1,0 +1,233 @@
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic } from "@sr2se/core";
+import {
+  type ChairSample,
+  type ChairVocabulary,
+  compareResults,
+  createMmVetJudge,
+  type EvalMode,
+  type MathVistaProblem,
+  type MmmuQuestion,
+  type MmVetJudge,
+  readData,
+  readPopeQuestions,
+  readPredictions,
+  recordId,
+  resultsOf,
+  ShapesWorldJudge,
+  scoreChair,
+  scoreMathVista,
+  scoreMmmu,
+  scoreMmVet,
+  scorePope,
+} from "@sr2se/eval";
+import { type Command, InvalidArgumentError } from "commander";
+
+const BENCHES = ["pope", "mmmu", "mathvista", "mmvet", "chair"] as const;
+type Bench = (typeof BENCHES)[number];
+
+function oneOf<T extends string>(names: readonly T[]) {
+  return (value: string): T => {
+    if (!(names as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${names.join(", ")}, got "${value}"`);
+    }
+    return value as T;
+  };
+}
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+interface ScoreFlags {
+  bench: Bench;
+  data: string[];
+  pred: string;
+  out?: string;
+  mode: EvalMode;
+  judge?: string;
+  judgeModel?: string;
+  apiKey?: string;
+  runs: number;
+  quickExtract?: boolean;
+  vocab?: string;
+  pipeline?: "parse_and_eval" | "eval_only";
+  boxed: boolean;
+}
+
+/** The result JSON's default path: next to the predictions, `<pred>.<bench>.json`. */
+function defaultOut(pred: string, bench: string): string {
+  const ext = path.extname(pred);
+  return path.join(path.dirname(pred), `${path.basename(pred, ext)}.${bench}.json`);
+}
+
+function single(flags: ScoreFlags): string {
+  if (flags.data.length !== 1)
+    throw new Error(`--bench ${flags.bench} takes one --data file (got ${flags.data.length})`);
+  return flags.data[0] as string;
+}
+
+async function score(flags: ScoreFlags): Promise<{ table: string }> {
+  const predictions = await readPredictions(flags.pred);
+  const mode = flags.mode;
+  const boxed = flags.boxed;
+  switch (flags.bench) {
+    case "pope":
+      return scorePope(await readPopeQuestions(flags.data), predictions, { mode, boxed });
+    case "mmmu": {
+      const file = single(flags);
+      const { records, lines } = await readData(file);
+      const questions = records.map((r, i) => {
+        const where = `${file}:${lines[i]}`;
+        const answer = r.answer ?? r.ground_truth;
+        if (answer === undefined) throw new Error(`${where}: field "answer" is missing`);
+        if (typeof r.question_type !== "string")
+          throw new Error(`${where}: field "question_type" is missing`);
+        return { ...r, id: recordId(r, "id", where), answer } as MmmuQuestion;
+      });
+      return scoreMmmu(questions, predictions, { mode, pipeline: flags.pipeline, boxed });
+    }
+    case "mathvista": {
+      const { records } = await readData(single(flags), { idField: "pid" });
+      return scoreMathVista(records as unknown as MathVistaProblem[], predictions, {
+        mode,
+        quickExtract: flags.quickExtract,
+        boxed: flags.boxed ? undefined : false,
+      });
+    }
+    case "mmvet": {
+      const { records } = await readData(single(flags));
+      let judge: MmVetJudge;
+      if (flags.judge) {
+        const cacheDir = path.join(path.dirname(flags.out ?? defaultOut(flags.pred, "mmvet")), "cache");
+        judge = await createMmVetJudge({
+          baseURL: flags.judge,
+          model: flags.judgeModel,
+          apiKey: flags.apiKey,
+          cacheDir,
+        });
+      } else {
+        process.stderr.write(
+          "sr2se eval: no --judge given: grading with the deterministic shapes-world judge (NOT the official GPT-4 grader)\n",
+        );
+        judge = new ShapesWorldJudge();
+      }
+      return scoreMmVet(records, predictions, { judge, mode, runs: flags.runs });
+    }
+    case "chair": {
+      const file = single(flags);
+      const { records, lines } = await readData(file);
+      const samples = records.map((r, i) => {
+        const where = `${file}:${lines[i]}`;
+        if (!Array.isArray(r.objects))
+          throw new Error(`${where}: field "objects" is missing (CHAIR needs each sample's object list)`);
+        return { id: recordId(r, "id", where), objects: r.objects } as ChairSample;
+      });
+      let vocabulary: ChairVocabulary | undefined;
+      if (flags.vocab) vocabulary = JSON.parse(await readFile(flags.vocab, "utf8")) as ChairVocabulary;
+      return scoreChair(samples, predictions, { mode, vocabulary });
+    }
+  }
+}
+
+/** Registers `sr2se eval score` and `sr2se eval compare`. */
+export function register(program: Command): void {
+  const evalCmd = program
+    .command("eval")
+    .description("score predictions on POPE, MMMU, MathVista, MM-Vet and CHAIR; compare two runs");
+
+  evalCmd
+    .command("score")
+    .description(
+      "score a predictions file against a benchmark's data: prints the table, writes the result JSON",
+    )
+    .requiredOption("--bench <name>", `benchmark: ${BENCHES.join(", ")}`, oneOf(BENCHES))
+    .requiredOption(
+      "--data <file...>",
+      "the benchmark's data file (POPE: one file a split, or LLaVA's merged file)",
+    )
+    .requiredOption("--pred <file>", 'predictions JSONL: {"id": …, "response": …} a line')
+    .option("--out <file>", "result JSON (default: <pred>.<bench>.json next to the predictions)")
+    .option(
+      "--mode <mode>",
+      "official (the benchmark's own code, quirks included) or robust",
+      oneOf(["official", "robust"] as const),
+      "official",
+    )
+    .option(
+      "--judge <url>",
+      "MM-Vet: OpenAI-compatible base URL of the grader (env OPENAI_BASE_URL); without it, the shapes-world judge",
+    )
+    .option("--judge-model <name>", "MM-Vet: grader model (env OPENAI_MODEL; default gpt-4-0613)")
+    .option("--api-key <key>", "MM-Vet: API key of the grader (env OPENAI_API_KEY)")
+    .option("--runs <n>", "MM-Vet: grading runs (their standard deviation is reported)", integer(1), 1)
+    .option("--quick-extract", "MathVista: the official --quick_extract rule")
+    .option(
+      "--pipeline <name>",
+      "MMMU: parse_and_eval (default) or eval_only",
+      oneOf(["parse_and_eval", "eval_only"] as const),
+    )
+    .option(
+      "--vocab <file>",
+      "CHAIR: vocabulary JSON {objects: {name: [synonyms]}, attributes: {…}, fillers: […]}",
+    )
+    .option("--no-boxed", "score the whole response even when it has a \\boxed{} answer")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  $ sr2se eval score --bench pope --data coco_pope_random.json coco_pope_popular.json coco_pope_adversarial.json --pred preds.jsonl",
+        "  $ sr2se eval score --bench mmmu --data mmmu_validation.jsonl --pred preds.jsonl --out runs/a/eval/final/mmmu.json",
+        "  $ sr2se eval score --bench mmvet --data mm-vet.json --pred preds.jsonl --judge https://api.openai.com/v1",
+      ].join("\n"),
+    )
+    .action(async (flags: ScoreFlags) => {
+      const result = await score(flags);
+      const out = flags.out ?? defaultOut(flags.pred, flags.bench);
+      await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+      await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(`${result.table}\n`);
+      process.stderr.write(`sr2se eval: wrote ${out}\n`);
+    });
+
+  evalCmd
+    .command("compare")
+    .description("the Benchmark | Baseline | Ours | Improvement table, with paired-bootstrap 95% intervals")
+    .argument("<base>", "baseline result JSON (one result of `eval score`, a list, or an object of them)")
+    .argument("<ours>", "our result JSON")
+    .option("--iterations <n>", "bootstrap resamples", integer(1), 2000)
+    .option("--seed <n>", "bootstrap seed", "0")
+    .option("--out <file>", "also write the comparison as JSON")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ sr2se eval compare runs/base/eval/final/mmmu.json runs/ours/eval/final/mmmu.json",
+    )
+    .action(async (base: string, ours: string, flags: { iterations: number; seed: string; out?: string }) => {
+      const load = async (file: string) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(await readFile(file, "utf8"));
+        } catch (err) {
+          throw new Error(`${file}: ${(err as Error).message}`);
+        }
+        return resultsOf(json, file);
+      };
+      const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
+      const comparison = compareResults(await load(base), await load(ours), {
+        iterations: flags.iterations,
+        seed,
+      });
+      process.stdout.write(`${comparison.markdown}\n`);
+      if (flags.out) {
+        await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
+        await writeFileAtomic(flags.out, `${JSON.stringify(comparison, null, 2)}\n`);
+      }
+    });
+}
