@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DataLoader, buildBenchmarks, readDataset, synthesize } from "@sr2se/data";
+import { buildBenchmarks, DataLoader, readDataset, synthesize } from "@sr2se/data";
 
 const train = Number(process.env.BENCH_TRAIN ?? 10000);
 const work = await mkdtemp(join(tmpdir(), "sr2se-data-bench-"));
@@ -37,11 +37,13 @@ try {
     );
   }
 
-  const ds = await readDataset(join(work, "synth-48", "train.jsonl"), { checkImages: false });
+  const full = await readDataset(join(work, "synth-48", "train.jsonl"), { checkImages: false });
   for (const [size, concurrency] of [
     [48, 4],
     [224, 4],
   ]) {
+    // The large size decodes a 2,000-image subset: it measures the same pipeline in a quarter of the time.
+    const ds = size === 48 ? full : { ...full, records: full.records.slice(0, 2000) };
     const loader = new DataLoader(ds, { batchSize: 64, size, concurrency, prefetch: 2 });
     const r = await timed(`load ${ds.records.length} images to ${size}px`, async () => {
       let images = 0;

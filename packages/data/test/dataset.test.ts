@@ -295,3 +295,25 @@ describe("DataLoader", () => {
     expect(peak).toBe(3);
   });
 });
+
+test("a consumer that stops early leaves no unhandled rejection behind", async () => {
+  const file = join(dir, "early.jsonl");
+  await writeFile(
+    file,
+    `${Array.from({ length: 6 }, (_, i) => line({ id: `e${i}`, image: i < 2 ? "img/wide.png" : "img/truncated.png" })).join("\n")}\n`,
+  );
+  const ds = await readDataset(file);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    for await (const b of new DataLoader(ds, { batchSize: 2, size: 8, prefetch: 3 })) {
+      expect(b.samples[0].id).toBe("e0");
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});

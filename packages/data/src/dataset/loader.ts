@@ -115,16 +115,25 @@ export class DataLoader implements AsyncIterable<Batch> {
     const pending: Promise<Batch | null>[] = [];
     let next = 0;
     const schedule = () => {
-      while (next < batches.length && pending.length < Math.max(1, o.prefetch))
-        pending.push(this.load(batches[next++], sem));
+      while (next < batches.length && pending.length < Math.max(1, o.prefetch)) {
+        const p = this.load(batches[next++], sem);
+        // Marked handled now: a batch may fail before the consumer awaits it (or after it stopped);
+        // the consumer still gets the error when it reaches that batch.
+        p.catch(() => {});
+        pending.push(p);
+      }
     };
     schedule();
-    while (pending.length > 0) {
-      const p = pending.shift() as Promise<Batch | null>;
-      // Keep the pipeline full while the consumer works on this batch.
-      schedule();
-      const batch = await p;
-      if (batch) yield batch;
+    try {
+      while (pending.length > 0) {
+        const p = pending.shift() as Promise<Batch | null>;
+        // Keep the pipeline full while the consumer works on this batch.
+        schedule();
+        const batch = await p;
+        if (batch) yield batch;
+      }
+    } finally {
+      pending.length = 0;
     }
   }
 
