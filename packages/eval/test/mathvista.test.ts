@@ -302,6 +302,11 @@ describe("aggregation and input checks", () => {
       scoreMathVista([{ ...mc, question_type: undefined } as never], [{ id: "7", response: "x" }]),
     ).rejects.toThrow('mathvista: problem 7: field "question_type" is missing');
   });
+  it("a problem without an answer is refused (it would equal a failed normalization)", async () => {
+    await expect(
+      scoreMathVista([{ ...fl, answer: undefined }], [{ id: "8", response: "x" }]),
+    ).rejects.toThrow('mathvista: problem 8: field "answer" is missing');
+  });
   it("a multiple-choice problem without choices fails clearly in official mode", async () => {
     await expect(scoreMathVista([{ ...mc, choices: null }], [{ id: "7", response: "x" }])).rejects.toThrow(
       /problem 7: multi_choice problem has no "choices"/,

@@ -93,6 +93,9 @@ function problemList(
         ]);
       }
     }
+    if (rec.answer === undefined) {
+      throw new EvalInputError("format", `mathvista: ${where}: field "answer" is missing`, [String(p.pid)]);
+    }
   });
   return list.map((p) => ({ ...p, pid: String(p.pid) }));
 }
