@@ -1,0 +1,142 @@
+// The language tower: a Llama decoder (RMSNorm, rotary position embeddings in Hugging Face's
+// rotate-half convention, grouped-query attention, SwiGLU MLP, optional tied embeddings), with
+// Hugging Face's parameter names so a Llama checkpoint of matching shape loads into it.
+import type { Rng } from "@sr2se/core";
+import { type Tensor, cat, rope, scaledDotProductAttention } from "@sr2se/tensor";
+import { type TextConfig, textHeadDim } from "../config.js";
+import { Embedding, Linear, Module, ModuleList, RMSNorm } from "./module.js";
+
+/** Keys and values of earlier positions, one entry a layer: [B, num_key_value_heads, past, head_dim]. */
+export type KVCache = { k: Tensor; v: Tensor }[];
+
+/** What the decoder needs besides its input embeddings. */
+export interface DecoderOptions {
+  /** Position of the first input token (the cache length when decoding with a cache). */
+  start?: number;
+  /** Keys/values of earlier positions; the new ones are appended to it in place of the old entries. */
+  cache?: KVCache;
+  /** Additive mask broadcast to [B, heads, L, past + L] (padding), on top of causal masking. */
+  mask?: Tensor | null;
+}
+
+/** Grouped-query self-attention with rotary position embeddings. */
+class LlamaAttention extends Module {
+  readonly q_proj: Linear;
+  readonly k_proj: Linear;
+  readonly v_proj: Linear;
+  readonly o_proj: Linear;
+  readonly headDim: number;
+  constructor(
+    readonly c: TextConfig,
+    rng: Rng,
+  ) {
+    super();
+    const e = c.hidden_size;
+    const d = textHeadDim(c);
+    this.headDim = d;
+    this.q_proj = this.child("q_proj", new Linear(e, c.num_attention_heads * d, rng));
+    this.k_proj = this.child("k_proj", new Linear(e, c.num_key_value_heads * d, rng));
+    this.v_proj = this.child("v_proj", new Linear(e, c.num_key_value_heads * d, rng));
+    this.o_proj = this.child("o_proj", new Linear(c.num_attention_heads * d, e, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }));
+  }
+  /** Returns attention output [B, L, hidden] of x [B, L, hidden]; appends this layer's keys/values to `cache[layer]`. */
+  forward(x: Tensor, layer: number, opts: DecoderOptions): Tensor {
+    const [B, L] = x.shape;
+    const d = this.headDim;
+    const start = opts.start ?? 0;
+    const heads = (t: Tensor, h: number) => t.reshape([B, L, h, d]).transpose(1, 2);
+    const q = rope(heads(this.q_proj.forward(x), this.c.num_attention_heads), start, { base: this.c.rope_theta });
+    let k = rope(heads(this.k_proj.forward(x), this.c.num_key_value_heads), start, { base: this.c.rope_theta });
+    let v = heads(this.v_proj.forward(x), this.c.num_key_value_heads);
+    const cache = opts.cache;
+    if (cache) {
+      const past = cache[layer];
+      if (past) {
+        k = cat([past.k, k], 2);
+        v = cat([past.v, v], 2);
+      } else v = v.contiguous();
+      cache[layer] = { k, v };
+    }
+    const o = scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: opts.mask ?? null });
+    return this.o_proj.forward(o.transpose(1, 2).reshape([B, L, this.c.num_attention_heads * d]));
+  }
+}
+
+/** SwiGLU: down(silu(gate(x)) · up(x)). */
+class LlamaMLP extends Module {
+  readonly gate_proj: Linear;
+  readonly up_proj: Linear;
+  readonly down_proj: Linear;
+  constructor(c: TextConfig, rng: Rng) {
+    super();
+    this.gate_proj = this.child("gate_proj", new Linear(c.hidden_size, c.intermediate_size, rng));
+    this.up_proj = this.child("up_proj", new Linear(c.hidden_size, c.intermediate_size, rng));
+    this.down_proj = this.child("down_proj", new Linear(c.intermediate_size, c.hidden_size, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }));
+  }
+  /** Returns the MLP of x over its last dim. */
+  forward(x: Tensor): Tensor {
+    return this.down_proj.forward(this.gate_proj.forward(x).silu().mul(this.up_proj.forward(x)));
+  }
+}
+
+/** A pre-norm decoder block: x + attn(norm(x)), then x + mlp(norm(x)). */
+class LlamaDecoderLayer extends Module {
+  readonly input_layernorm: RMSNorm;
+  readonly self_attn: LlamaAttention;
+  readonly post_attention_layernorm: RMSNorm;
+  readonly mlp: LlamaMLP;
+  constructor(
+    c: TextConfig,
+    readonly index: number,
+    rng: Rng,
+  ) {
+    super();
+    this.input_layernorm = this.child("input_layernorm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
+    this.self_attn = this.child("self_attn", new LlamaAttention(c, rng));
+    this.post_attention_layernorm = this.child("post_attention_layernorm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
+    this.mlp = this.child("mlp", new LlamaMLP(c, rng));
+  }
+  /** Returns the block applied to x [B, L, hidden]. */
+  forward(x: Tensor, opts: DecoderOptions): Tensor {
+    const h = x.add(this.self_attn.forward(this.input_layernorm.forward(x), this.index, opts));
+    return h.add(this.mlp.forward(this.post_attention_layernorm.forward(h)));
+  }
+}
+
+/** The decoder stack (Hugging Face's LlamaModel): embed_tokens, layers, final norm. */
+export class LlamaModel extends Module {
+  readonly embed_tokens: Embedding;
+  readonly layers: LlamaDecoderLayer[] = [];
+  readonly norm: RMSNorm;
+  constructor(c: TextConfig, rng: Rng) {
+    super();
+    this.embed_tokens = this.child("embed_tokens", new Embedding(c.vocab_size, c.hidden_size, rng));
+    for (let i = 0; i < c.num_hidden_layers; i++) this.layers.push(new LlamaDecoderLayer(c, i, rng));
+    this.child("layers", new ModuleList(this.layers));
+    this.norm = this.child("norm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
+  }
+  /** Returns the final normalized hidden states [B, L, hidden] of input embeddings [B, L, hidden]. */
+  forward(inputsEmbeds: Tensor, opts: DecoderOptions = {}): Tensor {
+    let x = inputsEmbeds;
+    for (const layer of this.layers) x = layer.forward(x, opts);
+    return this.norm.forward(x);
+  }
+}
+
+/** Hugging Face's LlamaForCausalLM: the decoder and a language-model head (or the tied embedding). */
+export class LlamaForCausalLM extends Module {
+  readonly model: LlamaModel;
+  readonly lm_head: Linear | null;
+  constructor(
+    readonly c: TextConfig,
+    rng: Rng,
+  ) {
+    super();
+    this.model = this.child("model", new LlamaModel(c, rng));
+    this.lm_head = c.tie_word_embeddings ? null : this.child("lm_head", new Linear(c.hidden_size, c.vocab_size, rng));
+  }
+  /** Returns next-token logits [..., vocab] of final hidden states [..., hidden]. */
+  logits(hidden: Tensor): Tensor {
+    return this.lm_head ? this.lm_head.forward(hidden) : hidden.matmul(this.model.embed_tokens.weight.transpose(0, 1));
+  }
+}
