@@ -1,0 +1,110 @@
+// Bench section: the fast CPU backend ("cpu-wasm": WebAssembly SIMD on worker threads) against the
+// TypeScript reference ("cpu"): matmul GFLOP/s, the reference transformer step, and the same step in
+// PyTorch where /usr/bin/python3 has torch. Imported by bench/run.mjs; also runs alone:
+//   node bench/sections/cpu-fast.mjs
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, "..", "..");
+
+const SHAPES = [
+  [256, 256, 256],
+  [512, 512, 512],
+  [1024, 1024, 1024],
+  [2048, 256, 1024],
+];
+
+/** Returns the median of a few timed runs of fn (ms), after one untimed run. */
+function timeMs(fn, budgetMs) {
+  fn();
+  const times = [];
+  const start = performance.now();
+  do {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  } while (times.length < 3 && performance.now() - start < budgetMs);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Returns GFLOP/s of [M,K]·[K,N] on a backend, through its raw matmul. */
+function matmulGflops(backend, M, N, K, budgetMs) {
+  const a = backend.allocate(M * K, "float32");
+  const b = backend.allocate(K * N, "float32");
+  const c = backend.allocate(M * N, "float32");
+  backend.write(a, Float32Array.from({ length: M * K }, () => Math.random() - 0.5));
+  backend.write(b, Float32Array.from({ length: K * N }, () => Math.random() - 0.5));
+  const va = { buffer: a, shape: [M, K], strides: [K, 1], offset: 0 };
+  const vb = { buffer: b, shape: [K, N], strides: [N, 1], offset: 0 };
+  const ms = timeMs(() => backend.matmul(va, vb, c), budgetMs);
+  for (const x of [a, b, c]) backend.release(x);
+  return (2 * M * N * K) / ms / 1e6;
+}
+
+/** Returns the PyTorch step time (ms) from the reference script, or null where torch is missing. */
+function torchStepMs() {
+  const script = [join(pkg, "scripts", "reference_step.py"), join(pkg, "wasm", "reference_step.py")].find(existsSync);
+  if (!script || !existsSync("/usr/bin/python3")) return null;
+  try {
+    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  const out = execFileSync("/usr/bin/python3", [script], { encoding: "utf8", timeout: 600_000 });
+  const line = out.trim().split("\n").pop();
+  const parsed = JSON.parse(line);
+  return parsed.ms_per_step ?? parsed.ms ?? null;
+}
+
+/** Runs the section: records matmul GFLOP/s (plain and fast), the step on the fast backend, PyTorch's and the ratio. */
+export default async function cpuFast(ctx) {
+  const T = ctx.tensor;
+  const load = os.loadavg()[0];
+  ctx.record("cpu-fast: load average (1 min) at start", Number(load.toFixed(2)), "");
+  let fast;
+  try {
+    fast = await T.init({ backend: "cpu-wasm" });
+  } catch (err) {
+    ctx.record(`cpu-fast: skipped (${err.message})`, 0, "");
+    return;
+  }
+  const plain = await T.init({ backend: "cpu" });
+  ctx.record("cpu-fast: worker threads (caller included)", fast.runtime?.threads ?? 0, "");
+  ctx.record("cpu-fast: relaxed_madd", fast.runtime?.relaxed ? 1 : 0, "");
+  for (const [M, N, K] of SHAPES) {
+    const name = M === N && N === K ? `${M}³` : `${M}x${N}x${K}`;
+    ctx.record(`matmul ${name} plain cpu`, Number(matmulGflops(plain, M, N, K, 3000).toFixed(2)), "GFLOP/s");
+    ctx.record(`matmul ${name} fast cpu-wasm`, Number(matmulGflops(fast, M, N, K, 2000).toFixed(1)), "GFLOP/s");
+  }
+  let fastStep = null;
+  if (typeof ctx.referenceStep === "function") {
+    const r = await ctx.referenceStep({ backend: "cpu-wasm" });
+    fastStep = typeof r === "number" ? r : (r?.msPerStep ?? r?.ms ?? null);
+    if (fastStep !== null) ctx.record("transformer step on cpu-wasm", Number(fastStep.toFixed(1)), "ms");
+  }
+  const torchMs = torchStepMs();
+  if (torchMs !== null) {
+    ctx.record("transformer step in PyTorch (same run)", Number(torchMs.toFixed(1)), "ms");
+    if (fastStep !== null) ctx.record("cpu-wasm step / PyTorch step", Number((fastStep / torchMs).toFixed(2)), "x");
+  }
+  ctx.record("cpu-fast: load average (1 min) at end", Number(os.loadavg()[0].toFixed(2)), "");
+  await T.init({ backend: "cpu" });
+  fast.dispose?.();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const tensor = await import(pathToFileURL(join(pkg, "dist", "index.js")).href);
+  const rows = [];
+  await cpuFast({
+    tensor,
+    record(name, value, unit) {
+      rows.push({ name, value, unit });
+      console.log(`${name.padEnd(48)} ${String(value).padStart(10)} ${unit}`);
+    },
+  });
+}
