@@ -156,8 +156,8 @@ export async function scoreMmVet(
   }
   const official = judge.official;
   const label = official
-    ? `MM-Vet (${mode}), judge ${judge.model}, ${runs} run${runs > 1 ? "s" : ""}`
-    : `NOT official MM-Vet: deterministic ${judge.model} judge (${mode}), ${runs} run${runs > 1 ? "s" : ""}`;
+    ? `MM-Vet (mode: ${mode}), judge ${judge.model}, ${runs} run${runs > 1 ? "s" : ""}`
+    : `NOT official MM-Vet: deterministic ${judge.model} judge (mode: ${mode}), ${runs} run${runs > 1 ? "s" : ""}`;
   const headline = capabilities.total.perRun.reduce((a, b) => a + b, 0) / runs;
   return {
     bench: "mmvet",
