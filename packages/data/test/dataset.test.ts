@@ -317,3 +317,7 @@ test("a consumer that stops early leaves no unhandled rejection behind", async (
     process.off("unhandledRejection", onUnhandled);
   }
 });
+
+test("a missing dataset file is named", async () => {
+  await expect(readDataset(join(dir, "absent.jsonl"))).rejects.toThrow(/absent.jsonl: dataset file not found/);
+});

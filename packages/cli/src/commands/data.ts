@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { createProgress } from "@sr2se/core";
-import { buildBenchmarks, checkDataset, synthesize, type WorldConfigInput } from "@sr2se/data";
+import {
+  buildBenchmarks,
+  checkDataset,
+  resolveWorldConfig,
+  synthesize,
+  type WorldConfigInput,
+} from "@sr2se/data";
 import { type Command, InvalidArgumentError } from "commander";
 
 function count(value: string): number {
@@ -57,6 +63,7 @@ export function register(program: Command): void {
       }) => {
         const config = await readConfig(opts.config);
         if (opts.size !== undefined) config.size = opts.size;
+        resolveWorldConfig(config); // a bad config fails before any output
         const total = opts.train + opts.val + opts.test;
         const progress = createProgress({ label: "synth", total, unit: "samples" });
         let last = 0;

@@ -1,3 +1,5 @@
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { RecordError, readRecords, type Sample, SampleSchema, type SkippedLine } from "@sr2se/core";
 import { DEFAULT_MAX_PIXELS, ImageError, probeImage } from "../image/load.js";
@@ -69,6 +71,13 @@ export async function mapLimit<T, R>(
 export async function readDataset(file: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const { lenient = false, checkImages = true, maxPixels = DEFAULT_MAX_PIXELS, concurrency = 8 } = options;
   const root = dirname(resolve(file));
+  await access(file, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(
+      err.code === "ENOENT"
+        ? `${file}: dataset file not found`
+        : `${file}: cannot read the dataset file (${err.code})`,
+    );
+  });
   const { records, lines, skipped } = await readRecords<Sample>(file, { schema: SampleSchema, lenient });
   const problems: (string | null)[] = await mapLimit(records, concurrency, async (sample) => {
     let abs: string;
