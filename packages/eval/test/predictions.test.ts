@@ -136,11 +136,10 @@ describe("the README example", () => {
         }),
       );
       await writeFile(join(dir, `coco_pope_${split}.json`), `${lines.join("\n")}\n`);
-      labels.forEach((label, i) =>
-        preds.push(
-          JSON.stringify({ id: `${split}/${i + 1}`, response: i === 3 ? "Yes, there is." : `${label}.` }),
-        ),
-      );
+      for (const [i, label] of labels.entries()) {
+        const response = i === 3 ? "Yes, there is." : `${label}.`;
+        preds.push(JSON.stringify({ id: `${split}/${i + 1}`, response }));
+      }
     }
     await writeFile(join(dir, "predictions.jsonl"), preds.join("\n"));
     const evalPackage = await import("../src/index.js");
