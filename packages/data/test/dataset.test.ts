@@ -103,8 +103,8 @@ describe("bad input: a clear error file:line: … in strict mode", () => {
     );
   });
 
-  test("an unreadable file (no permission) is refused", async () => {
-    if (process.getuid?.() === 0) return; // root reads everything; the folder case above covers unreadable
+  // Root reads every file whatever its mode; there the folder case above covers "unreadable".
+  test.skipIf(process.getuid?.() === 0)("an unreadable file (no permission) is refused", async () => {
     await writeFile(join(dir, "img/locked.png"), encodePng(Uint8Array.of(1, 2, 3), 1, 1));
     await chmod(join(dir, "img/locked.png"), 0);
     const file = await dataset("locked.jsonl", [line({ id: "l", image: "img/locked.png" })]);
@@ -319,5 +319,17 @@ test("a consumer that stops early leaves no unhandled rejection behind", async (
 });
 
 test("a missing dataset file is named", async () => {
-  await expect(readDataset(join(dir, "absent.jsonl"))).rejects.toThrow(/absent.jsonl: dataset file not found/);
+  await expect(readDataset(join(dir, "absent.jsonl"))).rejects.toThrow(
+    /absent.jsonl: dataset file not found/,
+  );
+});
+
+test("image bytes decode like files, under the same pixel cap", async () => {
+  const { loadImageRgb } = await import("../src/index.js");
+  const rgb = await loadImageRgb(encodePng(Uint8Array.of(10, 20, 30, 40, 50, 60), 2, 1), {
+    size: 2,
+    fit: "crop",
+  });
+  expect(rgb.length).toBe(12);
+  await expect(loadImageRgb(pngClaiming(100_000, 100_000), { size: 8 })).rejects.toThrow(/fails to decode/);
 });

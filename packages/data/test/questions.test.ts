@@ -1,6 +1,13 @@
 import { parseResponse } from "@sr2se/core";
 import { describe, expect, test } from "vitest";
-import { CELL_NAMES, category, describeScene, FAMILIES, type ShapesSample } from "../src/index.js";
+import {
+  CELL_NAMES,
+  category,
+  describeScene,
+  FAMILIES,
+  resolveWorldConfig,
+  type ShapesSample,
+} from "../src/index.js";
 import { matching, samples } from "./helpers/world.js";
 
 const all = samples(1500, "questions").map((s) => s.sample);
@@ -182,11 +189,22 @@ describe("config", () => {
   });
 
   test("a bad config names its field", async () => {
-    const { resolveWorldConfig } = await import("../src/index.js");
     expect(() => resolveWorldConfig({ size: 16 })).toThrow(/"size" must be an integer in 32–512/);
     expect(() => resolveWorldConfig({ families: { existence: -1 } })).toThrow(/"families.existence"/);
     expect(() => resolveWorldConfig({ themes: [{ name: "x", weight: 1, core: ["violet blob"] }] })).toThrow(
       /unknown object "violet blob"/,
     );
   });
+});
+
+test("a sample does not depend on the order samples are generated in", async () => {
+  const { Rng } = await import("@sr2se/core");
+  const { generateSample } = await import("../src/index.js");
+  const config = resolveWorldConfig();
+  const root = new Rng(77);
+  const late = generateSample(root, "train", 9, config);
+  for (let i = 0; i < 9; i++) generateSample(root, "train", i, config);
+  const early = generateSample(new Rng(77), "train", 9, config);
+  expect(JSON.stringify(late)).toBe(JSON.stringify(early));
+  expect(JSON.stringify(generateSample(root, "val", 9, config))).not.toBe(JSON.stringify(early));
 });
