@@ -8,6 +8,7 @@ import {
   parsePopeAnswerRobust,
   popeLabel,
   popeMetrics,
+  readPopeAnswers,
   readPopeQuestions,
   readPredictions,
   scorePope,
@@ -195,6 +196,46 @@ describe("POPE bad input", () => {
     });
     await expect(readPopeQuestions(join(dir, "coco_pope_random.json"))).rejects.toThrow(
       /coco_pope_random\.json:2: field "label" is missing/,
+    );
+  });
+});
+
+describe("POPE answer files", () => {
+  const questions = [
+    { id: "1", split: "random", label: "yes" },
+    { id: "2", split: "random", label: "no" },
+  ];
+  it("pairs RUCAIBox answers (no ids) with the questions by line, as evaluate.py does", async () => {
+    const dir = await tmp({
+      "a.json":
+        '{"question": "Is there a dog?", "answer": "Yes"}\n{"question": "Is there a cat?", "answer": "No"}\n',
+    });
+    const answers = await readPopeAnswers(join(dir, "a.json"), questions);
+    expect(answers).toEqual([
+      { id: "1", response: "Yes" },
+      { id: "2", response: "No" },
+    ]);
+    expect(scorePope(questions, answers).average.accuracy).toBe(1);
+  });
+  it("reads LLaVA's answer files by question_id", async () => {
+    const dir = await tmp({
+      "a.jsonl": '{"question_id": 2, "text": "No"}\n{"question_id": 1, "text": "Yes"}\n',
+    });
+    expect(await readPopeAnswers(join(dir, "a.jsonl"))).toEqual([
+      { id: "2", response: "No" },
+      { id: "1", response: "Yes" },
+    ]);
+  });
+  it("refuses positional answers whose count differs from the questions' (evaluate.py would truncate)", async () => {
+    const dir = await tmp({ "a.json": '{"answer": "Yes"}\n' });
+    await expect(readPopeAnswers(join(dir, "a.json"), questions)).rejects.toThrow(
+      /1 answers without ids for 2 questions/,
+    );
+  });
+  it("names the line of an answer without text", async () => {
+    const dir = await tmp({ "a.jsonl": '{"question_id": 1, "text": "Yes"}\n{"question_id": 2}\n' });
+    await expect(readPopeAnswers(join(dir, "a.jsonl"))).rejects.toThrow(
+      /a\.jsonl:2: field "response" is missing/,
     );
   });
 });

@@ -63,8 +63,12 @@ describe("readData", () => {
     expect((await readData(join(dir, "d.jsonl"))).lines).toEqual([1, 2]);
   });
   it("refuses a keyed object whose entry is not an object", async () => {
-    const dir = await tmp({ "d.json": '{"a": 3}' });
-    await expect(readData(join(dir, "d.json"))).rejects.toThrow(/d\.json: entry "a" is not an object/);
+    const dir = await tmp({ "d.json": '{\n  "a": {"q": 1},\n  "b": 3\n}\n' });
+    await expect(readData(join(dir, "d.json"))).rejects.toThrow(/d\.json: entry "b" is not an object/);
+  });
+  it("reads a one-line file holding one record as JSON Lines", async () => {
+    const dir = await tmp({ "d.jsonl": '{"answer": "yes"}\n' });
+    expect((await readData(join(dir, "d.jsonl"))).records).toEqual([{ answer: "yes" }]);
   });
   it("refuses an empty file", async () => {
     const dir = await tmp({ "d.jsonl": "" });

@@ -11,6 +11,7 @@ import {
   type MmmuQuestion,
   type MmVetJudge,
   readData,
+  readPopeAnswers,
   readPopeQuestions,
   readPredictions,
   recordId,
@@ -74,12 +75,15 @@ function single(flags: ScoreFlags): string {
 }
 
 async function score(flags: ScoreFlags): Promise<{ table: string }> {
-  const predictions = await readPredictions(flags.pred);
   const mode = flags.mode;
   const boxed = flags.boxed;
+  if (flags.bench === "pope") {
+    // POPE's answer files come in three shapes (sr2se, LLaVA, RUCAIBox's positional): readPopeAnswers reads all.
+    const questions = await readPopeQuestions(flags.data);
+    return scorePope(questions, await readPopeAnswers(flags.pred, questions), { mode, boxed });
+  }
+  const predictions = await readPredictions(flags.pred);
   switch (flags.bench) {
-    case "pope":
-      return scorePope(await readPopeQuestions(flags.data), predictions, { mode, boxed });
     case "mmmu": {
       const file = single(flags);
       const { records, lines } = await readData(file);

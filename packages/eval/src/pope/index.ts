@@ -1,3 +1,4 @@
+export { readPopeAnswers } from "./answers.js";
 export { averagePopeMetrics, type PopeMetrics, popeMetrics } from "./metrics.js";
 export { parsePopeAnswer, parsePopeAnswerOfficial, parsePopeAnswerRobust, popeLabel } from "./parse.js";
 export {

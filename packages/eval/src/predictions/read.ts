@@ -49,6 +49,9 @@ export async function readData(file: string, options: { idField?: string } = {})
       throw new RecordError(file, 1, `invalid JSON: ${(err as Error).message}`);
     }
     const entries = Object.entries(value as Record<string, unknown>);
+    const keyed = entries.every(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v));
+    // One line holding one record (`{"answer": "yes"}`) is JSON Lines, not an object keyed by id.
+    if (!keyed && text.trim().split(/\r?\n/).length === 1) return readData1(file, [value]);
     result = { records: [], lines: [] };
     for (const [key, v] of entries) {
       if (v === null || typeof v !== "object" || Array.isArray(v)) {
@@ -76,6 +79,15 @@ export async function readData(file: string, options: { idField?: string } = {})
   if (result.records.length === 0)
     throw new EvalInputError("empty", `${file}: no records (the file is empty)`, [], file);
   return result;
+}
+
+function readData1(file: string, values: unknown[]): DataRecords {
+  const records = values.map((v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v))
+      throw new RecordError(file, 1, "expected a JSON object");
+    return v as Record<string, unknown>;
+  });
+  return { records, lines: records.map(() => 1) };
 }
 
 /** True when the text holds more than one top-level JSON value, one a line. */
