@@ -1,0 +1,73 @@
+// A checkpoint folder as DESIGN.md describes it: config.json, model.safetensors, tokenizer.json, and
+// for training state trainer_state.json + optimizer.safetensors. Written into a temporary folder
+// and renamed into place, so a crash leaves the previous checkpoint whole.
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeDirAtomic } from "@sr2se/core";
+import { type VlmConfig, validateConfig } from "../config.js";
+import { type HostTensor, readSafetensors, serializeSafetensors } from "./safetensors.js";
+
+/** The files of a checkpoint, in memory. */
+export interface CheckpointFiles {
+  config: VlmConfig;
+  weights: Map<string, HostTensor>;
+  tokenizer: Record<string, unknown>;
+  /** trainer_state.json, when the checkpoint holds training state. */
+  trainerState?: Record<string, unknown>;
+  /** optimizer.safetensors, when the checkpoint holds training state. */
+  optimizer?: Map<string, HostTensor>;
+}
+
+/** Writes a checkpoint folder atomically. */
+export async function writeCheckpoint(dir: string, files: CheckpointFiles): Promise<void> {
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeFile(join(tmp, "config.json"), `${JSON.stringify(files.config, null, 2)}\n`);
+    await writeFile(join(tmp, "model.safetensors"), serializeSafetensors(files.weights, { format: "pt" }));
+    await writeFile(join(tmp, "tokenizer.json"), JSON.stringify(files.tokenizer));
+    if (files.trainerState) await writeFile(join(tmp, "trainer_state.json"), `${JSON.stringify(files.trainerState, null, 2)}\n`);
+    if (files.optimizer) await writeFile(join(tmp, "optimizer.safetensors"), serializeSafetensors(files.optimizer));
+  });
+}
+
+async function readJsonFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `${file}: not found` : `${file}: cannot read: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+const exists = (f: string) =>
+  stat(f).then(
+    () => true,
+    () => false,
+  );
+
+/** Reads a checkpoint folder; errors name the file (and the tensor or field). */
+export async function readCheckpoint(dir: string, opts: { trainingState?: boolean } = {}): Promise<CheckpointFiles> {
+  if (!(await exists(dir))) throw new Error(`${dir}: checkpoint folder not found`);
+  const configFile = join(dir, "config.json");
+  const config = validateConfig((await readJsonFile(configFile)) as unknown as VlmConfig, configFile);
+  const weightsFile = join(dir, "model.safetensors");
+  if (!(await exists(weightsFile))) throw new Error(`${weightsFile}: not found`);
+  const weights = await readSafetensors(weightsFile);
+  const tokenizer = await readJsonFile(join(dir, "tokenizer.json"));
+  const files: CheckpointFiles = { config, weights, tokenizer };
+  if (opts.trainingState) {
+    const stateFile = join(dir, "trainer_state.json");
+    if (await exists(stateFile)) {
+      files.trainerState = await readJsonFile(stateFile);
+      const optFile = join(dir, "optimizer.safetensors");
+      if (!(await exists(optFile))) throw new Error(`${optFile}: not found (trainer_state.json is there, the optimizer state is not)`);
+      files.optimizer = await readSafetensors(optFile);
+    }
+  }
+  return files;
+}

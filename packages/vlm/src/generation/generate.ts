@@ -1,0 +1,159 @@
+// Batched autoregressive generation with a KV cache: one prefill over the left-padded prompts, then
+// one decoder step a token; only the next-token logits of the rows still running come to the host.
+// Rows that finish leave the batch (their cache rows are dropped), so short answers cost nothing later.
+import { Rng } from "@sr2se/core";
+import { type Tensor, keep, noGrad, tensor, tidy } from "@sr2se/tensor";
+import { type SequenceInput, collate } from "../data/batch.js";
+import type { KVCache } from "../model/llama.js";
+import type { VlmForConditionalGeneration } from "../model/vlm-model.js";
+import type { VlmTokenizer } from "../tokenizer/tokenizer.js";
+import { type SamplingOptions, logSoftmaxAt, sampleToken } from "./sampling.js";
+
+/** Options of one generation batch. */
+export interface DecodeOptions extends SamplingOptions {
+  maxTokens: number;
+  seed: number;
+  stop: string[];
+  /** Return the final hidden state that produced each of these generated tokens ("last", or indices; negative from the end). */
+  hiddenStates?: "last" | number[];
+  /** Use the KV cache (default true); false recomputes the whole sequence each step (the slow reference). */
+  useCache?: boolean;
+}
+
+/** One finished sequence. */
+export interface DecodedSequence {
+  text: string;
+  /** Set when a stop string cut the text. */
+  stopped?: boolean;
+  ids: number[];
+  /** Log-probability (temperature 1) of each generated token. */
+  logprobs: number[];
+  finishReason: "stop" | "length";
+  hidden?: Float32Array[];
+}
+
+const PAD_MASK = -1e9;
+
+/** Returns an additive mask [rows, 1, 1, keys] hiding each row's left pads, or null when no row has any. */
+function padMask(leftPad: number[], keys: number): Tensor | null {
+  if (leftPad.every((p) => p === 0)) return null;
+  const m = new Float32Array(leftPad.length * keys);
+  leftPad.forEach((p, r) => m.fill(PAD_MASK, r * keys, r * keys + p));
+  return tensor(m, { shape: [leftPad.length, 1, 1, keys] });
+}
+
+/** Returns the generated continuations of prompts (token ids with at most one `<image>` each). */
+export async function decode(
+  model: VlmForConditionalGeneration,
+  tok: VlmTokenizer,
+  prompts: SequenceInput[],
+  opts: DecodeOptions,
+  requestIndex: number[] = prompts.map((_, i) => i),
+): Promise<DecodedSequence[]> {
+  const c = model.config;
+  const E = c.text_config.hidden_size;
+  const V = c.text_config.vocab_size;
+  const S = c.vision_config.image_size;
+  const collateOpts = { imageId: c.image_token_id, imageTokens: model.imageTokens, padId: c.pad_token_id, imageShape: [3, S, S] as [number, number, number] };
+  const rngs = prompts.map((_, i) => new Rng(`${opts.seed}:${requestIndex[i]}`));
+  const out: DecodedSequence[] = prompts.map(() => ({ text: "", ids: [], logprobs: [], finishReason: "length" }));
+  const hidden: Float32Array[][] = prompts.map(() => []);
+  const stopIds = new Set([tok.imEndId, tok.eosId]);
+  const wantHidden = opts.hiddenStates !== undefined;
+  const useCache = opts.useCache ?? true;
+
+  let active = prompts.map((_, i) => i);
+  let cache: KVCache = [];
+  let leftPad: number[] = [];
+  let position = 0;
+  const running = (): SequenceInput[] =>
+    active.map((i) => ({ ids: [...prompts[i].ids, ...out[i].ids], pixels: prompts[i].pixels }));
+
+  for (let t = 0; t < opts.maxTokens && active.length > 0; t++) {
+    const prefill = t === 0 || !useCache;
+    const before = cache.slice();
+    const result = noGrad(() =>
+      tidy(() => {
+        let h: Tensor;
+        if (prefill) {
+          const col = collate(running(), { ...collateOpts, padLeft: true });
+          leftPad = col.leftPad;
+          const keys = col.inputs.length;
+          h = model.forward(col.inputs, { start: 0, cache: useCache ? cache : undefined, mask: padMask(leftPad, keys) });
+          position = keys;
+        } else {
+          const ids = Int32Array.from(active, (i) => out[i].ids[out[i].ids.length - 1]);
+          const inputs = { ids, batch: ids.length, length: 1, pixels: null, imageSlots: new Int32Array(ids.length).fill(-1) };
+          h = model.forward(inputs, { start: position, cache, mask: padMask(leftPad, position + 1) });
+          position += 1;
+        }
+        const last = h.narrow(1, h.shape[1] - 1, 1).reshape([h.shape[0], E]);
+        return { logits: model.logits(last), last: wantHidden ? last.contiguous() : null, cache: useCache ? cache : [] };
+      }),
+    );
+    const logits = (await result.logits.data()) as Float32Array;
+    const hid = result.last ? ((await result.last.data()) as Float32Array) : null;
+    result.logits.dispose();
+    result.last?.dispose();
+    cache = result.cache;
+    for (const [l, kv] of before.entries()) {
+      if (kv.k !== cache[l]?.k) kv.k.dispose();
+      if (kv.v !== cache[l]?.v) kv.v.dispose();
+    }
+    const stillActive: number[] = [];
+    const keepRows: number[] = [];
+    active.forEach((i, r) => {
+      const row = logits.subarray(r * V, (r + 1) * V);
+      const id = sampleToken(row, opts, rngs[i]);
+      const o = out[i];
+      o.ids.push(id);
+      o.logprobs.push(logSoftmaxAt(row, id));
+      if (hid) hidden[i].push(hid.slice(r * E, (r + 1) * E));
+      let done = false;
+      if (stopIds.has(id)) {
+        o.finishReason = "stop";
+        done = true;
+      } else if (opts.stop.length > 0) {
+        const text = tok.decode(o.ids);
+        const at = Math.min(...opts.stop.map((s) => (s ? text.indexOf(s) : -1)).filter((k) => k >= 0));
+        if (Number.isFinite(at)) {
+          o.text = text.slice(0, at);
+          o.stopped = true;
+          o.finishReason = "stop";
+          done = true;
+        }
+      }
+      if (!done) {
+        stillActive.push(i);
+        keepRows.push(r);
+      }
+    });
+    if (useCache && stillActive.length > 0 && stillActive.length < active.length) {
+      const index = tensor(Int32Array.from(keepRows), { dtype: "int32" });
+      cache = cache.map((kv) => {
+        const next = { k: keep(kv.k.indexSelect(0, index)), v: keep(kv.v.indexSelect(0, index)) };
+        kv.k.dispose();
+        kv.v.dispose();
+        return next;
+      });
+      index.dispose();
+      leftPad = keepRows.map((r) => leftPad[r]);
+    }
+    active = stillActive;
+  }
+  for (const kv of cache) {
+    kv.k.dispose();
+    kv.v.dispose();
+  }
+  return out.map((o, i) => {
+    const body = o.finishReason === "stop" && stopIds.has(o.ids[o.ids.length - 1]) ? o.ids.slice(0, -1) : o.ids;
+    const text = o.stopped ? o.text : tok.decode(body);
+    let hs: Float32Array[] | undefined;
+    if (opts.hiddenStates !== undefined) {
+      const all = hidden[i];
+      const picks = opts.hiddenStates === "last" ? [-1] : opts.hiddenStates;
+      hs = picks.map((p) => all[p < 0 ? all.length + p : p]).filter((h): h is Float32Array => h !== undefined);
+    }
+    return { ...o, text, hidden: hs };
+  });
+}

@@ -1,0 +1,238 @@
+// The VLM as other packages use it: a tokenizer and a network, with the training loss, sequence
+// log-probs (for SR-DPO), batched generation (the VisionLanguagePolicy of @sr2se/core) and
+// checkpoints (`VLM.load(dir)`, `vlm.save(dir)`).
+import type { GenerateOptions, GenerateRequest, Generation, Message, VisionLanguagePolicy } from "@sr2se/core";
+import { type Tensor, crossEntropy, tensor } from "@sr2se/tensor";
+import { type CheckpointFiles, readCheckpoint, writeCheckpoint } from "./checkpoint/checkpoint.js";
+import type { HostTensor } from "./checkpoint/safetensors.js";
+import { loadStateDict, stateDict } from "./checkpoint/weights.js";
+import { type VlmConfig, validateConfig } from "./config.js";
+import { type CollatedBatch, type SequenceInput, collate } from "./data/batch.js";
+import { IGNORE_INDEX } from "./data/encode.js";
+import { preprocessImage } from "./data/images.js";
+import { decode } from "./generation/generate.js";
+import { VlmForConditionalGeneration } from "./model/vlm-model.js";
+import { SPECIAL_TOKENS } from "./tokenizer/bpe-trainer.js";
+import { VlmTokenizer } from "./tokenizer/tokenizer.js";
+
+/** One completion to score: an optional image, the prompt (chat messages or a rendered chat string), the completion text. */
+export interface LogProbRequest {
+  image?: string | Uint8Array;
+  /** Pre-decoded pixels (normalized CHW), instead of `image`. */
+  pixels?: Float32Array;
+  prompt: string | Message[];
+  completion: string;
+}
+
+/** Summed and mean log-probs of each completion (differentiable tensors [B]) and its token count. */
+export interface SequenceLogProbs {
+  sum: Tensor;
+  mean: Tensor;
+  tokens: number[];
+}
+
+/** Generation options: core's, plus top-k, batch size and hidden states for the HSR-EE gate. */
+export interface VlmGenerateOptions extends GenerateOptions {
+  topK?: number;
+  /** Requests decoded together (default 32); requests are grouped by prompt length. */
+  batchSize?: number;
+  /** Return the final hidden state that produced these generated tokens ("last", or indices; negative from the end). */
+  hiddenStates?: "last" | number[];
+  /** Use the KV cache (default true). */
+  useCache?: boolean;
+}
+
+/** One generation: text, generated token count, summed log-prob, why it ended, and hidden states on request. */
+export interface VlmGeneration extends Generation {
+  tokens: number;
+  logprob: number;
+  finishReason: "stop" | "length";
+  hidden?: Float32Array[];
+}
+
+/** Training state stored next to the weights. */
+export interface TrainingState {
+  trainerState: Record<string, unknown>;
+  optimizer: Map<string, HostTensor>;
+}
+
+/** A compact LLaVA-style vision-language model. */
+export class VLM implements VisionLanguagePolicy {
+  readonly model: VlmForConditionalGeneration;
+
+  constructor(
+    readonly config: VlmConfig,
+    readonly tokenizer: VlmTokenizer,
+    model?: VlmForConditionalGeneration,
+    seed = 0,
+  ) {
+    validateConfig(config);
+    if (tokenizer.vocabSize > config.text_config.vocab_size) {
+      throw new Error(`VLM: the tokenizer has ${tokenizer.vocabSize} tokens, above text_config.vocab_size ${config.text_config.vocab_size}`);
+    }
+    if (tokenizer.imageId !== config.image_token_id) {
+      throw new Error(`VLM: config image_token_id ${config.image_token_id} is not the tokenizer's <image> id ${tokenizer.imageId}`);
+    }
+    this.model = model ?? new VlmForConditionalGeneration(config, seed);
+  }
+
+  /** Returns the VLM stored in a checkpoint folder; errors name the file and the tensor. */
+  static async load(dir: string): Promise<VLM> {
+    return VLM.fromFiles(await readCheckpoint(dir), dir);
+  }
+
+  /** Returns a VLM built from checkpoint files read into memory. */
+  static fromFiles(files: CheckpointFiles, dir = "checkpoint"): VLM {
+    const tok = VlmTokenizer.fromJSON(files.tokenizer);
+    const vlm = new VLM(files.config, tok);
+    loadStateDict(vlm.model, files.weights, `${dir}/model.safetensors`);
+    return vlm;
+  }
+
+  /** Writes a checkpoint folder atomically (with training state when given). */
+  async save(dir: string, training?: TrainingState): Promise<void> {
+    await writeCheckpoint(dir, {
+      config: this.config,
+      weights: await stateDict(this.model),
+      tokenizer: this.tokenizer.json,
+      trainerState: training?.trainerState,
+      optimizer: training?.optimizer,
+    });
+  }
+
+  /** Returns every trainable parameter. */
+  parameters(): Tensor[] {
+    return this.model.parameters();
+  }
+
+  /** Returns every parameter with its Hugging Face-style name. */
+  namedParameters(): [string, Tensor][] {
+    return this.model.namedParameters();
+  }
+
+  /** Returns the token ids of a prompt with the assistant turn opened; `image` places the `<image>` placeholder. */
+  promptIds(prompt: string | Message[], image: boolean): number[] {
+    if (typeof prompt !== "string") return this.tokenizer.encode(this.tokenizer.renderChat(prompt, { image, addGenerationPrompt: true }));
+    if (!prompt.includes(SPECIAL_TOKENS.imStart)) return this.promptIds([{ role: "user", content: prompt }], image);
+    if (image && !prompt.includes(SPECIAL_TOKENS.image)) throw new Error("VLM: a rendered prompt with an image must contain the <image> placeholder");
+    return this.tokenizer.encode(prompt);
+  }
+
+  /** Returns an image as the model's normalized CHW pixels. */
+  pixelsOf(image: string | Uint8Array): Promise<Float32Array> {
+    return preprocessImage(image, this.config);
+  }
+
+  /** Returns sequences collated for the model (right padding unless `padLeft`). */
+  collate(seqs: SequenceInput[], padLeft = false): CollatedBatch {
+    const S = this.config.vision_config.image_size;
+    const c = this.config;
+    return collate(seqs, { imageId: c.image_token_id, imageTokens: this.model.imageTokens, padId: c.pad_token_id, imageShape: [3, S, S], padLeft });
+  }
+
+  /** Returns the logits [P, vocab] at the P labelled positions of a batch, and those labels (int32 [P]). */
+  private labelledLogits(seqs: SequenceInput[]): { logits: Tensor; target: Tensor; rowOf: Int32Array } {
+    const col = this.collate(seqs);
+    const E = this.config.text_config.hidden_size;
+    const { batch: B, length: T } = col.inputs;
+    const positions: number[] = [];
+    for (let i = 0; i < B * T; i++) if (col.labels[i] !== IGNORE_INDEX) positions.push(i);
+    if (positions.length === 0) throw new Error("VLM: the batch has no target tokens");
+    const hidden = this.model.forward(col.inputs).reshape([B * T, E]);
+    const picked = hidden.indexSelect(0, tensor(Int32Array.from(positions), { dtype: "int32" }));
+    return {
+      logits: this.model.logits(picked),
+      target: tensor(Int32Array.from(positions, (p) => col.labels[p]), { dtype: "int32" }),
+      rowOf: Int32Array.from(positions, (p) => Math.floor(p / T)),
+    };
+  }
+
+  /** Returns the mean next-token cross entropy over the target tokens of a batch, and their count. */
+  loss(seqs: SequenceInput[]): { loss: Tensor; tokens: number } {
+    const { logits, target } = this.labelledLogits(seqs);
+    return { loss: crossEntropy(logits, target), tokens: target.size };
+  }
+
+  /** Returns summed and mean log-probs of the labelled tokens of each sequence (differentiable). */
+  sequenceLogProbsOf(seqs: SequenceInput[]): SequenceLogProbs {
+    const { logits, target, rowOf } = this.labelledLogits(seqs);
+    const B = seqs.length;
+    const P = target.size;
+    const tokenLogp = crossEntropy(logits, target, { reduction: "none" }).neg();
+    const seg = new Float32Array(B * P);
+    const counts = new Float32Array(B);
+    rowOf.forEach((b, p) => {
+      seg[b * P + p] = 1;
+      counts[b]++;
+    });
+    const sum = tensor(seg, { shape: [B, P] }).matmul(tokenLogp.reshape([P, 1])).reshape([B]);
+    return { sum, mean: sum.div(tensor(counts.map((n) => Math.max(n, 1)))), tokens: Array.from(counts) };
+  }
+
+  /** Returns the token ids and labels of a prompt + completion (the loss on the completion and its closing `<|im_end|>`). */
+  encodeCompletion(prompt: string | Message[], completion: string, image: boolean): SequenceInput {
+    const p = this.promptIds(prompt, image);
+    const target = [...this.tokenizer.encode(completion), this.tokenizer.imEndId];
+    const ids = [...p, ...target];
+    const labels = new Array<number>(ids.length).fill(IGNORE_INDEX);
+    for (let i = p.length - 1; i < ids.length - 1; i++) labels[i] = ids[i + 1];
+    return { ids, labels };
+  }
+
+  /**
+   * Returns summed and mean log-probs of completions given image and prompt (for SR-DPO), as
+   * differentiable tensors [B]. Images are decoded first, so this is async; the tensors are the caller's to dispose.
+   */
+  async sequenceLogProbs(batch: LogProbRequest[]): Promise<SequenceLogProbs> {
+    const seqs = await Promise.all(
+      batch.map(async (r) => {
+        const pixels = r.pixels ?? (r.image !== undefined ? await this.pixelsOf(r.image) : undefined);
+        return { ...this.encodeCompletion(r.prompt, r.completion, pixels !== undefined), pixels };
+      }),
+    );
+    return this.sequenceLogProbsOf(seqs);
+  }
+
+  /** Generates a response to each request (batched, KV cache); greedy unless a temperature is given. */
+  async generate(requests: GenerateRequest[], options: VlmGenerateOptions = {}): Promise<VlmGeneration[]> {
+    const maxTokens = options.maxTokens ?? 256;
+    const batchSize = Math.max(1, options.batchSize ?? 32);
+    const prompts: SequenceInput[] = await Promise.all(
+      requests.map(async (r) => {
+        const pixels = r.image !== undefined ? await this.pixelsOf(r.image) : undefined;
+        return { ids: this.promptIds(r.messages, pixels !== undefined), pixels };
+      }),
+    );
+    const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].ids.length - prompts[b].ids.length);
+    const out = new Array<VlmGeneration>(requests.length);
+    for (let s = 0; s < order.length; s += batchSize) {
+      const chunk = order.slice(s, s + batchSize);
+      const decoded = await decode(
+        this.model,
+        this.tokenizer,
+        chunk.map((i) => prompts[i]),
+        {
+          maxTokens,
+          seed: options.seed ?? 0,
+          stop: options.stop ?? [],
+          temperature: options.temperature,
+          topK: options.topK,
+          topP: options.topP,
+          hiddenStates: options.hiddenStates,
+          useCache: options.useCache,
+        },
+        chunk,
+      );
+      decoded.forEach((d, j) => {
+        out[chunk[j]] = {
+          text: d.text,
+          tokens: d.ids.length,
+          logprob: d.logprobs.reduce((a, b) => a + b, 0),
+          finishReason: d.finishReason,
+          ...(d.hidden ? { hidden: d.hidden } : {}),
+        };
+      });
+    }
+    return out;
+  }
+}

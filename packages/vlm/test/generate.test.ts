@@ -1,0 +1,104 @@
+import { memory, noGrad, tensor, tidy } from "@sr2se/tensor";
+import { describe, expect, it } from "vitest";
+import { IGNORE_INDEX } from "../src/data/encode.js";
+import { tinyPng, tinyVlm } from "./tiny.js";
+
+const vlm = tinyVlm(3);
+const requests = [
+  { image: tinyPng(255, 0, 0), messages: [{ role: "user" as const, content: "How many circles are there?" }] },
+  { messages: [{ role: "user" as const, content: "Is there a green triangle?" }] },
+  { image: tinyPng(0, 0, 255), messages: [{ role: "system" as const, content: "Answer yes or no." }, { role: "user" as const, content: "Is there a blue square in the image? Answer yes or no." }] },
+];
+
+describe("generate", () => {
+  it("KV-cache greedy decoding equals uncached greedy decoding token for token", async () => {
+    const cached = await vlm.generate(requests, { maxTokens: 12 });
+    const slow = await vlm.generate(requests, { maxTokens: 12, useCache: false });
+    expect(cached.map((g) => g.tokens)).toEqual(slow.map((g) => g.tokens));
+    expect(cached.map((g) => g.text)).toEqual(slow.map((g) => g.text));
+    for (let i = 0; i < cached.length; i++) expect(cached[i].logprob).toBeCloseTo(slow[i].logprob, 3);
+    expect(cached.some((g) => g.tokens > 3)).toBe(true);
+  });
+
+  it("batched decoding gives each request what it gets alone", async () => {
+    const together = await vlm.generate(requests, { maxTokens: 10 });
+    for (let i = 0; i < requests.length; i++) {
+      const [alone] = await vlm.generate([requests[i]], { maxTokens: 10 });
+      expect(alone.text).toBe(together[i].text);
+    }
+  });
+
+  it("sampling is reproducible from the seed and varies with it", async () => {
+    const opts = { maxTokens: 10, temperature: 1.5, topK: 50, topP: 0.95 };
+    const a = await vlm.generate(requests, { ...opts, seed: 1 });
+    const b = await vlm.generate(requests, { ...opts, seed: 1 });
+    const c = await vlm.generate(requests, { ...opts, seed: 2 });
+    expect(a.map((g) => g.text)).toEqual(b.map((g) => g.text));
+    expect(c.map((g) => g.text)).not.toEqual(a.map((g) => g.text));
+  });
+
+  it("stops at a stop string and at maxTokens, and returns hidden states on request", async () => {
+    const [free] = await vlm.generate([requests[0]], { maxTokens: 8 });
+    expect(free.tokens).toBeLessThanOrEqual(8);
+    const stop = free.text.slice(2, 4);
+    const [cut] = await vlm.generate([requests[0]], { maxTokens: 8, stop: [stop], hiddenStates: "last" });
+    expect(cut.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
+    expect(cut.finishReason).toBe("stop");
+    expect(cut.hidden?.[0]).toHaveLength(vlm.config.text_config.hidden_size);
+  });
+
+  it("leaves no tensors behind", async () => {
+    await vlm.generate(requests, { maxTokens: 4 });
+    const before = memory().tensors;
+    await vlm.generate(requests, { maxTokens: 6 });
+    expect(memory().tensors).toBe(before);
+  });
+});
+
+describe("sequenceLogProbs", () => {
+  it("equals the sum of per-token log-softmax computed the slow way", async () => {
+    const batch = [
+      { image: tinyPng(255, 0, 0), prompt: "How many circles are there?", completion: "\\boxed{1}" },
+      { prompt: "Is there a green triangle?", completion: "<description>Two green triangles.</description>\\boxed{yes}" },
+    ];
+    const got = await vlm.sequenceLogProbs(batch);
+    const sums = Array.from(await got.sum.data());
+    const means = Array.from(await got.mean.data());
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i];
+      const pixels = r.image ? await vlm.pixelsOf(r.image) : undefined;
+      const seq = { ...vlm.encodeCompletion(r.prompt, r.completion, !!pixels), pixels };
+      const col = vlm.collate([seq]);
+      const logits = await noGrad(() => tidy(() => vlm.model.logits(vlm.model.forward(col.inputs)))).data();
+      const V = vlm.config.text_config.vocab_size;
+      let slow = 0;
+      let n = 0;
+      for (let t = 0; t < col.inputs.length; t++) {
+        const label = col.labels[t];
+        if (label === IGNORE_INDEX) continue;
+        const row = Array.from(logits.subarray(t * V, (t + 1) * V));
+        const max = Math.max(...row);
+        const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+        slow += row[label] - lse;
+        n++;
+      }
+      expect(sums[i]).toBeCloseTo(slow, 4);
+      expect(means[i]).toBeCloseTo(slow / n, 5);
+      expect(got.tokens[i]).toBe(n);
+    }
+    got.sum.dispose();
+    got.mean.dispose();
+  });
+
+  it("is differentiable", async () => {
+    const got = await vlm.sequenceLogProbs([{ prompt: "Is there a green triangle?", completion: "\\boxed{yes}" }]);
+    got.sum.sum().backward();
+    const g = vlm.model.language_model.model.embed_tokens.weight.grad;
+    expect(g).not.toBeNull();
+    expect(Math.max(...Array.from(await (g as ReturnType<typeof tensor>).abs().data()))).toBeGreaterThan(0);
+    for (const p of vlm.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  });
+});
