@@ -131,7 +131,9 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
         const where = `${file}:${lines[i]}`;
         if (!Array.isArray(r.objects))
           throw new Error(`${where}: field "objects" is missing (CHAIR needs each sample's object list)`);
-        return { id: recordId(r, "id", where), objects: r.objects } as ChairSample;
+        // The data package's scenes.jsonl names each scene by its image: that is the id when there is no `id`.
+        const id = recordId(r, r.id === undefined && r.image !== undefined ? "image" : "id", where);
+        return { id, objects: r.objects } as ChairSample;
       });
       let vocabulary: ChairVocabulary | undefined;
       if (flags.vocab) vocabulary = JSON.parse(await readFile(flags.vocab, "utf8")) as ChairVocabulary;
@@ -190,6 +192,7 @@ export function register(program: Command): void {
         "  $ sr2se eval score --bench pope --data coco_pope_random.json coco_pope_popular.json coco_pope_adversarial.json --pred preds.jsonl",
         "  $ sr2se eval score --bench mmmu --data mmmu_validation.jsonl --pred preds.jsonl --out runs/a/eval/final/mmmu.json",
         "  $ sr2se eval score --bench mmvet --data mm-vet.json --pred preds.jsonl --judge https://api.openai.com/v1",
+        "  $ sr2se eval score --bench chair --data bench/scenes.jsonl --pred descriptions.jsonl   # ids: the scenes' image paths",
       ].join("\n"),
     )
     .action(async (flags: ScoreFlags) => {
