@@ -1,0 +1,116 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
+const dir = mkdtempSync(path.join(tmpdir(), "sr2se-cli-"));
+
+function sr2se(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+}
+/** Async variant: the loopback server in this process must keep answering while the CLI runs. */
+function sr2seAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe("sr2se data", () => {
+  it("synth writes splits, images and a manifest; check passes on them", () => {
+    const out = path.join(dir, "data");
+    const r = sr2se(["data", "synth", "--out", out, "--train", "40", "--val", "8", "--test", "8", "--seed", "3"]);
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(path.join(out, "manifest.json"), "utf8"));
+    expect(manifest.seed).toBeDefined();
+    const train = readFileSync(path.join(out, "train.jsonl"), "utf8").trim().split("\n");
+    expect(train).toHaveLength(40);
+    const first = JSON.parse(train[0]);
+    expect(existsSync(path.join(out, first.image))).toBe(true);
+    const check = sr2se(["data", "check", path.join(out, "train.jsonl")]);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+
+  it("check lists problems and exits non-zero on a bad file", () => {
+    const bad = path.join(dir, "bad.jsonl");
+    writeFileSync(bad, `{"id":"a","image":"nope.png","question":"q","answer":"1"}\n{"id":"b","image":"x.png"}\n`);
+    const r = sr2se(["data", "check", bad]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/bad\.jsonl:1:/);
+    expect(r.stdout + r.stderr).toMatch(/bad\.jsonl:2:.*question/);
+  });
+
+  it("rejects a bad --size with a one-line error", () => {
+    const r = sr2se(["data", "synth", "--out", path.join(dir, "x"), "--size", "7"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/size/);
+  });
+});
+
+describe("sr2se ipr generate", () => {
+  // A loopback OpenAI-compatible server: wrong in round 0, right after the refinement turn.
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const { messages } = JSON.parse(body);
+        const text = JSON.stringify(messages);
+        const refined = text.includes("re-examine");
+        const textOnly = !text.includes("image_url");
+        const content = textOnly
+          ? "<think>The description lists one circle.</think>\\boxed{1}"
+          : refined
+            ? "<description>One red circle.</description>\n<think>Count the circles: one.</think>\n\\boxed{1}"
+            : "<description>A red circle and a blue circle.</description>\n<think>Count the circles: two.</think>\n\\boxed{2}";
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content } }] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(() => server.close());
+
+  it("writes a pair per corrected sample against an OpenAI-compatible endpoint", async () => {
+    const data = path.join(dir, "ipr");
+    const gen = sr2se(["data", "synth", "--out", data, "--train", "4", "--val", "1", "--test", "1", "--seed", "5"]);
+    expect(gen.status, gen.stderr).toBe(0);
+    const samples = readFileSync(path.join(data, "train.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => ({ ...JSON.parse(l), answer: "1", answer_type: "integer", question: "How many circles are there?" }));
+    const file = path.join(data, "circles.jsonl");
+    writeFileSync(file, `${samples.map((s) => JSON.stringify(s)).join("\n")}\n`);
+    const out = path.join(dir, "pairs.jsonl");
+    const r = await sr2seAsync(["ipr", "generate", "--data", file, "--endpoint", url, "--model", "m", "--out", out, "--rounds", "2"]);
+    expect(r.status, r.stderr).toBe(0);
+    const pairs = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(pairs).toHaveLength(4);
+    for (const p of pairs) {
+      expect(p.chosen).toContain("\\boxed{1}");
+      expect(p.rejected).toContain("\\boxed{2}");
+    }
+    // A rerun resumes: nothing new, nothing duplicated.
+    const again = await sr2seAsync(["ipr", "generate", "--data", file, "--endpoint", url, "--model", "m", "--out", out, "--rounds", "2"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(4);
+  });
+
+  it("needs a policy: --ckpt or --endpoint", () => {
+    const r = sr2se(["ipr", "generate", "--data", path.join(dir, "bad.jsonl"), "--out", path.join(dir, "p.jsonl")]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--ckpt|--endpoint/);
+  });
+});
