@@ -25,9 +25,11 @@ async function probe(name: string): Promise<BackendCase> {
   }
 }
 
-const wanted = registeredBackends();
+// SR2SE_TEST_BACKENDS=cpu,cpu-wasm limits the run to the listed backends.
+const only = process.env.SR2SE_TEST_BACKENDS?.split(",").filter(Boolean);
+const wanted = only ?? registeredBackends();
 // webgpu is expected even before part 2 registers it, so its absence shows up as a skip.
-if (!wanted.includes("webgpu")) wanted.push("webgpu");
+if (!only && !wanted.includes("webgpu")) wanted.push("webgpu");
 
 /** Every backend case, loaded once per test file. */
 export const backends: BackendCase[] = await Promise.all(

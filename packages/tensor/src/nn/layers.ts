@@ -170,3 +170,42 @@ export class SwiGLU extends Module {
     return out;
   }
 }
+
+/** max(x, 0) as a module. */
+export class ReLU extends Module {
+  /** Returns relu(x). */
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+/** tanh as a module. */
+export class Tanh extends Module {
+  /** Returns tanh(x). */
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+/** The logistic sigmoid as a module. */
+export class Sigmoid extends Module {
+  /** Returns sigmoid(x). */
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
+}
+/** GELU (exact or "tanh") as a module. */
+export class GELU extends Module {
+  constructor(readonly approximate: "none" | "tanh" = "none") {
+    super();
+  }
+  /** Returns gelu(x). */
+  forward(x: Tensor): Tensor {
+    return x.gelu(this.approximate);
+  }
+}
+/** SiLU as a module. */
+export class SiLU extends Module {
+  /** Returns silu(x). */
+  forward(x: Tensor): Tensor {
+    return x.silu();
+  }
+}
