@@ -165,6 +165,13 @@ describe("compare tables and bad input", () => {
     };
     expect(() => compareResults([b], [o])).toThrow(/1 only in the baseline: q1; 1 only in ours: zz/);
   });
+  it("refuses to compare an official score with a robust one", () => {
+    const b = { ...acc("pope", [1, 0]), mode: "official" };
+    const o = { ...acc("pope", [1, 1]), mode: "robust" };
+    expect(() => compareResults([b], [o])).toThrow(
+      /baseline was scored in official mode and ours in robust mode/,
+    );
+  });
   it("refuses result sets with no benchmark in common", () => {
     expect(() => compareResults([acc("a", [1])], [acc("b", [1])])).toThrow(/no benchmark in both/);
   });

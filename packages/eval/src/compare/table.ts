@@ -96,6 +96,12 @@ export function compareResults(
   for (const b of base) {
     const o = oursBy.get(b.bench);
     if (!o) continue;
+    if (b.mode !== undefined && o.mode !== undefined && b.mode !== o.mode) {
+      throw new EvalInputError(
+        "format",
+        `compare ${b.bench}: the baseline was scored in ${b.mode} mode and ours in ${o.mode} mode; score both the same way`,
+      );
+    }
     const stat = statisticFor(b);
     const lowerIsBetter = b.headline?.lowerIsBetter ?? stat.lowerIsBetter;
     const boot = pairedBootstrap(b.samples, pair(b, o), stat, options);
