@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Backend,
+  type BinaryOp,
   type BufferHandle,
   contiguousStrides,
   numel,
+  type UnaryOp,
   type View,
 } from "../../src/backend/backend.js";
 import { CpuBackend } from "../../src/backend/cpu/index.js";
 import { createBackend, type WasmCpuBackend } from "../../src/backend/wasm/index.js";
+import { BINARY_F32X4, UNARY_F32X4 } from "../../src/backend/wasm/kernels/elementwise.js";
 
 let fast: WasmCpuBackend;
 const reference = new CpuBackend();
@@ -210,4 +213,78 @@ describe("cpu-wasm backend attention against the reference", () => {
       for (const g of grads) expect(await readPair(g)).toBeLessThan(1e-4);
     });
   }
+});
+
+describe("cpu-wasm backend elementwise kernels against the reference", () => {
+  const unaryOps = Object.keys(UNARY_F32X4) as UnaryOp[];
+  const binaryOps = Object.keys(BINARY_F32X4) as BinaryOp[];
+  const params: Partial<Record<string, number[]>> = { affine: [1.5, -0.25], clamp: [-0.2, 0.3] };
+
+  /** Scales the shared random data so exp/sigmoid see large magnitudes too. */
+  function spread(v: [View, View], by: number): [View, View] {
+    for (const view of v) {
+      const data = (view.buffer as unknown as { data: Float32Array }).data;
+      for (let i = 0; i < data.length; i++) data[i] *= by;
+    }
+    return v;
+  }
+
+  for (const n of [1031, 4099]) {
+    it(`matches every unary op on ${n} elements`, async () => {
+      for (const op of unaryOps) {
+        const x = spread(pair([n]), op === "exp" ? 40 : 20);
+        if (op === "sqrt" || op === "rsqrt")
+          for (const v of x)
+            (v.buffer as unknown as { data: Float32Array }).data.forEach((e, i, d) => {
+              d[i] = Math.abs(e) + 0.1;
+            });
+        const outs = outPair(n);
+        fast.unary(op, x[0], outs[0], params[op]);
+        reference.unary(op, x[1], outs[1], params[op]);
+        const x0 = await fast.read(outs[0]);
+        const y0 = await reference.read(outs[1]);
+        for (let i = 0; i < n; i++) {
+          expect(Math.abs(x0[i] - y0[i]), `${op} at ${i}`).toBeLessThanOrEqual(
+            1e-6 * Math.max(1, Math.abs(y0[i])),
+          );
+        }
+        fast.release(outs[0]);
+      }
+    });
+  }
+
+  it("matches every binary op, with the right operand repeating or scalar, and a repeating left operand swapped", async () => {
+    const cases: [number[], number[], number[]][] = [
+      // [out shape, a shape (broadcast to out), b shape]
+      [
+        [7, 257],
+        [7, 257],
+        [7, 257],
+      ],
+      [[7, 257], [7, 257], [257]],
+      [
+        [9, 130],
+        [9, 130],
+        [1, 130],
+      ],
+      [[33, 33], [33, 33], [1]],
+      [
+        [5, 7, 64],
+        [5, 7, 64],
+        [7, 64],
+      ],
+      [[9, 130], [130], [9, 130]],
+    ];
+    for (const [shape, as, bs] of cases) {
+      for (const op of binaryOps) {
+        const a = spread(pair(as), 8);
+        const b = spread(pair(bs), op === "div" ? 0 : 4);
+        if (op === "div") for (const v of b) (v.buffer as unknown as { data: Float32Array }).data.fill(1.75);
+        const outs = outPair(numel(shape));
+        fast.binary(op, expand(a[0], shape), expand(b[0], shape), outs[0]);
+        reference.binary(op, expand(a[1], shape), expand(b[1], shape), outs[1]);
+        expect(await readPair(outs), `${op} ${JSON.stringify([shape, as, bs])}`).toBeLessThan(1e-5);
+      }
+    }
+  });
 });

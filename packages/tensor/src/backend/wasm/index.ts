@@ -3,17 +3,20 @@
 // other op runs the reference TypeScript kernel on the same typed-array views, unchanged.
 import {
   type AttentionOptions,
+  type BinaryOp,
   type BufferHandle,
   type DType,
   dtypeBytes,
   isContiguous,
   matrixLayout,
   numel,
+  type UnaryOp,
   type View,
 } from "../backend.js";
 import { CpuBackend, type CpuBuffer } from "../cpu/index.js";
 import type { BackendInitOptions } from "../registry.js";
 import { attentionBackward, attentionForward } from "./attention.js";
+import { BINARY_F32X4, COMMUTATIVE, UNARY_F32X4 } from "./kernels/elementwise.js";
 import { type GemmArgs, WasmRuntime } from "./runtime.js";
 
 /** A fast-backend buffer: a reference buffer whose typed array lives at `ptr` in the shared memory. */
@@ -61,6 +64,23 @@ function mergeBatchDims(shape: readonly number[], sa: readonly number[], sb: rea
     } else dims.unshift(d);
   }
   return dims;
+}
+
+/**
+ * Returns 0 when the view is contiguous, p when it repeats a contiguous block of its last p elements
+ * (stride 0 on the leading dims: a broadcast bias or scalar), and −1 otherwise.
+ */
+function repeatPeriod(v: View): number {
+  if (isContiguous(v)) return 0;
+  let expected = 1;
+  let i = v.shape.length - 1;
+  for (; i >= 0; i--) {
+    if (v.shape[i] === 1) continue;
+    if (v.strides[i] !== expected) break;
+    expected *= v.shape[i];
+  }
+  for (; i >= 0; i--) if (v.shape[i] !== 1 && v.strides[i] !== 0) return -1;
+  return expected;
 }
 
 /** The fast CPU backend: WebAssembly SIMD kernels on worker threads, the reference kernels for the rest. */
@@ -163,6 +183,54 @@ export class WasmCpuBackend extends CpuBackend {
       if (d < 0) break;
     }
     this.runtime.gemmList(items);
+  }
+
+  override unary(op: UnaryOp, x: View, out: BufferHandle, param: readonly number[] = []): void {
+    const n = numel(x.shape);
+    if (!(op in UNARY_F32X4) || !allFloat32(x, out) || !isContiguous(x) || n < 1024) {
+      super.unary(op, x, out, param);
+      return;
+    }
+    const p = ptrOf(x.buffer) + x.offset * 4;
+    this.runtime.rows(`unary_${op}`, n, [p, ptrOf(out), n, param[0] ?? 0, param[1] ?? 0], 8, 4);
+  }
+
+  override binary(op: BinaryOp, a: View, b: View, out: BufferHandle, param: readonly number[] = []): void {
+    const n = numel(a.shape);
+    if (!(op in BINARY_F32X4) || !allFloat32(a, b, out) || n < 1024) {
+      super.binary(op, a, b, out, param);
+      return;
+    }
+    let pa = repeatPeriod(a);
+    let pb = repeatPeriod(b);
+    let left = a;
+    let right = b;
+    if (pa !== 0 && pb === 0 && COMMUTATIVE.has(op)) {
+      [left, right] = [b, a];
+      [pa, pb] = [pb, pa];
+    }
+    if (pa !== 0 || pb < 0) {
+      super.binary(op, a, b, out, param);
+      return;
+    }
+    const rt = this.runtime;
+    let bp = ptrOf(right.buffer) + right.offset * 4;
+    let period = pb;
+    let tmp = 0;
+    let tmpBytes = 0;
+    if (pb % 4 !== 0) {
+      // A period that is not a whole number of vectors repeats into lcm(period, 4) elements.
+      period = pb % 2 === 0 ? 2 * pb : 4 * pb;
+      tmpBytes = period * 4;
+      tmp = rt.heap.alloc(tmpBytes);
+      const src = new Float32Array(rt.memory.buffer, bp, pb);
+      const dst = new Float32Array(rt.memory.buffer, tmp, period);
+      for (let i = 0; i < period; i += pb) dst.set(src, i);
+      bp = tmp;
+    }
+    const ap = ptrOf(left.buffer) + left.offset * 4;
+    rt.rows(`binary_${op}`, n, [ap, bp, ptrOf(out), n, period, param[0] ?? 0, param[1] ?? 0], 4, 4);
+    if (tmp) rt.heap.release(tmp, tmpBytes);
   }
 
   override softmax(x: View, log: boolean, out: BufferHandle): void {

@@ -1,4 +1,5 @@
 import { Heap } from "./heap.js";
+import { ELEMENTWISE_KERNELS } from "./kernels/elementwise.js";
 import { GEMM_ITEM_WORDS, GEMM_WORKSPACE_BYTES } from "./kernels/matmul.js";
 import { kernelBinary, MAX_PAGES, relaxedSimdSupported, simdSupported } from "./module.js";
 import { ThreadPool } from "./pool.js";
@@ -30,6 +31,9 @@ export interface GemmArgs {
 /** The row kernels `rows` can run. */
 export type RowKernel = "softmaxRows" | "attnSoftmax" | "attnGradScores";
 
+/** The elementwise kernels: `unary_<op>` and `binary_<op>` for the ops of kernels/elementwise.ts. */
+export type ElementwiseKernel = `unary_${string}` | `binary_${string}`;
+
 /** Options of the fast CPU runtime. */
 export interface WasmRuntimeOptions {
   /** Threads in all, the caller included (default: SR2SE_WASM_THREADS, else the core count). */
@@ -39,7 +43,15 @@ export interface WasmRuntimeOptions {
 }
 
 /** Kernels a job may name (the exports the pool resolves). */
-const KERNELS = ["gemm", "gemmChunks", "gemmList", "softmaxRows", "attnSoftmax", "attnGradScores"] as const;
+const KERNELS = [
+  "gemm",
+  "gemmChunks",
+  "gemmList",
+  "softmaxRows",
+  "attnSoftmax",
+  "attnGradScores",
+  ...ELEMENTWISE_KERNELS,
+];
 
 /** Below this many multiply-adds a GEMM runs on the calling thread alone (a wake-up costs more). */
 const PARALLEL_MIN_MACS = 64 * 64 * 64;
@@ -243,10 +255,16 @@ export class WasmRuntime {
    * Runs a row kernel (softmaxRows, attnSoftmax, attnGradScores) on every thread: `args` are the
    * kernel's arguments up to the rows count and after, the runtime appends the counter and chunk.
    */
-  rows(kernel: RowKernel, rows: number, args: readonly number[], rowCost: number): void {
+  rows(
+    kernel: RowKernel | ElementwiseKernel,
+    rows: number,
+    args: readonly number[],
+    rowCost: number,
+    align = 1,
+  ): void {
     if (rows <= 0) return;
     const T = rows * rowCost < 1 << 15 ? 1 : this.threads;
-    const chunk = Math.max(1, Math.ceil(rows / (8 * T)));
+    const chunk = Math.max(align, Math.ceil(rows / (4 * T) / align) * align);
     this.counterView[0] = 0;
     const share = [...args, this.counter, chunk];
     const shares: number[][] = [];

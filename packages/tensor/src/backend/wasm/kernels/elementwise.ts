@@ -1,0 +1,172 @@
+import type { BinaryOp, UnaryOp } from "../../backend.js";
+import type { FuncSource } from "../assembler.js";
+
+/**
+ * Elementwise kernels declared once as rows of a table (the reference backend's idea, in f32x4):
+ * each row is an expression over v128 locals, compiled into its own function `unary_<op>` /
+ * `binary_<op>` so every loop stays branch-free. Threads claim chunks of elements (multiples of 4)
+ * through an atomic counter. The right operand of a binary op may repeat with a period (a broadcast over
+ * leading dims, a multiple of 4 elements), so bias adds and scalar operands need no materialized copy.
+ */
+
+const splat = (c: number) => `f32.const ${c} f32x4.splat`;
+
+/** σ(x) = 1 / (1 + e^−x) for the v128 on the stack → v128. */
+const sigmoidOf = (x: string) => `${splat(1)} ${splat(1)} ${x} f32x4.neg call $exp4 f32x4.add f32x4.div`;
+
+/** Unary rows: an expression leaving f(x) for the v128 local $x ($p0, $p1: splatted parameters). */
+export const UNARY_F32X4: Partial<Record<UnaryOp, string>> = {
+  neg: "local.get $x f32x4.neg",
+  abs: "local.get $x f32x4.abs",
+  exp: "local.get $x call $exp4",
+  sqrt: "local.get $x f32x4.sqrt",
+  rsqrt: `${splat(1)} local.get $x f32x4.sqrt f32x4.div`,
+  square: "local.get $x local.get $x f32x4.mul",
+  reciprocal: `${splat(1)} local.get $x f32x4.div`,
+  sigmoid: sigmoidOf("local.get $x"),
+  relu: `local.get $x ${splat(0)} local.get $x ${splat(0)} f32x4.gt v128.bitselect`,
+  silu: `local.get $x ${sigmoidOf("local.get $x")} f32x4.mul`,
+  affine: "local.get $x local.get $p0 f32x4.mul local.get $p1 f32x4.add",
+  // x < lo ? lo : x > hi ? hi : x (NaN stays NaN, as in the reference)
+  clamp: `local.get $p0 local.get $p1 local.get $x local.get $x local.get $p1 f32x4.gt v128.bitselect
+          local.get $x local.get $p0 f32x4.lt v128.bitselect`,
+};
+
+/** Binary rows over v128 locals $a, $b (the *Grad rows read a = x, b = dy). */
+export const BINARY_F32X4: Partial<Record<BinaryOp, string>> = {
+  add: "local.get $a local.get $b f32x4.add",
+  sub: "local.get $a local.get $b f32x4.sub",
+  mul: "local.get $a local.get $b f32x4.mul",
+  div: "local.get $a local.get $b f32x4.div",
+  reluGrad: `local.get $b ${splat(0)} local.get $a ${splat(0)} f32x4.gt v128.bitselect`,
+  sigmoidGrad: `${sigmoidOf("local.get $a")} local.tee $s local.get $b f32x4.mul ${splat(1)} local.get $s f32x4.sub f32x4.mul`,
+  siluGrad: `${sigmoidOf("local.get $a")} local.tee $s local.get $b f32x4.mul
+             ${splat(1)} local.get $a ${splat(1)} local.get $s f32x4.sub f32x4.mul f32x4.add f32x4.mul`,
+};
+
+/** Binary ops where swapping the operands gives the same result (a repeating left operand goes right). */
+export const COMMUTATIVE: ReadonlySet<BinaryOp> = new Set(["add", "mul"]);
+
+const claim = `
+        local.get $counter i32.const 1 i32.atomic.rmw.add local.get $chunk i32.mul local.tee $i
+        local.get $n i32.ge_u if return end
+        local.get $i local.get $chunk i32.add local.tee $end local.get $n local.get $end local.get $n i32.lt_u select local.set $end`;
+
+function unaryFunc(op: string, expr: string): FuncSource {
+  return {
+    name: `unary_${op}`,
+    params: [
+      ["$xp", "i32"],
+      ["$out", "i32"],
+      ["$n", "i32"],
+      ["$q0", "f32"],
+      ["$q1", "f32"],
+      ["$counter", "i32"],
+      ["$chunk", "i32"],
+    ],
+    locals: [
+      ["$i", "i32"],
+      ["$end", "i32"],
+      ["$x", "v128"],
+      ["$p0", "v128"],
+      ["$p1", "v128"],
+      ["$y", "v128"],
+    ],
+    body: `
+      local.get $q0 f32x4.splat local.set $p0
+      local.get $q1 f32x4.splat local.set $p1
+      loop $claim
+        ${claim}
+        block $vd loop $vl
+          local.get $i i32.const 4 i32.add local.get $end i32.gt_u br_if $vd
+          local.get $xp local.get $i i32.const 2 i32.shl i32.add v128.load local.set $x
+          ${expr} local.set $y
+          local.get $out local.get $i i32.const 2 i32.shl i32.add local.get $y v128.store
+          local.get $i i32.const 4 i32.add local.set $i br $vl
+        end end
+        block $sd loop $sl
+          local.get $i local.get $end i32.ge_u br_if $sd
+          local.get $xp local.get $i i32.const 2 i32.shl i32.add v128.load32_splat local.set $x
+          ${expr} local.set $y
+          local.get $out local.get $i i32.const 2 i32.shl i32.add local.get $y f32x4.extract_lane 0 f32.store
+          local.get $i i32.const 1 i32.add local.set $i br $sl
+        end end
+        br $claim
+      end`,
+  };
+}
+
+/**
+ * binary_<op>(a, b, out, n, period, p0, p1, counter, chunk): out[i] = op(a[i], b[j]) with j = i when
+ * period is 0, else j = i mod period (period a multiple of 4, chunk a multiple of period or of 4).
+ */
+function binaryFunc(op: string, expr: string): FuncSource {
+  return {
+    name: `binary_${op}`,
+    params: [
+      ["$ap", "i32"],
+      ["$bp", "i32"],
+      ["$out", "i32"],
+      ["$n", "i32"],
+      ["$period", "i32"],
+      ["$q0", "f32"],
+      ["$q1", "f32"],
+      ["$counter", "i32"],
+      ["$chunk", "i32"],
+    ],
+    locals: [
+      ["$i", "i32"],
+      ["$end", "i32"],
+      ["$j", "i32"],
+      ["$a", "v128"],
+      ["$b", "v128"],
+      ["$p0", "v128"],
+      ["$p1", "v128"],
+      ["$s", "v128"],
+      ["$y", "v128"],
+    ],
+    body: `
+      local.get $q0 f32x4.splat local.set $p0
+      local.get $q1 f32x4.splat local.set $p1
+      loop $claim
+        ${claim}
+        local.get $i local.set $j
+        local.get $period if local.get $i local.get $period i32.rem_u local.set $j end
+        block $vd loop $vl
+          local.get $i i32.const 4 i32.add local.get $end i32.gt_u br_if $vd
+          local.get $ap local.get $i i32.const 2 i32.shl i32.add v128.load local.set $a
+          local.get $bp local.get $j i32.const 2 i32.shl i32.add v128.load local.set $b
+          ${expr} local.set $y
+          local.get $out local.get $i i32.const 2 i32.shl i32.add local.get $y v128.store
+          local.get $i i32.const 4 i32.add local.set $i
+          local.get $j i32.const 4 i32.add local.tee $j local.get $period i32.eq if i32.const 0 local.set $j end
+          br $vl
+        end end
+        block $sd loop $sl
+          local.get $i local.get $end i32.ge_u br_if $sd
+          local.get $ap local.get $i i32.const 2 i32.shl i32.add v128.load32_splat local.set $a
+          local.get $bp local.get $j i32.const 2 i32.shl i32.add v128.load32_splat local.set $b
+          ${expr} local.set $y
+          local.get $out local.get $i i32.const 2 i32.shl i32.add local.get $y f32x4.extract_lane 0 f32.store
+          local.get $i i32.const 1 i32.add local.set $i
+          local.get $j i32.const 1 i32.add local.tee $j local.get $period i32.eq if i32.const 0 local.set $j end
+          br $sl
+        end end
+        br $claim
+      end`,
+  };
+}
+
+/** Returns every elementwise kernel (needs `$exp4` from the row kernels). */
+export function elementwiseFuncs(): FuncSource[] {
+  return [
+    ...Object.entries(UNARY_F32X4).map(([op, e]) => unaryFunc(op, e as string)),
+    ...Object.entries(BINARY_F32X4).map(([op, e]) => binaryFunc(op, e as string)),
+  ];
+}
+
+/** Export names of the elementwise kernels (the pool resolves them). */
+export const ELEMENTWISE_KERNELS: string[] = [
+  ...Object.keys(UNARY_F32X4).map((op) => `unary_${op}`),
+  ...Object.keys(BINARY_F32X4).map((op) => `binary_${op}`),
+];
