@@ -5,7 +5,7 @@ import { keep } from "../memory.js";
 import { bufferOf } from "../ops/core.js";
 import { zerosLike } from "../creation.js";
 import { type Tensor, fmtShape } from "../tensor.js";
-import { Optimizer, type ParamsArg } from "./optimizer.js";
+import { Optimizer, type ParamsArg, defined } from "./optimizer.js";
 
 /** Options of AdamW (PyTorch's defaults). */
 export interface AdamWOptions {
@@ -18,7 +18,7 @@ export interface AdamWOptions {
 /** Adam with decoupled weight decay. */
 export class AdamW extends Optimizer {
   constructor(params: ParamsArg, options: AdamWOptions = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...options });
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...defined(options) });
   }
 
   /** Applies one AdamW update to every parameter with a gradient. */

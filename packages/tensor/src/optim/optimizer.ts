@@ -118,3 +118,8 @@ export abstract class Optimizer {
 export function assign(param: Tensor, value: Tensor): void {
   param.backend.copy(value._view("assign"), { buffer: bufferOf(param), shape: param.shape, strides: param.strides, offset: param.offset });
 }
+
+/** Returns obj without its undefined fields (so explicit undefined options keep their defaults). */
+export function defined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
