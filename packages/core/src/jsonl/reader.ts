@@ -9,6 +9,15 @@ export interface ReadOptions<T> {
   schema?: ZodType<T>;
   /** Skip bad lines instead of throwing; they are listed in `skipped`. */
   lenient?: boolean;
+  /** Gives an object record without an `id` one, from its line (seed files `{image, question, answer}`). */
+  defaultId?: (line: number) => string;
+}
+
+/** Sets `id` on an object record that lacks one, when the options ask for it. */
+export function fillDefaultId(value: unknown, line: number, options: { defaultId?: (line: number) => string }): void {
+  if (!options.defaultId || typeof value !== "object" || value === null || Array.isArray(value)) return;
+  const rec = value as Record<string, unknown>;
+  if (rec.id === undefined) rec.id = options.defaultId(line);
 }
 
 /**
@@ -68,6 +77,7 @@ export class JsonlReader<T> implements AsyncIterable<T> {
         : `invalid JSON: ${(err as Error).message}`;
       return this.fail(line, why);
     }
+    fillDefaultId(value, line, this.options);
     if (this.options.schema) {
       const parsed = this.options.schema.safeParse(value);
       if (!parsed.success) {

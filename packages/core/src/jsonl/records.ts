@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
-import { type ReadOptions, readJsonl } from "./reader.js";
+import { type ReadOptions, fillDefaultId, readJsonl } from "./reader.js";
 
 /** Records read into memory, with the 1-based line each one started on. */
 export interface RecordsResult<T> {
@@ -45,6 +45,7 @@ export async function readRecords<T = unknown>(
   const result: RecordsResult<T> = { records: [], lines: [], skipped: [] };
   values.forEach((value, i) => {
     const line = starts[i] ?? 1;
+    fillDefaultId(value, line, options);
     if (options.schema) {
       const parsed = options.schema.safeParse(value);
       if (!parsed.success) {

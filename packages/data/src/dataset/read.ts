@@ -78,7 +78,12 @@ export async function readDataset(file: string, options: ReadDatasetOptions = {}
         : `${file}: cannot read the dataset file (${err.code})`,
     );
   });
-  const { records, lines, skipped } = await readRecords<Sample>(file, { schema: SampleSchema, lenient });
+  const { records, lines, skipped } = await readRecords<Sample>(file, {
+    schema: SampleSchema,
+    lenient,
+    // Seed files ({image, question, answer}) may carry no ids: a record is then named by its line.
+    defaultId: (line) => `line-${line}`,
+  });
   const problems: (string | null)[] = await mapLimit(records, concurrency, async (sample) => {
     let abs: string;
     try {

@@ -1,6 +1,9 @@
 import path from "node:path";
 import { RecordError, readJsonl, readRecords, type Sample, SampleSchema } from "@sr2se/core";
 
+/** Seed files (`{image, question, answer}`) may carry no ids: such a record is named by its line. */
+const lineId = (line: number) => `line-${line}`;
+
 /** A sample with where it came from and the image path the policy should read. */
 export interface LocatedSample {
   sample: Sample;
@@ -19,11 +22,11 @@ export async function* readSamples(file: string): AsyncGenerator<LocatedSample> 
   const root = path.dirname(path.resolve(file));
   const head = await firstChar(file);
   if (head === "[") {
-    const { records, lines } = await readRecords<Sample>(file, { schema: SampleSchema });
+    const { records, lines } = await readRecords<Sample>(file, { schema: SampleSchema, defaultId: lineId });
     for (let i = 0; i < records.length; i++) yield locate(records[i], file, lines[i], root);
     return;
   }
-  const reader = readJsonl<Sample>(file, { schema: SampleSchema });
+  const reader = readJsonl<Sample>(file, { schema: SampleSchema, defaultId: lineId });
   for await (const sample of reader) yield locate(sample, file, reader.lineOf(sample) ?? 0, root);
 }
 
