@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { noGrad, optim } from "@sr2se/tensor";
+import { memory, noGrad, optim } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
 import { dpoLoss } from "../src/index.js";
 import { type MetricsRow, precomputeReferenceLogProbs, SrDpoTrainer } from "../src/tensor.js";
@@ -156,6 +156,25 @@ describe("SrDpoTrainer on a toy language model", () => {
     for (const f of ["model.safetensors", "optimizer.safetensors", "trainer_state.json", "config.json"]) {
       expect(() => readFileSync(path.join(dir, "ckpt", f)), f).not.toThrow();
     }
+  });
+
+  it("leaves the live tensor count flat over training steps, checkpoints and resumes", async () => {
+    const dir = tmp();
+    const policy = new ToyLM(6);
+    const trainer = new SrDpoTrainer({
+      policy,
+      reference: new ToyLM(6),
+      optimizer: new optim.AdamW(policy.parameters(), { lr: 0.01 }),
+      pairs: writePairs(dir, 16),
+      loss: { lossType: ["sigmoid", "bco_pair", "ipo"], alpha: 0.1 },
+      gradientAccumulationSteps: 2,
+    });
+    await trainer.train(3);
+    const live = memory();
+    await trainer.train(20, { saveDir: path.join(dir, "ckpt"), saveEvery: 10 });
+    await trainer.resume(path.join(dir, "ckpt"));
+    await trainer.train(3);
+    expect(memory()).toEqual(live);
   });
 
   it("with reference log-probs precomputed into the pairs, trains like with the reference model", async () => {

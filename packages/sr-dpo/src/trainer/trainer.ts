@@ -1,5 +1,5 @@
 import path from "node:path";
-import { noGrad, optim, type Tensor } from "@sr2se/tensor";
+import { noGrad, optim, type Tensor, tidy } from "@sr2se/tensor";
 import type { DpoLossOptions, DpoMetrics } from "../objective/dpo-loss.js";
 import { RunningMean } from "../objective/running-mean.js";
 import { dpoLossTensor } from "../tensor/dpo-loss-tensor.js";
@@ -443,8 +443,11 @@ export class SrDpoTrainer {
     const model = await readTensors(dir, "model.safetensors", device);
     const optTensors = await readTensors(dir, "optimizer.safetensors", device);
     try {
-      policy.loadStateDict(model);
-      optimizer.loadStateDict(joinOptimizerState(state.optimizer, optTensors, statePath));
+      // tidy: loading makes temporary views (Optimizer.loadStateDict reshapes each state tensor).
+      tidy(() => {
+        policy.loadStateDict?.(model);
+        optimizer.loadStateDict(joinOptimizerState(state.optimizer, optTensors, statePath));
+      });
     } finally {
       for (const t of [...Object.values(model), ...Object.values(optTensors)]) t.dispose();
     }
