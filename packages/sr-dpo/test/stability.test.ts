@@ -67,4 +67,14 @@ describe("no NaN or Inf for |β·Δ| up to 1000 and β from 0.001 to 10", () => 
     expect(r.losses[1]).toBe(0);
     expect(r.grad.policyChosen[0]).toBe(-0.5); // −σ(1000)·β / N
   });
+
+  it("gives DiscoPOP's finite value where TRL's exp(−z)·σ(z/τ) is Inf·0 = NaN", () => {
+    const r = dpoLoss(
+      { policyChosen: [-800], policyRejected: [0] },
+      { beta: 1, referenceFree: true, lossType: "discopop" },
+    );
+    expect(r.loss).toBe(800);
+    expect(r.grad.policyChosen[0]).toBe(-1);
+    expect(r.grad.policyRejected[0]).toBe(1);
+  });
 });
