@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "@sr2se/core";
@@ -5,6 +6,7 @@ import {
   type ChairSample,
   type ChairVocabulary,
   compareResults,
+  createMathVistaExtractor,
   createMmVetJudge,
   type EvalMode,
   type MathVistaProblem,
@@ -68,6 +70,11 @@ function defaultOut(pred: string, bench: string): string {
   return path.join(path.dirname(pred), `${path.basename(pred, ext)}.${bench}.json`);
 }
 
+/** Where judge replies and LLM extractions are cached: `cache/` next to the result JSON. */
+function cacheDirOf(flags: ScoreFlags): string {
+  return path.join(path.dirname(flags.out ?? defaultOut(flags.pred, flags.bench)), "cache");
+}
+
 function single(flags: ScoreFlags): string {
   if (flags.data.length !== 1)
     throw new Error(`--bench ${flags.bench} takes one --data file (got ${flags.data.length})`);
@@ -99,28 +106,41 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
     }
     case "mathvista": {
       const { records } = await readData(single(flags), { idField: "pid" });
+      // With --judge, responses the rules cannot read go to the official LLM extractor (cached next to --out).
+      const extractor = flags.judge
+        ? createMathVistaExtractor({
+            baseURL: flags.judge,
+            model: flags.judgeModel,
+            apiKey: flags.apiKey,
+            cacheFile: path.join(cacheDirOf(flags), "mathvista-extractions.jsonl"),
+          })
+        : undefined;
       return scoreMathVista(records as unknown as MathVistaProblem[], predictions, {
         mode,
+        extractor,
         quickExtract: flags.quickExtract,
         boxed: flags.boxed ? undefined : false,
       });
     }
     case "mmvet": {
-      const { records } = await readData(single(flags));
+      const file = single(flags);
+      const { records } = await readData(file);
       let judge: MmVetJudge;
       if (flags.judge) {
-        const cacheDir = path.join(path.dirname(flags.out ?? defaultOut(flags.pred, "mmvet")), "cache");
         judge = await createMmVetJudge({
           baseURL: flags.judge,
           model: flags.judgeModel,
           apiKey: flags.apiKey,
-          cacheDir,
+          cacheDir: cacheDirOf(flags),
         });
       } else {
         process.stderr.write(
           "sr2se eval: no --judge given: grading with the deterministic shapes-world judge (NOT the official GPT-4 grader)\n",
         );
-        judge = new ShapesWorldJudge();
+        // The data package writes scenes.jsonl (each image's objects) next to its benchmark files.
+        const scenesFile = path.join(path.dirname(file), "scenes.jsonl");
+        const scenes = existsSync(scenesFile) ? (await readData(scenesFile)).records : [];
+        judge = new ShapesWorldJudge({ scenes });
       }
       return scoreMmVet(records, predictions, { judge, mode, runs: flags.runs });
     }
@@ -168,10 +188,10 @@ export function register(program: Command): void {
     )
     .option(
       "--judge <url>",
-      "MM-Vet: OpenAI-compatible base URL of the grader (env OPENAI_BASE_URL); without it, the shapes-world judge",
+      "OpenAI-compatible base URL: the MM-Vet grader, or MathVista's LLM answer extractor (env OPENAI_BASE_URL); without it, the shapes-world judge / rules only",
     )
-    .option("--judge-model <name>", "MM-Vet: grader model (env OPENAI_MODEL; default gpt-4-0613)")
-    .option("--api-key <key>", "MM-Vet: API key of the grader (env OPENAI_API_KEY)")
+    .option("--judge-model <name>", "grader / extractor model (env OPENAI_MODEL; default gpt-4-0613)")
+    .option("--api-key <key>", "API key of the grader / extractor (env OPENAI_API_KEY)")
     .option("--runs <n>", "MM-Vet: grading runs (their standard deviation is reported)", integer(1), 1)
     .option("--quick-extract", "MathVista: the official --quick_extract rule")
     .option(
