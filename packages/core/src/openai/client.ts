@@ -99,6 +99,7 @@ export class OpenAIChatClient {
     if (options.n !== undefined) body.n = options.n;
     if (options.logprobs) body.logprobs = true;
     if (options.extraBody) Object.assign(body, options.extraBody);
+    const url = `${this.baseURL}/chat/completions`;
     let lastError: OpenAIError | undefined;
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (options.signal?.aborted) throw new OpenAIError("chat completion aborted");
@@ -116,7 +117,7 @@ export class OpenAIChatClient {
       }
     }
     throw new OpenAIError(
-      `gave up after ${this.maxRetries + 1} tries: ${lastError?.message}`,
+      `${url}: gave up after ${this.maxRetries + 1} tries: ${lastError?.message.replace(`${url}: `, "")}`,
       lastError?.status,
     );
   }
