@@ -3,8 +3,8 @@
 Run with Debian's python3-torch:  /usr/bin/python3 scripts/trl_golden.py
 Writes test/fixtures/trl-golden.json.
 
-`trl_dpo_loss` follows the body of `DPOTrainer.dpo_loss` of TRL (the pre-refactor trainer with
-`loss_type` lists, `loss_weights`, `rpo_alpha` and the `sft` loss type, as in the v0.2x releases);
+`trl_dpo_loss` follows the body of `DPOTrainer.dpo_loss` of TRL v0.28 (the trainer with `loss_type`
+lists, `loss_weights`, `rpo_alpha` and the `sft` loss type, before the v0.29 DPO refactor);
 `trl_batch_loss` follows `DPOTrainer.get_batch_loss_metrics` (weighted sum over loss types,
 rewards summed with the same weights, `rpo_alpha * nll_loss`, the metrics) and
 `concatenated_forward` (log-probs summed over completion tokens, divided by the token count when
