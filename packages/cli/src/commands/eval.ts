@@ -119,7 +119,7 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
         mode,
         extractor,
         quickExtract: flags.quickExtract,
-        boxed: flags.boxed ? undefined : false,
+        boxed: flags.boxed,
       });
     }
     case "mmvet": {
@@ -142,7 +142,7 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
         const scenes = existsSync(scenesFile) ? (await readData(scenesFile)).records : [];
         judge = new ShapesWorldJudge({ scenes });
       }
-      return scoreMmVet(records, predictions, { judge, mode, runs: flags.runs });
+      return scoreMmVet(records, predictions, { judge, mode, runs: flags.runs, boxed: flags.boxed });
     }
     case "chair": {
       const file = single(flags);
