@@ -228,6 +228,37 @@ describe("SrDpoTrainer on a toy language model", () => {
     expect(warnings[0]).toMatch(/likelihood displacement/);
   });
 
+  it("applies SR-DPO pair weights from meta.weight: weight 0 everywhere leaves the policy unchanged", async () => {
+    const dir = tmp();
+    const file = path.join(dir, "pairs.jsonl");
+    const pairs = syntheticPairs(8).map((p) => ({ ...p, meta: { weight: 0 } }));
+    writeFileSync(file, pairs.map((p) => JSON.stringify(p)).join("\n"));
+    const policy = new ToyLM(8);
+    const before = await snapshot(policy);
+    const trainer = new SrDpoTrainer({
+      policy,
+      reference: new ToyLM(9),
+      optimizer: new optim.SGD(policy.parameters(), { lr: 0.5 }),
+      pairs: file,
+      batchSize: 8,
+    });
+    const row = await trainer.trainStep();
+    expect(row.loss).toBe(0);
+    expect(row.grad_norm).toBe(0);
+    expect(await snapshot(policy)).toEqual(before);
+    // The same pairs with weight 2 move the policy.
+    writeFileSync(file, pairs.map((p) => JSON.stringify({ ...p, meta: { weight: 2 } })).join("\n"));
+    const weighted = new SrDpoTrainer({
+      policy,
+      reference: new ToyLM(9),
+      optimizer: new optim.SGD(policy.parameters(), { lr: 0.5 }),
+      pairs: file,
+      batchSize: 8,
+    });
+    expect((await weighted.trainStep()).loss).toBeGreaterThan(0);
+    expect(await snapshot(policy)).not.toEqual(before);
+  });
+
   it("names the file and line of a pair without reference log-probs when there is no reference model", async () => {
     const dir = tmp();
     const policy = new ToyLM(1);
