@@ -4,7 +4,7 @@ import { allocHost, numel } from "./backend/backend.js";
 import { resolveBackend } from "./device.js";
 import { bufferOf, empty } from "./ops/core.js";
 import { type Generator, resolveGenerator } from "./random.js";
-import { type NestedArray, type Tensor, fmtShape } from "./tensor.js";
+import { fmtShape, type NestedArray, type Tensor } from "./tensor.js";
 
 /** Options shared by the creation functions. */
 export interface TensorOptions {
@@ -28,7 +28,11 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
 function fromHost(host: TypedArray, shape: number[], dtype: DType, opts: TensorOptions): Tensor {
   const backend = resolveBackend(opts.device);
   const t = empty(shape, dtype, backend);
-  if (host.length > 0) backend.write(bufferOf(t), host.constructor === allocHost(dtype, 0).constructor ? host : convert(host, dtype));
+  if (host.length > 0)
+    backend.write(
+      bufferOf(t),
+      host.constructor === allocHost(dtype, 0).constructor ? host : convert(host, dtype),
+    );
   return finish(t, opts);
 }
 
@@ -53,7 +57,8 @@ function inferShape(data: NestedArray): number[] {
 function flattenNested(data: NestedArray, shape: number[], out: number[], dim: number, path: string): void {
   if (dim === shape.length) {
     if (Array.isArray(data)) throw new Error(`tensor: ragged nested array at ${path} (expected a number)`);
-    if (typeof data !== "number" && typeof data !== "boolean") throw new Error(`tensor: element at ${path} is ${typeof data}, expected a number or boolean`);
+    if (typeof data !== "number" && typeof data !== "boolean")
+      throw new Error(`tensor: element at ${path} is ${typeof data}, expected a number or boolean`);
     out.push(typeof data === "boolean" ? (data ? 1 : 0) : data);
     return;
   }
@@ -64,14 +69,24 @@ function flattenNested(data: NestedArray, shape: number[], out: number[], dim: n
 }
 
 /** Returns a tensor holding the data (nested arrays, a typed array, or a number); dtype is inferred unless given. */
-export function tensor(data: NestedArray | TypedArray | number[], opts: TensorOptions & { shape?: number[] } = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray | number[],
+  opts: TensorOptions & { shape?: number[] } = {},
+): Tensor {
   if (ArrayBuffer.isView(data)) {
     const typed = data as TypedArray;
     const inferred: DType =
-      typed instanceof Float64Array ? "float64" : typed instanceof Int32Array ? "int32" : typed instanceof Uint8Array ? "bool" : "float32";
+      typed instanceof Float64Array
+        ? "float64"
+        : typed instanceof Int32Array
+          ? "int32"
+          : typed instanceof Uint8Array
+            ? "bool"
+            : "float32";
     const dtype = opts.dtype ?? inferred;
     const shape = opts.shape ?? [typed.length];
-    if (numel(shape) !== typed.length) throw new Error(`tensor: shape ${fmtShape(shape)} does not hold ${typed.length} elements`);
+    if (numel(shape) !== typed.length)
+      throw new Error(`tensor: shape ${fmtShape(shape)} does not hold ${typed.length} elements`);
     return fromHost(typed, shape, dtype, opts);
   }
   const shape = inferShape(data as NestedArray);
@@ -81,7 +96,8 @@ export function tensor(data: NestedArray | TypedArray | number[], opts: TensorOp
   while (Array.isArray(first)) first = first[0];
   const dtype = opts.dtype ?? (typeof first === "boolean" ? "bool" : "float32");
   const finalShape = opts.shape ?? shape;
-  if (numel(finalShape) !== flat.length) throw new Error(`tensor: shape ${fmtShape(finalShape)} does not hold ${flat.length} elements`);
+  if (numel(finalShape) !== flat.length)
+    throw new Error(`tensor: shape ${fmtShape(finalShape)} does not hold ${flat.length} elements`);
   return fromHost(convert(flat, dtype), finalShape, dtype, opts);
 }
 

@@ -3,7 +3,12 @@
 import type { Backend, DeviceName } from "./backend/backend.js";
 import { referenceBackend } from "./backend/cpu/index.js";
 import "./backend/loaders.js";
-import { type BackendInitOptions, backendDevice, defaultBackendName, loadBackend } from "./backend/registry.js";
+import {
+  type BackendInitOptions,
+  backendDevice,
+  defaultBackendName,
+  loadBackend,
+} from "./backend/registry.js";
 
 const reference = referenceBackend();
 const loaded = new Map<string, Backend>([["cpu", reference]]);
@@ -43,6 +48,7 @@ export function resolveBackend(device?: string | Backend): Backend {
   if (typeof device === "object") return device;
   const b = loaded.get(device) ?? byDevice.get(device as DeviceName);
   if (b) return b;
-  if (device === "webgpu") throw new Error(`device "webgpu" is not initialised: call await init({ device: "webgpu" }) first`);
+  if (device === "webgpu")
+    throw new Error(`device "webgpu" is not initialised: call await init({ device: "webgpu" }) first`);
   throw new Error(`unknown device "${device}" (expected "cpu", "webgpu" or a loaded backend name)`);
 }

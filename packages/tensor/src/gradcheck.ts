@@ -1,10 +1,11 @@
 // gradcheck: central finite differences in float64 against autograd, on a random projection of the
 // output (so one backward checks the whole vector-Jacobian product).
-import type { Tensor } from "./tensor.js";
-import { tensor } from "./creation.js";
+
 import { noGrad } from "./autograd.js";
-import { Generator } from "./random.js";
+import { tensor } from "./creation.js";
 import { tidy } from "./memory.js";
+import { Generator } from "./random.js";
+import type { Tensor } from "./tensor.js";
 
 /** Options of gradcheck. */
 export interface GradcheckOptions {
@@ -33,9 +34,20 @@ export async function gradcheck(
   options: GradcheckOptions = {},
 ): Promise<GradcheckResult> {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, seed = 0, raise = true } = options;
-  const hosts = await Promise.all(inputs.map(async (t) => (t.dtype === "float32" || t.dtype === "float64" ? Float64Array.from(await t.data()) : null)));
+  const hosts = await Promise.all(
+    inputs.map(async (t) =>
+      t.dtype === "float32" || t.dtype === "float64" ? Float64Array.from(await t.data()) : null,
+    ),
+  );
   const make = (i: number, host: Float64Array | null, grad: boolean) =>
-    host ? tensor(host, { shape: inputs[i].shape, dtype: "float64", device: inputs[i].backend, requiresGrad: grad }) : inputs[i];
+    host
+      ? tensor(host, {
+          shape: inputs[i].shape,
+          dtype: "float64",
+          device: inputs[i].backend,
+          requiresGrad: grad,
+        })
+      : inputs[i];
   // a fixed random projection of the output
   const probe = noGrad(() => fn(...hosts.map((h, i) => make(i, h, false))));
   const gen = new Generator(seed);
@@ -44,13 +56,23 @@ export async function gradcheck(
   probe.dispose();
   const w = tensor(weights, { shape: outShape, dtype: "float64", device: inputs[0].backend });
   const scalar = async (xs: Tensor[]) => {
-    const v = tidy(() => noGrad(() => fn(...xs).mul(w).sum()));
+    const v = tidy(() =>
+      noGrad(() =>
+        fn(...xs)
+          .mul(w)
+          .sum(),
+      ),
+    );
     const r = await v.item();
     v.dispose();
     return r;
   };
   const leaves = hosts.map((h, i) => make(i, h, true));
-  const loss = tidy(() => fn(...leaves).mul(w).sum());
+  const loss = tidy(() =>
+    fn(...leaves)
+      .mul(w)
+      .sum(),
+  );
   loss.backward();
   loss.dispose();
   let maxError = 0;
@@ -59,7 +81,9 @@ export async function gradcheck(
   for (let i = 0; i < hosts.length; i++) {
     const host = hosts[i];
     if (!host) continue;
-    const analytical = leaves[i].grad ? Float64Array.from(await leaves[i].grad!.data()) : new Float64Array(host.length);
+    const analytical = leaves[i].grad
+      ? Float64Array.from(await leaves[i].grad!.data())
+      : new Float64Array(host.length);
     for (let j = 0; j < host.length; j++) {
       const orig = host[j];
       const eval1 = async (delta: number) => {

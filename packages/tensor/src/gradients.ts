@@ -1,15 +1,16 @@
 // The backward rules, one table (tinygrad's gradient.py): each row maps an op's upstream gradient g,
 // its saved tensors and attributes to one gradient per input (null where none flows). Rules run under
 // noGrad inside a tidy scope, so they may freely make temporaries.
-import type { BinaryOp, DType } from "./backend/backend.js";
+
 import { type Node, noGrad, topoSort } from "./autograd.js";
+import type { BinaryOp, DType } from "./backend/backend.js";
 import { keep, tidy } from "./memory.js";
 import { bufferOf, empty, isFloat } from "./ops/core.js";
 import { add, binaryRaw, castRaw, div, mul, neg, unaryRaw, where } from "./ops/elementwise.js";
 import { matmulRaw } from "./ops/linalg.js";
 import { sum } from "./ops/reduce.js";
 import { contiguous, expand, narrow, permute, reshape, transpose } from "./ops/shape.js";
-import { type Tensor, fmtShape } from "./tensor.js";
+import { fmtShape, type Tensor } from "./tensor.js";
 
 type Rule = (g: Tensor, saved: Tensor[], attrs: Record<string, unknown>) => (Tensor | null)[];
 
@@ -57,7 +58,10 @@ export const GRADIENTS: Record<string, Rule> = {
   cast: (g, _s, a) => [castRaw(g, a.dtype as DType)],
   add: (g, _s, a) => [unbroadcast(g, a.aShape as number[]), unbroadcast(g, a.bShape as number[])],
   sub: (g, _s, a) => [unbroadcast(g, a.aShape as number[]), unbroadcast(neg(g), a.bShape as number[])],
-  mul: (g, [x, y], a) => [unbroadcast(mul(g, y), a.aShape as number[]), unbroadcast(mul(g, x), a.bShape as number[])],
+  mul: (g, [x, y], a) => [
+    unbroadcast(mul(g, y), a.aShape as number[]),
+    unbroadcast(mul(g, x), a.bShape as number[]),
+  ],
   div: (g, [x, y], a) => [
     unbroadcast(div(g, y), a.aShape as number[]),
     unbroadcast(neg(div(mul(g, x), mul(y, y))), a.bShape as number[]),
@@ -119,7 +123,12 @@ export const GRADIENTS: Record<string, Rule> = {
     const shape = a.shape as number[];
     const z = zerosOf(shape, g.dtype, g);
     const dim = a.dim as number;
-    g.backend.copy(g._view("narrow"), { buffer: bufferOf(z), shape: g.shape, strides: z.strides, offset: (a.start as number) * z.strides[dim] });
+    g.backend.copy(g._view("narrow"), {
+      buffer: bufferOf(z),
+      shape: g.shape,
+      strides: z.strides,
+      offset: (a.start as number) * z.strides[dim],
+    });
     return [z];
   },
   cat: (g, _s, a) => {
@@ -137,7 +146,13 @@ export const GRADIENTS: Record<string, Rule> = {
   indexSelect: (g, [index], a) => {
     const z = zerosOf(a.shape as number[], g.dtype, g);
     const iv = index._view("indexSelect");
-    g.backend.indexAdd(bufferOf(z), z.shape, index.ndim === 0 ? { ...iv, shape: [1], strides: [0] } : iv, g._view("indexSelect"), a.dim as number);
+    g.backend.indexAdd(
+      bufferOf(z),
+      z.shape,
+      index.ndim === 0 ? { ...iv, shape: [1], strides: [0] } : iv,
+      g._view("indexSelect"),
+      a.dim as number,
+    );
     return [z];
   },
   gather: (g, [index], a) => {
@@ -151,7 +166,12 @@ export const GRADIENTS: Record<string, Rule> = {
     const src = a.srcShape as number[];
     if (src.every((d, i) => d === index.shape[i])) return [g, gs];
     const z = zerosOf(src, g.dtype, g);
-    g.backend.copy(gs._view("scatterAdd"), { buffer: bufferOf(z), shape: gs.shape, strides: z.strides, offset: 0 });
+    g.backend.copy(gs._view("scatterAdd"), {
+      buffer: bufferOf(z),
+      shape: gs.shape,
+      strides: z.strides,
+      offset: 0,
+    });
     return [g, z];
   },
   softmax: (g, [y], a) => {
@@ -235,16 +255,23 @@ function broadcastMask(mask: Tensor, shape: number[]) {
 export function runBackward(root: Tensor, grad?: Tensor): void {
   root._view("backward");
   if (!root.requiresGrad) {
-    throw new Error(`backward: tensor ${fmtShape(root.shape)} does not require grad (no input of it had requiresGrad)`);
+    throw new Error(
+      `backward: tensor ${fmtShape(root.shape)} does not require grad (no input of it had requiresGrad)`,
+    );
   }
   if (!grad && root.size !== 1) {
-    throw new Error(`backward: gradient can be implied only for a scalar output; got ${fmtShape(root.shape)}, pass grad`);
+    throw new Error(
+      `backward: gradient can be implied only for a scalar output; got ${fmtShape(root.shape)}, pass grad`,
+    );
   }
   if (grad && (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i]))) {
     throw new Error(`backward: grad ${fmtShape(grad.shape)} does not match output ${fmtShape(root.shape)}`);
   }
   const start = root._gradNode()!;
-  if (start.freed) throw new Error(`backward: the graph of ${fmtShape(root.shape)} was already freed by an earlier backward()`);
+  if (start.freed)
+    throw new Error(
+      `backward: the graph of ${fmtShape(root.shape)} was already freed by an earlier backward()`,
+    );
   const order = topoSort(start);
   tidy(() =>
     noGrad(() => {
@@ -263,7 +290,8 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
           leaf.grad = keep(next);
           continue;
         }
-        if (n.freed) throw new Error(`backward: the graph through ${n.op} was already freed by an earlier backward()`);
+        if (n.freed)
+          throw new Error(`backward: the graph through ${n.op} was already freed by an earlier backward()`);
         const rule = GRADIENTS[n.op];
         if (!rule) throw new Error(`backward: no gradient rule for op ${n.op}`);
         const gs = rule(g, n.saved, n.attrs);

@@ -1,12 +1,14 @@
 // @sr2se/tensor: tensors, autograd, the CPU reference backend, nn, optim, safetensors.
+
+export { isGradEnabled, noGrad } from "./autograd.js";
 export type {
   AdamWParams,
   AttentionOptions,
   Backend,
   BinaryOp,
   BufferHandle,
-  DType,
   DeviceName,
+  DType,
   ReduceOp,
   TypedArray,
   UnaryOp,
@@ -15,31 +17,33 @@ export type {
 export { contiguousStrides, isContiguous, matrixLayout, numel } from "./backend/backend.js";
 export { CpuBackend } from "./backend/cpu/index.js";
 export { registerBackend, registeredBackends } from "./backend/registry.js";
-export { type InitOptions, defaultBackend, init, resolveBackend } from "./device.js";
-export { Tensor, type NestedArray } from "./tensor.js";
-export { noGrad, isGradEnabled } from "./autograd.js";
-export { keep, memory, tidy } from "./memory.js";
-export { Generator, manualSeed } from "./random.js";
 export {
-  type RandomOptions,
-  type TensorOptions,
   arange,
   eye,
   full,
   ones,
   onesLike,
+  type RandomOptions,
   rand,
   randint,
   randn,
+  type TensorOptions,
   tensor,
   zeros,
   zerosLike,
 } from "./creation.js";
+export { defaultBackend, type InitOptions, init, resolveBackend } from "./device.js";
+export { type GradcheckOptions, gradcheck } from "./gradcheck.js";
+export * as io from "./io/index.js";
+export { keep, memory, tidy } from "./memory.js";
+export * as nn from "./nn/index.js";
 export {
+  type AttentionCallOptions,
   abs,
   add,
   argmax,
   argmin,
+  type CrossEntropyOptions,
   cast,
   cat,
   chunk,
@@ -47,6 +51,7 @@ export {
   contiguous,
   cos,
   crossEntropy,
+  type DropoutOptions,
   div,
   dropout,
   embedding,
@@ -82,17 +87,18 @@ export {
   patchify,
   permute,
   pow,
+  type RopeOptions,
+  reciprocal,
   relu,
   reshape,
   rmsNorm,
   rope,
-  reciprocal,
   rsqrt,
   scaledDotProductAttention,
   scatterAdd,
   sigmoid,
-  silu,
   sign,
+  silu,
   sin,
   softmax,
   softplus,
@@ -111,12 +117,7 @@ export {
   variance as var,
   view,
   where,
-  type AttentionCallOptions,
-  type CrossEntropyOptions,
-  type DropoutOptions,
-  type RopeOptions,
 } from "./ops/index.js";
-export { gradcheck, type GradcheckOptions } from "./gradcheck.js";
-export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
-export * as io from "./io/index.js";
+export { Generator, manualSeed } from "./random.js";
+export { type NestedArray, Tensor } from "./tensor.js";

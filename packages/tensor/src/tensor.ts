@@ -1,8 +1,9 @@
 // The Tensor: a strided view (shape, strides, offset, dtype) onto a shared backend Storage, plus the
 // autograd link. Ops live in ops/; the methods here forward to them in PyTorch's positional order.
-import type { Backend, DType, DeviceName, TypedArray, View } from "./backend/backend.js";
-import { contiguousStrides, numel } from "./backend/backend.js";
+
 import { Node } from "./autograd.js";
+import type { Backend, DeviceName, DType, TypedArray, View } from "./backend/backend.js";
+import { contiguousStrides, numel } from "./backend/backend.js";
 import { runBackward } from "./gradients.js";
 import { type Storage, track, untrack } from "./memory.js";
 import * as F from "./ops/index.js";
@@ -31,7 +32,14 @@ export class Tensor {
   /** @internal */ _scope: Set<import("./memory.js").Disposable> | null = null;
 
   /** @internal Use `tensor()`, `zeros()`… to make tensors. */
-  constructor(storage: Storage, shape: number[], strides: number[] | null, offset: number, dtype: DType, internal = false) {
+  constructor(
+    storage: Storage,
+    shape: number[],
+    strides: number[] | null,
+    offset: number,
+    dtype: DType,
+    internal = false,
+  ) {
     this._storage = storage;
     this.shape = shape;
     this.strides = strides ?? contiguousStrides(shape);
@@ -64,9 +72,12 @@ export class Tensor {
   }
   set requiresGrad(value: boolean) {
     if (value && this.dtype !== "float32" && this.dtype !== "float64") {
-      throw new Error(`requiresGrad: only float tensors can require gradients (got ${this.dtype} ${fmtShape(this.shape)})`);
+      throw new Error(
+        `requiresGrad: only float tensors can require gradients (got ${this.dtype} ${fmtShape(this.shape)})`,
+      );
     }
-    if (this._node && !this._node.leaf) throw new Error("requiresGrad: can only be set on leaf tensors (use detach() first)");
+    if (this._node && !this._node.leaf)
+      throw new Error("requiresGrad: can only be set on leaf tensors (use detach() first)");
     this._requiresGrad = value;
     if (!value && this._node) {
       this._node.decref();
@@ -150,7 +161,8 @@ export class Tensor {
 
   /** Resolves to the single element of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements ${fmtShape(this.shape)}, expected 1`);
+    if (this.size !== 1)
+      throw new Error(`item: tensor has ${this.size} elements ${fmtShape(this.shape)}, expected 1`);
     return (await this.data())[0];
   }
 

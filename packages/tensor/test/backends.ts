@@ -3,8 +3,8 @@
 // on this machine. One that cannot load is skipped with its reason in the test name, and is a
 // failing test under CI=true, so CI never silently loses a backend.
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { type Backend, type DeviceName, defaultBackend, init, registeredBackends } from "../src/index.js";
 import { backendDevice, loadBackend } from "../src/backend/registry.js";
+import { type Backend, type DeviceName, defaultBackend, init, registeredBackends } from "../src/index.js";
 
 /** One backend a suite runs on. */
 export interface BackendCase {

@@ -7,7 +7,11 @@ import { describeBackends } from "./backends.js";
 
 describeBackends("end to end", () => {
   it("an MLP learns XOR", async () => {
-    const model = new nn.Sequential(new nn.Linear(2, 16, { seed: 1 }), new nn.Tanh(), new nn.Linear(16, 1, { seed: 2 }));
+    const model = new nn.Sequential(
+      new nn.Linear(2, 16, { seed: 1 }),
+      new nn.Tanh(),
+      new nn.Linear(16, 1, { seed: 2 }),
+    );
     const opt = new optim.AdamW(model.parameters(), { lr: 0.05, weightDecay: 0 });
     const x = T.tensor([
       [0, 0],

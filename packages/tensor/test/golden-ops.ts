@@ -1,8 +1,8 @@
 // The golden fixtures (scripts/golden.py) and how each fixture op is spelled in our API; shared by
 // the golden and gradcheck suites.
 import { readFileSync } from "node:fs";
-import * as T from "../src/index.js";
 import type { Tensor } from "../src/index.js";
+import * as T from "../src/index.js";
 
 interface Blob {
   shape: number[];
@@ -19,7 +19,9 @@ export interface Case {
   grads?: (string | null)[];
 }
 
-export const fixtures = JSON.parse(readFileSync(new URL("./fixtures/golden.json", import.meta.url), "utf8")) as { cases: Case[] };
+export const fixtures = JSON.parse(
+  readFileSync(new URL("./fixtures/golden.json", import.meta.url), "utf8"),
+) as { cases: Case[] };
 
 export function decode(b64: string, dtype: string): Float32Array | Int32Array | Uint8Array {
   const buf = Buffer.from(b64, "base64");
@@ -69,7 +71,10 @@ export const OPS: Record<string, OpFn> = {
   ge: ([x, y]) => x.ge(y),
   where: ([c, x, y]) => T.where(c, x, y),
   masked_fill: ([x, m], a) => x.maskedFill(m, a.value),
-  scalar_ops: ([x]) => T.sub(x, 1).mul(-1).add(x.add(2).mul(3).sub(1).div(4).sub(T.mul(2, x))),
+  scalar_ops: ([x]) =>
+    T.sub(x, 1)
+      .mul(-1)
+      .add(x.add(2).mul(3).sub(1).div(4).sub(T.mul(2, x))),
   sum: ([x], a) => x.sum(dim(a), a.keepDim),
   mean: ([x], a) => x.mean(dim(a), a.keepDim),
   max: ([x], a) => x.max(dim(a), a.keepDim),
@@ -82,7 +87,8 @@ export const OPS: Record<string, OpFn> = {
   matmul: ([x, y]) => x.matmul(y),
   matmul_tt: ([x, y]) => x.transpose(0, 1).matmul(y.transpose(0, 1)),
   linear: ([x, w, b]) => T.linear(x, w, b),
-  reshape: ([x], a) => x.reshape(a.shape).mul(T.arange(12, undefined, 1, { dtype: x.dtype, device: x.backend }).reshape(3, 4)),
+  reshape: ([x], a) =>
+    x.reshape(a.shape).mul(T.arange(12, undefined, 1, { dtype: x.dtype, device: x.backend }).reshape(3, 4)),
   transpose: ([x], a) => x.transpose(a.d0, a.d1),
   permute: ([x], a) => x.permute(a.dims),
   expand: ([x], a) => x.expand(a.shape),
@@ -91,8 +97,16 @@ export const OPS: Record<string, OpFn> = {
   flatten: ([x], a) => x.flatten(a.start),
   cat: (xs, a) => T.cat(xs, a.dim),
   stack: (xs, a) => T.stack(xs, a.dim),
-  split: ([x], a) => T.cat(x.split(a.size, a.dim).map((p, i) => p.mul(i + 1)), a.dim),
-  chunk: ([x], a) => T.cat(x.chunk(a.chunks, a.dim).map((p, i) => p.mul(i + 1)), a.dim),
+  split: ([x], a) =>
+    T.cat(
+      x.split(a.size, a.dim).map((p, i) => p.mul(i + 1)),
+      a.dim,
+    ),
+  chunk: ([x], a) =>
+    T.cat(
+      x.chunk(a.chunks, a.dim).map((p, i) => p.mul(i + 1)),
+      a.dim,
+    ),
   narrow: ([x], a) => x.narrow(a.dim, a.start, a.length),
   index_select: ([x, i], a) => x.indexSelect(a.dim, i),
   gather: ([x, i], a) => x.gather(a.dim, i),
@@ -104,9 +118,9 @@ export const OPS: Record<string, OpFn> = {
   cross_entropy: ([x, t], a) => T.crossEntropy(x, t, a),
   layer_norm: ([x, w, b], a) => T.layerNorm(x, x.shape[x.ndim - 1], w ?? null, b ?? null, a.eps),
   rms_norm: ([x, w], a) => T.rmsNorm(x, x.shape[x.ndim - 1], w, a.eps),
-  sdpa: ([q, k, v, m], a) => T.scaledDotProductAttention(q, k, v, { attnMask: m, isCausal: a.isCausal, scale: a.scale }),
+  sdpa: ([q, k, v, m], a) =>
+    T.scaledDotProductAttention(q, k, v, { attnMask: m, isCausal: a.isCausal, scale: a.scale }),
   sdpa_add: ([q, k, v, m]) => T.scaledDotProductAttention(q, k, v, { attnMask: m.detach() }),
   rope: ([x], a) => T.rope(x, a.positions),
   patchify: ([x], a) => T.patchify(x, a.p),
 };
-

@@ -3,9 +3,15 @@
 import { expect, it } from "vitest";
 import * as T from "../src/index.js";
 import { describeBackends } from "./backends.js";
-import { OPS, decode, fixtures } from "./golden-ops.js";
+import { decode, fixtures, OPS } from "./golden-ops.js";
 
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, rtol = 2e-4, atol = 2e-5): void {
+function expectClose(
+  name: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  rtol = 2e-4,
+  atol = 2e-5,
+): void {
   expect(got.length, `${name}: length`).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const g = got[i];
@@ -30,12 +36,19 @@ describeBackends("golden vs PyTorch", () => {
       const fn = OPS[c.op];
       expect(fn, `no mapping for op ${c.op}`).toBeDefined();
       const inputs = c.inputs.map((b) =>
-        T.tensor(decode(b.data, b.dtype), { shape: b.shape, dtype: b.dtype, requiresGrad: b.dtype === "float32" && !!c.grads }),
+        T.tensor(decode(b.data, b.dtype), {
+          shape: b.shape,
+          dtype: b.dtype,
+          requiresGrad: b.dtype === "float32" && !!c.grads,
+        }),
       );
       const out = fn(inputs, c.attrs);
       expect(out.shape).toEqual(c.out.shape);
       expect(out.dtype).toBe(c.out.dtype);
-      const scale = Math.max(1, ...Array.from(decode(c.out.data, c.out.dtype) as Float32Array, Math.abs).filter(Number.isFinite));
+      const scale = Math.max(
+        1,
+        ...Array.from(decode(c.out.data, c.out.dtype) as Float32Array, Math.abs).filter(Number.isFinite),
+      );
       expectClose(`${c.name} output`, await out.data(), decode(c.out.data, c.out.dtype), 2e-4, 2e-5 * scale);
       if (c.gout && c.grads) {
         out.backward(T.tensor(decode(c.gout, "float32"), { shape: c.out.shape }));

@@ -3,7 +3,7 @@
 import { expect, it } from "vitest";
 import * as T from "../src/index.js";
 import { backends, describeBackends } from "./backends.js";
-import { OPS, decode, fixtures } from "./golden-ops.js";
+import { decode, fixtures, OPS } from "./golden-ops.js";
 
 const float64Backends = backends.filter((b) => b.backend?.supportsFloat64).map((b) => b.name);
 
@@ -13,11 +13,20 @@ describeBackends(
     for (const c of fixtures.cases) {
       if (!c.grads) continue;
       it(c.name, async () => {
-        const inputs = c.inputs.map((b) => T.tensor(decode(b.data, b.dtype), { shape: b.shape, dtype: b.dtype === "float32" ? "float64" : b.dtype }));
+        const inputs = c.inputs.map((b) =>
+          T.tensor(decode(b.data, b.dtype), {
+            shape: b.shape,
+            dtype: b.dtype === "float32" ? "float64" : b.dtype,
+          }),
+        );
         // an additive attention mask is a constant (no gradient flows to it), so hold it fixed
         const fixed = c.op === "sdpa_add" ? inputs.slice(3) : [];
         const free = inputs.slice(0, inputs.length - fixed.length);
-        const r = await T.gradcheck((...xs) => OPS[c.op]([...xs, ...fixed], c.attrs), free, { atol: 1e-6, rtol: 1e-4, eps: 1e-6 });
+        const r = await T.gradcheck((...xs) => OPS[c.op]([...xs, ...fixed], c.attrs), free, {
+          atol: 1e-6,
+          rtol: 1e-4,
+          eps: 1e-6,
+        });
         expect(r.ok).toBe(true);
         for (const t of inputs) t.dispose();
       });

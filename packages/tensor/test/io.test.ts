@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as T from "../src/index.js";
-import { io } from "../src/index.js";
-import { Generator } from "../src/index.js";
+import { Generator, io } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sr2se-tensor-io-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +23,10 @@ function file(header: unknown, data: Uint8Array | number[] = []): Uint8Array {
 describe("safetensors", () => {
   it("round-trips float32, float64, int32 and bool with metadata", async () => {
     const tensors = {
-      w: T.tensor([[1.5, -2], [3, 4.25]]),
+      w: T.tensor([
+        [1.5, -2],
+        [3, 4.25],
+      ]),
       d: T.tensor([Math.PI, 1e-300], { dtype: "float64" }),
       i: T.tensor([7, -8, 2147483647], { dtype: "int32" }),
       b: T.tensor([true, false, true]),
@@ -65,30 +67,73 @@ describe("safetensors", () => {
   });
 
   it("refuses an I64 value that does not fit int32", () => {
-    const bytes = file({ l: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, new Uint8Array(new BigInt64Array([2n ** 40n]).buffer));
-    expect(() => io.loadSafetensors(bytes)).toThrow('safetensors: tensor "l" element 0 (1099511627776) does not fit int32');
+    const bytes = file(
+      { l: { dtype: "I64", shape: [1], data_offsets: [0, 8] } },
+      new Uint8Array(new BigInt64Array([2n ** 40n]).buffer),
+    );
+    expect(() => io.loadSafetensors(bytes)).toThrow(
+      'safetensors: tensor "l" element 0 (1099511627776) does not fit int32',
+    );
   });
 
   const bad: [string, Uint8Array, string | RegExp][] = [
     ["a file shorter than 8 bytes", new Uint8Array(3), "too short for a safetensors header"],
-    ["a header length past the end", (() => {
-      const b = file({});
-      new DataView(b.buffer).setBigUint64(0, 1000n, true);
-      return b;
-    })(), "header length 1000 runs past the end of the file"],
-    ["a huge header length", (() => {
-      const b = file({});
-      new DataView(b.buffer).setBigUint64(0, 2n ** 62n, true);
-      return b;
-    })(), /exceeds the 100000000-byte limit/],
+    [
+      "a header length past the end",
+      (() => {
+        const b = file({});
+        new DataView(b.buffer).setBigUint64(0, 1000n, true);
+        return b;
+      })(),
+      "header length 1000 runs past the end of the file",
+    ],
+    [
+      "a huge header length",
+      (() => {
+        const b = file({});
+        new DataView(b.buffer).setBigUint64(0, 2n ** 62n, true);
+        return b;
+      })(),
+      /exceeds the 100000000-byte limit/,
+    ],
     ["a header that is not JSON", file("{not json"), /header is not valid JSON/],
     ["a header that is a JSON array", file("[1,2]"), "header is not a JSON object"],
-    ["an unknown dtype", file({ a: { dtype: "F8", shape: [1], data_offsets: [0, 1] } }, [0]), /field "dtype" is "F8"/],
-    ["offsets out of range", file({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, [0, 0, 0, 0]), /data_offsets \[0, 8\] are outside the data section \(4 bytes\)/],
-    ["a shape that does not match its byte size", file({ a: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /shape \[3\] of F32 needs 12 bytes but data_offsets span 8/],
-    ["overlapping tensors", file({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /tensors "a" and "b" overlap/],
-    ["absurd dimensions", file({ a: { dtype: "F32", shape: [1e15, 1e15], data_offsets: [0, 4] } }, new Uint8Array(4)), /needs more bytes than the file holds/],
-    ["a negative dim", file({ a: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), /invalid dim -1/],
+    [
+      "an unknown dtype",
+      file({ a: { dtype: "F8", shape: [1], data_offsets: [0, 1] } }, [0]),
+      /field "dtype" is "F8"/,
+    ],
+    [
+      "offsets out of range",
+      file({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, [0, 0, 0, 0]),
+      /data_offsets \[0, 8\] are outside the data section \(4 bytes\)/,
+    ],
+    [
+      "a shape that does not match its byte size",
+      file({ a: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)),
+      /shape \[3\] of F32 needs 12 bytes but data_offsets span 8/,
+    ],
+    [
+      "overlapping tensors",
+      file(
+        {
+          a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+          b: { dtype: "F32", shape: [2], data_offsets: [4, 12] },
+        },
+        new Uint8Array(12),
+      ),
+      /tensors "a" and "b" overlap/,
+    ],
+    [
+      "absurd dimensions",
+      file({ a: { dtype: "F32", shape: [1e15, 1e15], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /needs more bytes than the file holds/,
+    ],
+    [
+      "a negative dim",
+      file({ a: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /invalid dim -1/,
+    ],
     ["non-string metadata", file({ __metadata__: { a: 1 } }), '__metadata__ field "a" is not a string'],
   ];
   for (const [what, bytes, message] of bad) {
@@ -98,7 +143,10 @@ describe("safetensors", () => {
   }
 
   it("survives fuzzing: every mutated file loads or throws an Error, quickly", async () => {
-    const valid = await io.saveSafetensors({ a: T.randn([3, 4], { seed: 1 }), b: T.tensor([1, 2, 3], { dtype: "int32" }) });
+    const valid = await io.saveSafetensors({
+      a: T.randn([3, 4], { seed: 1 }),
+      b: T.tensor([1, 2, 3], { dtype: "int32" }),
+    });
     const gen = new Generator(42);
     const start = Date.now();
     let errors = 0;
@@ -121,7 +169,13 @@ describe("safetensors", () => {
     const dtypes = ["F32", "F64", "F16", "BF16", "I32", "I64", "U8", "BOOL", "X"];
     for (let i = 0; i < 1000; i++) {
       const n = () => [0, 1, 2, 3, 4, 7, 8, 16, -1, 2 ** 53, 1e300, 0.5][gen.int(0, 12)];
-      const header = { t: { dtype: dtypes[gen.int(0, dtypes.length)], shape: [n(), n()].slice(0, gen.int(0, 3)), data_offsets: [n(), n()] } };
+      const header = {
+        t: {
+          dtype: dtypes[gen.int(0, dtypes.length)],
+          shape: [n(), n()].slice(0, gen.int(0, 3)),
+          data_offsets: [n(), n()],
+        },
+      };
       try {
         io.loadSafetensors(file(header, new Uint8Array(gen.int(0, 40))));
       } catch (e) {
@@ -155,6 +209,8 @@ describe("safetensors", () => {
     const path = join(dir, "truncated.safetensors");
     const bytes = await io.saveSafetensors({ a: T.ones([100]) });
     writeFileSync(path, bytes.subarray(0, bytes.length - 10));
-    await expect(io.SafetensorsFile.open(path)).rejects.toThrow(`${path}: tensor "a": data_offsets [0, 400] are outside the data section`);
+    await expect(io.SafetensorsFile.open(path)).rejects.toThrow(
+      `${path}: tensor "a": data_offsets [0, 400] are outside the data section`,
+    );
   });
 });

@@ -6,7 +6,10 @@ import { describeBackends } from "./backends.js";
 
 describeBackends("nn", () => {
   it("namedParameters uses PyTorch's dotted names", () => {
-    const m = new nn.TransformerLM({ vocabSize: 8, dModel: 8, nLayers: 2, nHeads: 2, ffnHidden: 16 }, { seed: 1 });
+    const m = new nn.TransformerLM(
+      { vocabSize: 8, dModel: 8, nLayers: 2, nHeads: 2, ffnHidden: 16 },
+      { seed: 1 },
+    );
     const names = m.namedParameters().map(([n]) => n);
     expect(names).toContain("embed.weight");
     expect(names).toContain("layers.1.attn.qProj.weight");
@@ -44,9 +47,9 @@ describeBackends("nn", () => {
   it("loadStateDict checks names and shapes", () => {
     const m = new nn.Linear(2, 3, { seed: 1 });
     expect(() => m.loadStateDict({ weight: T.zeros([3, 2]) })).toThrow("loadStateDict: missing bias");
-    expect(() => m.loadStateDict({ weight: T.zeros([3, 2]), bias: T.zeros([3]), extra: T.zeros([1]) })).toThrow(
-      "loadStateDict: unexpected extra",
-    );
+    expect(() =>
+      m.loadStateDict({ weight: T.zeros([3, 2]), bias: T.zeros([3]), extra: T.zeros([1]) }),
+    ).toThrow("loadStateDict: unexpected extra");
     expect(() => m.loadStateDict({ weight: T.zeros([2, 3]), bias: T.zeros([3]) })).toThrow(
       "loadStateDict: weight has shape [2,3] but the parameter is [3,2]",
     );
@@ -71,11 +74,16 @@ describeBackends("nn", () => {
     expect(new nn.LayerNorm(8).forward(x).shape).toEqual([2, 3, 8]);
     expect(new nn.RMSNorm(8).forward(x).shape).toEqual([2, 3, 8]);
     expect(new nn.SwiGLU(8, 16, { seed: 1 }).forward(x).shape).toEqual([2, 3, 8]);
-    expect(new nn.Embedding(10, 4, { seed: 1 }).forward(T.tensor([[1, 2, 3]], { dtype: "int32" })).shape).toEqual([1, 3, 4]);
+    expect(
+      new nn.Embedding(10, 4, { seed: 1 }).forward(T.tensor([[1, 2, 3]], { dtype: "int32" })).shape,
+    ).toEqual([1, 3, 4]);
   });
 
   it("KV-cached generation matches the full forward pass", async () => {
-    const m = new nn.TransformerLM({ vocabSize: 11, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 32 }, { seed: 5 });
+    const m = new nn.TransformerLM(
+      { vocabSize: 11, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 32 },
+      { seed: 5 },
+    );
     const ids = T.tensor([[1, 5, 2, 7, 3]], { dtype: "int32" });
     const full = T.noGrad(() => m.forward(ids));
     const caches = m.layers.map(() => ({ k: T.zeros([1, 2, 0, 4]), v: T.zeros([1, 2, 0, 4]) }));

@@ -10,7 +10,8 @@ const fx = JSON.parse(readFileSync(new URL("./fixtures/optim.json", import.meta.
 
 function close(got: ArrayLike<number>, want: number[], tol = 1e-5): void {
   for (let i = 0; i < want.length; i++) {
-    if (Math.abs(got[i] - want[i]) > tol * (1 + Math.abs(want[i]))) throw new Error(`[${i}]: got ${got[i]}, PyTorch ${want[i]}`);
+    if (Math.abs(got[i] - want[i]) > tol * (1 + Math.abs(want[i])))
+      throw new Error(`[${i}]: got ${got[i]}, PyTorch ${want[i]}`);
   }
 }
 
@@ -21,8 +22,19 @@ describeBackends("optim", () => {
       const cfg = c.config;
       const opt =
         c.optimizer === "sgd"
-          ? new optim.SGD([p], { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weight_decay, dampening: cfg.dampening })
-          : new optim.AdamW([p], { lr: cfg.lr, betas: cfg.betas, eps: cfg.eps, weightDecay: cfg.weight_decay });
+          ? new optim.SGD([p], {
+              lr: cfg.lr,
+              momentum: cfg.momentum,
+              nesterov: cfg.nesterov,
+              weightDecay: cfg.weight_decay,
+              dampening: cfg.dampening,
+            })
+          : new optim.AdamW([p], {
+              lr: cfg.lr,
+              betas: cfg.betas,
+              eps: cfg.eps,
+              weightDecay: cfg.weight_decay,
+            });
       for (let s = 0; s < fx.grads.length; s++) {
         p.grad = T.tensor(fx.grads[s], { shape: [3, 4] });
         opt.step();
@@ -61,7 +73,8 @@ describeBackends("optim", () => {
   });
 
   it("training resumes exactly from model and optimizer state dicts", async () => {
-    const make = () => new nn.Sequential(new nn.Linear(3, 4, { seed: 1 }), new nn.Tanh(), new nn.Linear(4, 2, { seed: 2 }));
+    const make = () =>
+      new nn.Sequential(new nn.Linear(3, 4, { seed: 1 }), new nn.Tanh(), new nn.Linear(4, 2, { seed: 2 }));
     const x = T.randn([5, 3], { seed: 3 });
     const y = T.randn([5, 2], { seed: 4 });
     const train = (m: nn.Module, o: optim.Optimizer, steps: number) => {
@@ -76,7 +89,9 @@ describeBackends("optim", () => {
     const a = make();
     const oa = new optim.AdamW(a.parameters(), { lr: 0.01 });
     train(a, oa, 3);
-    const modelState = Object.fromEntries(Object.entries(a.stateDict()).map(([k, v]) => [k, T.keep(v.detach().clone())]));
+    const modelState = Object.fromEntries(
+      Object.entries(a.stateDict()).map(([k, v]) => [k, T.keep(v.detach().clone())]),
+    );
     const optState = oa.stateDict();
     train(a, oa, 2);
     const b = make();
@@ -86,7 +101,8 @@ describeBackends("optim", () => {
     train(b, ob, 2);
     const pa = a.parameters();
     const pb = b.parameters();
-    for (let i = 0; i < pa.length; i++) expect(Array.from(await pb[i].data())).toEqual(Array.from(await pa[i].data()));
+    for (let i = 0; i < pa.length; i++)
+      expect(Array.from(await pb[i].data())).toEqual(Array.from(await pa[i].data()));
   });
 
   it("schedules: warmup then cosine, linear, constant", () => {

@@ -23,7 +23,12 @@ const registry = new Map<string, Entry>();
  * Registers a backend under `name` for `device`. A backend module registers itself from the lazy
  * loader list in `loaders.ts`, so users of one device never load another's code (Dawn, WASM).
  */
-export function registerBackend(name: string, device: DeviceName, factory: BackendFactory, priority = 10): void {
+export function registerBackend(
+  name: string,
+  device: DeviceName,
+  factory: BackendFactory,
+  priority = 10,
+): void {
   registry.set(name, { device, factory, priority });
 }
 
@@ -37,7 +42,8 @@ export function defaultBackendName(device: DeviceName): string {
   const env = typeof process !== "undefined" ? process.env : {};
   const forced = device === "cpu" ? env.SR2SE_CPU_BACKEND : env.SR2SE_WEBGPU_BACKEND;
   if (forced) {
-    if (!registry.has(forced)) throw new Error(`init: backend "${forced}" (from the environment) is not registered`);
+    if (!registry.has(forced))
+      throw new Error(`init: backend "${forced}" (from the environment) is not registered`);
     return forced;
   }
   const names = registeredBackends().filter((n) => registry.get(n)!.device === device);

@@ -75,7 +75,8 @@ export function decode(bytes: Uint8Array, dtype: SafeDType, name: string): Typed
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = dv.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) throw new Error(`safetensors: tensor "${name}" element ${i} (${v}) does not fit int32`);
+        if (v > 2147483647n || v < -2147483648n)
+          throw new Error(`safetensors: tensor "${name}" element ${i} (${v}) does not fit int32`);
         out[i] = Number(v);
       }
       return out;

@@ -1,3 +1,12 @@
 // Model and optimizer files: safetensors.
-export { type LoadOptions, SafetensorsFile, loadSafetensors, readHeader, readSafetensors, saveSafetensors, writeSafetensors } from "./safetensors.js";
-export { type SafeDType, type SafeHeader, type SafeTensorInfo, MAX_HEADER_BYTES } from "./header.js";
+
+export { MAX_HEADER_BYTES, type SafeDType, type SafeHeader, type SafeTensorInfo } from "./header.js";
+export {
+  type LoadOptions,
+  loadSafetensors,
+  readHeader,
+  readSafetensors,
+  SafetensorsFile,
+  saveSafetensors,
+  writeSafetensors,
+} from "./safetensors.js";

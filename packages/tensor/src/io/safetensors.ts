@@ -1,11 +1,11 @@
 // safetensors read and write. Whole-buffer functions for small files; SafetensorsFile reads the header
 // alone and then one tensor at a time, so files of several GB are never loaded whole.
 import type { FileHandle } from "node:fs/promises";
+import type { Backend } from "../backend/backend.js";
 import { tensor } from "../creation.js";
 import type { Tensor } from "../tensor.js";
-import type { Backend } from "../backend/backend.js";
 import { decode, encode, loadedDType, savedDType } from "./convert.js";
-import { type SafeHeader, type SafeTensorInfo, headerLength, parseHeader } from "./header.js";
+import { headerLength, parseHeader, type SafeHeader, type SafeTensorInfo } from "./header.js";
 
 /** Options of the readers. */
 export interface LoadOptions {
@@ -25,17 +25,28 @@ export function readHeader(bytes: Uint8Array, where = "safetensors"): SafeHeader
 }
 
 /** Returns every tensor of a safetensors file held in memory (and its metadata). */
-export function loadSafetensors(bytes: Uint8Array, opts: LoadOptions = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function loadSafetensors(
+  bytes: Uint8Array,
+  opts: LoadOptions = {},
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const header = readHeader(bytes);
   const tensors: Record<string, Tensor> = {};
   for (const [name, info] of header.tensors) {
-    tensors[name] = build(info, bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end), name, opts);
+    tensors[name] = build(
+      info,
+      bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end),
+      name,
+      opts,
+    );
   }
   return { tensors, metadata: header.metadata };
 }
 
 /** Resolves to the bytes of a safetensors file holding the tensors (sorted by name) and string metadata. */
-export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function saveSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Promise<Uint8Array> {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
@@ -44,7 +55,11 @@ export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?
   for (const name of names) {
     const t = tensors[name];
     const blob = encode(await t.data(), t.dtype);
-    header[name] = { dtype: savedDType(t.dtype), shape: t.shape, data_offsets: [offset, offset + blob.length] };
+    header[name] = {
+      dtype: savedDType(t.dtype),
+      shape: t.shape,
+      data_offsets: [offset, offset + blob.length],
+    };
     blobs.push(blob);
     offset += blob.length;
   }
@@ -63,7 +78,11 @@ export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?
 }
 
 /** Writes tensors to path as safetensors, through a temporary file renamed into place. */
-export async function writeSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   const bytes = await saveSafetensors(tensors, metadata);
   const { rename, writeFile } = await import("node:fs/promises");
   const tmp = `${path}.tmp-${process.pid}`;
@@ -121,7 +140,12 @@ export class SafetensorsFile {
     const bytes = new Uint8Array(info.end - info.begin);
     let done = 0;
     while (done < bytes.length) {
-      const { bytesRead } = await this.handle.read(bytes, done, bytes.length - done, this.header.dataStart + info.begin + done);
+      const { bytesRead } = await this.handle.read(
+        bytes,
+        done,
+        bytes.length - done,
+        this.header.dataStart + info.begin + done,
+      );
       if (bytesRead === 0) throw new Error(`${this.path}: file ended while reading tensor "${name}"`);
       done += bytesRead;
     }
@@ -135,7 +159,10 @@ export class SafetensorsFile {
 }
 
 /** Resolves to every tensor of the file at path, read one at a time. */
-export async function readSafetensors(path: string, opts: LoadOptions = {}): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
+export async function readSafetensors(
+  path: string,
+  opts: LoadOptions = {},
+): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
   const file = await SafetensorsFile.open(path);
   try {
     const tensors: Record<string, Tensor> = {};

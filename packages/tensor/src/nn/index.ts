@@ -1,5 +1,6 @@
 // torch.nn: modules, layers and initializers.
-export { Module } from "./module.js";
+
+export * as init from "./init.js";
 export {
   Dropout,
   Embedding,
@@ -7,14 +8,20 @@ export {
   LayerNorm,
   type LayerOptions,
   Linear,
-  RMSNorm,
+  parameter,
   ReLU,
+  RMSNorm,
   Sequential,
-  SiLU,
   Sigmoid,
+  SiLU,
   SwiGLU,
   Tanh,
-  parameter,
 } from "./layers.js";
-export * as init from "./init.js";
-export { Block, CausalSelfAttention, type KVCache, type TransformerConfig, TransformerLM } from "./transformer.js";
+export { Module } from "./module.js";
+export {
+  Block,
+  CausalSelfAttention,
+  type KVCache,
+  type TransformerConfig,
+  TransformerLM,
+} from "./transformer.js";

@@ -2,7 +2,7 @@
 import { allocHost } from "../backend/backend.js";
 import { bufferOf } from "../ops/core.js";
 import { type Generator, resolveGenerator } from "../random.js";
-import { type Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 
 /** Random-source options of the initializers. */
 export interface InitRandom {
@@ -11,7 +11,12 @@ export interface InitRandom {
 }
 
 function fillWith(t: Tensor, draw: () => number): Tensor {
-  if (!t.strides.every((s, i) => s === t.strides.slice(i + 1).reduce((acc, _, j) => acc * t.shape[i + 1 + j], 1) || t.shape[i] <= 1)) {
+  if (
+    !t.strides.every(
+      (s, i) =>
+        s === t.strides.slice(i + 1).reduce((acc, _, j) => acc * t.shape[i + 1 + j], 1) || t.shape[i] <= 1,
+    )
+  ) {
     throw new Error(`init: tensor ${fmtShape(t.shape)} is a strided view; initialise a contiguous tensor`);
   }
   const host = allocHost(t.dtype, t.size);

@@ -1,10 +1,10 @@
 // The standard layers, constructed as in PyTorch.
 import type { DType } from "../backend/backend.js";
+import { resolveBackend } from "../device.js";
 import { empty, isFloat } from "../ops/core.js";
 import { dropout, embedding, layerNorm, linear, rmsNorm } from "../ops/index.js";
-import { resolveBackend } from "../device.js";
 import { type Generator, resolveGenerator } from "../random.js";
-import { type Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 import { constant, normal, uniform } from "./init.js";
 import { Module } from "./module.js";
 
@@ -39,12 +39,15 @@ export class Linear extends Module {
     const g = resolveGenerator(opts.seed, opts.generator);
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
     this.weight = uniform(parameter([outFeatures, inFeatures], opts), -bound, bound, { generator: g });
-    this.bias = opts.bias === false ? null : uniform(parameter([outFeatures], opts), -bound, bound, { generator: g });
+    this.bias =
+      opts.bias === false ? null : uniform(parameter([outFeatures], opts), -bound, bound, { generator: g });
   }
   /** Returns x·Wᵀ + b over the last dim of x. */
   forward(x: Tensor): Tensor {
     if (x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${fmtShape(x.shape)} does not end in ${this.inFeatures}`);
+      throw new Error(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): input ${fmtShape(x.shape)} does not end in ${this.inFeatures}`,
+      );
     }
     return linear(x, this.weight, this.bias);
   }
@@ -100,7 +103,8 @@ export class RMSNorm extends Module {
   ) {
     super();
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
-    this.weight = opts.elementwiseAffine === false ? null : constant(parameter(this.normalizedShape, opts), 1);
+    this.weight =
+      opts.elementwiseAffine === false ? null : constant(parameter(this.normalizedShape, opts), 1);
   }
   /** Returns the normalised x. */
   forward(x: Tensor): Tensor {

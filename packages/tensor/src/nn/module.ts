@@ -3,7 +3,7 @@
 // ("layers.0.attn.qProj.weight") without a registration call.
 import { noGrad } from "../autograd.js";
 import { bufferOf } from "../ops/core.js";
-import { Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, Tensor } from "../tensor.js";
 
 /** The base class of every layer and model. */
 export abstract class Module {
@@ -18,7 +18,11 @@ export abstract class Module {
     const out: [string, Module][] = [];
     for (const [k, v] of Object.entries(this)) {
       if (v instanceof Module) out.push([k, v]);
-      else if (Array.isArray(v)) v.forEach((m, i) => m instanceof Module && out.push([`${k}.${i}`, m]));
+      else if (Array.isArray(v)) {
+        v.forEach((m, i) => {
+          if (m instanceof Module) out.push([`${k}.${i}`, m]);
+        });
+      }
     }
     return out;
   }
@@ -73,10 +77,22 @@ export abstract class Module {
       const src = state[name];
       if (!src) continue;
       if (src.shape.length !== p.shape.length || src.shape.some((d, i) => d !== p.shape[i])) {
-        throw new Error(`loadStateDict: ${name} has shape ${fmtShape(src.shape)} but the parameter is ${fmtShape(p.shape)}`);
+        throw new Error(
+          `loadStateDict: ${name} has shape ${fmtShape(src.shape)} but the parameter is ${fmtShape(p.shape)}`,
+        );
       }
-      if (src.backend !== p.backend) throw new Error(`loadStateDict: ${name} is on ${src.backend.name}, the parameter on ${p.backend.name}`);
-      noGrad(() => p.backend.copy(src._view("loadStateDict"), { buffer: bufferOf(p), shape: p.shape, strides: p.strides, offset: p.offset }));
+      if (src.backend !== p.backend)
+        throw new Error(
+          `loadStateDict: ${name} is on ${src.backend.name}, the parameter on ${p.backend.name}`,
+        );
+      noGrad(() =>
+        p.backend.copy(src._view("loadStateDict"), {
+          buffer: bufferOf(p),
+          shape: p.shape,
+          strides: p.strides,
+          offset: p.offset,
+        }),
+      );
     }
     return { missing, unexpected };
   }

@@ -2,8 +2,8 @@
 // attention with grouped-query heads, SwiGLU). The reference model of the benchmark and the
 // end-to-end tests; nanoGPT's model.py is the shape to read it in.
 import { cat, crossEntropy, reshape, rope, scaledDotProductAttention } from "../ops/index.js";
-import type { Tensor } from "../tensor.js";
 import { resolveGenerator } from "../random.js";
+import type { Tensor } from "../tensor.js";
 import { Embedding, type LayerOptions, Linear, RMSNorm, SwiGLU } from "./layers.js";
 import { Module } from "./module.js";
 

@@ -1,10 +1,11 @@
 // What every op needs: output allocation, device and liveness checks, broadcasting, and recording
 // the autograd node.
+
+import { isGradEnabled, Node } from "../autograd.js";
 import type { Backend, BufferHandle, DType, View } from "../backend/backend.js";
 import { contiguousStrides, isContiguous, numel } from "../backend/backend.js";
-import { Node, isGradEnabled } from "../autograd.js";
 import { Storage } from "../memory.js";
-import { Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, Tensor } from "../tensor.js";
 
 /** Returns a new tensor of shape/dtype on backend with uninitialised contents. */
 export function empty(shape: readonly number[], dtype: DType, backend: Backend): Tensor {
@@ -12,7 +13,8 @@ export function empty(shape: readonly number[], dtype: DType, backend: Backend):
     throw new Error(`float64 is not supported on backend "${backend.name}" (shape ${fmtShape(shape)})`);
   }
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${fmtShape(shape)}: dims must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`invalid shape ${fmtShape(shape)}: dims must be non-negative integers`);
   }
   const buffer = backend.allocate(numel(shape), dtype);
   return new Tensor(new Storage(backend, buffer), shape.slice(), null, 0, dtype);
@@ -50,7 +52,9 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (dim ${i}: ${da} vs ${db})`);
+      throw new Error(
+        `${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (dim ${i}: ${da} vs ${db})`,
+      );
     }
     out[i] = da === 1 ? db : da;
   }
@@ -93,7 +97,13 @@ export function normDim(op: string, dim: number, ndim: number, shape: readonly n
  * Records an op for autograd when grad mode is on and some input requires a gradient: the node keeps
  * internal aliases of `saved` (released after backward) and `attrs` for the rule in gradients.ts.
  */
-export function record(op: string, out: Tensor, inputs: Tensor[], saved: Tensor[] = [], attrs: Record<string, unknown> = {}): Tensor {
+export function record(
+  op: string,
+  out: Tensor,
+  inputs: Tensor[],
+  saved: Tensor[] = [],
+  attrs: Record<string, unknown> = {},
+): Tensor {
   if (!isGradEnabled()) return out;
   let any = false;
   for (const t of inputs) if (t.requiresGrad) any = true;

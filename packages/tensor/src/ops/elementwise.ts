@@ -1,11 +1,22 @@
 // Elementwise ops with NumPy broadcasting. Scalars stay scalars where an affine kernel can take them.
 import type { BinaryOp, DType, UnaryOp } from "../backend/backend.js";
-import { type Tensor, fmtShape } from "../tensor.js";
-import { broadcastShapes, broadcastView, bufferOf, empty, isFloat, promote, record, sameBackend } from "./core.js";
+import { fmtShape, type Tensor } from "../tensor.js";
+import {
+  broadcastShapes,
+  broadcastView,
+  bufferOf,
+  empty,
+  isFloat,
+  promote,
+  record,
+  sameBackend,
+} from "./core.js";
 
 /** Returns a one-element tensor holding value on t's backend (dtype follows t unless value needs a float). */
 export function scalarLike(t: Tensor, value: number, dtype?: DType): Tensor {
-  const dt = dtype ?? (isFloat(t.dtype) || Number.isInteger(value) ? (t.dtype === "bool" ? "float32" : t.dtype) : "float32");
+  const dt =
+    dtype ??
+    (isFloat(t.dtype) || Number.isInteger(value) ? (t.dtype === "bool" ? "float32" : t.dtype) : "float32");
   const s = empty([], dt, t.backend);
   t.backend.fill({ buffer: bufferOf(s), shape: [], strides: [], offset: 0 }, value);
   return s;
@@ -14,7 +25,11 @@ export function scalarLike(t: Tensor, value: number, dtype?: DType): Tensor {
 /** Runs a unary kernel without recording (used by ops and gradient rules). */
 export function unaryRaw(op: UnaryOp, x: Tensor, param?: number[], outDtype?: DType): Tensor {
   const v = x._view(op);
-  const dtype = outDtype ?? (isFloat(x.dtype) || op === "neg" || op === "abs" || op === "sign" || op === "affine" || op === "clamp" ? x.dtype : "float32");
+  const dtype =
+    outDtype ??
+    (isFloat(x.dtype) || op === "neg" || op === "abs" || op === "sign" || op === "affine" || op === "clamp"
+      ? x.dtype
+      : "float32");
   const tmp = dtype === x.dtype || op === "logicalNot" ? null : castRaw(x, dtype);
   const out = empty(x.shape, dtype, x.backend);
   x.backend.unary(op, tmp ? tmp._view(op) : v, bufferOf(out), param);
@@ -27,8 +42,23 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, param?: number[], 
   const backend = sameBackend(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const dt = promote(a.dtype, b.dtype);
-  const comparison = op === "eq" || op === "ne" || op === "lt" || op === "le" || op === "gt" || op === "ge" || op === "logicalAnd" || op === "logicalOr";
-  const inDtype = op === "div" || op === "pow" ? (isFloat(dt) ? dt : "float32") : dt === "bool" && !comparison ? "int32" : dt;
+  const comparison =
+    op === "eq" ||
+    op === "ne" ||
+    op === "lt" ||
+    op === "le" ||
+    op === "gt" ||
+    op === "ge" ||
+    op === "logicalAnd" ||
+    op === "logicalOr";
+  const inDtype =
+    op === "div" || op === "pow"
+      ? isFloat(dt)
+        ? dt
+        : "float32"
+      : dt === "bool" && !comparison
+        ? "int32"
+        : dt;
   const ca = a.dtype === inDtype ? a : castRaw(a, inDtype);
   const cb = b.dtype === inDtype ? b : castRaw(b, inDtype);
   const out = empty(shape, outDtype ?? (comparison ? "bool" : inDtype), backend);
@@ -62,16 +92,23 @@ function toTensor(a: Tensor, b: Tensor | number): Tensor {
 }
 
 function binaryOp(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
-  if (typeof a === "number" && typeof b === "number") throw new Error(`${op}: at least one operand must be a tensor`);
+  if (typeof a === "number" && typeof b === "number")
+    throw new Error(`${op}: at least one operand must be a tensor`);
   const ta = typeof a === "number" ? scalarLike(b as Tensor, a) : a;
   const tb = toTensor(ta, b);
   try {
     const out = binaryRaw(op, ta, tb);
     if (!isFloat(out.dtype)) return out;
-    return record(op, out, [ta, tb], op === "add" || op === "sub" ? [] : op === "pow" ? [ta, tb, out] : [ta, tb], {
-      aShape: ta.shape,
-      bShape: tb.shape,
-    });
+    return record(
+      op,
+      out,
+      [ta, tb],
+      op === "add" || op === "sub" ? [] : op === "pow" ? [ta, tb, out] : [ta, tb],
+      {
+        aShape: ta.shape,
+        bShape: tb.shape,
+      },
+    );
   } finally {
     if (ta !== a) ta.dispose();
     if (tb !== b) tb.dispose();
@@ -206,7 +243,8 @@ export function logSigmoid(x: Tensor): Tensor {
 }
 /** Returns x clamped to [min, max]. */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
-  if (min === undefined && max === undefined) throw new Error(`clamp: give min or max (tensor ${fmtShape(x.shape)})`);
+  if (min === undefined && max === undefined)
+    throw new Error(`clamp: give min or max (tensor ${fmtShape(x.shape)})`);
   return unaryOp("clamp", x, [min ?? -Infinity, max ?? Infinity]);
 }
 /** Returns cond ? a : b elementwise with broadcasting (cond is bool). */
@@ -215,13 +253,19 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   const tb = typeof b === "number" ? scalarLike(cond, b, ta.dtype) : b;
   try {
     const backend = sameBackend("where", cond, ta, tb);
-    if (cond.dtype !== "bool") throw new Error(`where: condition must be bool, got ${cond.dtype} ${fmtShape(cond.shape)}`);
+    if (cond.dtype !== "bool")
+      throw new Error(`where: condition must be bool, got ${cond.dtype} ${fmtShape(cond.shape)}`);
     const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, ta.shape), tb.shape);
     const dt = promote(ta.dtype, tb.dtype);
     const ca = ta.dtype === dt ? ta : castRaw(ta, dt);
     const cb = tb.dtype === dt ? tb : castRaw(tb, dt);
     const out = empty(shape, dt, backend);
-    backend.where(broadcastView(cond, shape, "where"), broadcastView(ca, shape, "where"), broadcastView(cb, shape, "where"), bufferOf(out));
+    backend.where(
+      broadcastView(cond, shape, "where"),
+      broadcastView(ca, shape, "where"),
+      broadcastView(cb, shape, "where"),
+      bufferOf(out),
+    );
     if (ca !== ta) ca.dispose();
     if (cb !== tb) cb.dispose();
     return isFloat(dt) ? record("where", out, [ta, tb], [cond], { aShape: ta.shape, bShape: tb.shape }) : out;

@@ -1,8 +1,8 @@
 // Every op as a function (the Tensor methods forward here).
 export { isDense } from "./core.js";
 export * from "./elementwise.js";
+export * from "./indexing.js";
+export * from "./linalg.js";
+export * from "./nn.js";
 export * from "./reduce.js";
 export * from "./shape.js";
-export * from "./linalg.js";
-export * from "./indexing.js";
-export * from "./nn.js";

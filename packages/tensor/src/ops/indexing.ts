@@ -1,12 +1,13 @@
 // Indexing ops: indexSelect, gather, scatterAdd, oneHot, tril/triu, embedding.
-import { type Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 import { bufferOf, empty, isFloat, normDim, record, sameBackend } from "./core.js";
 import { where } from "./elementwise.js";
-import { reshape } from "./shape.js";
 import { arangeOn, triangleMask } from "./masks.js";
+import { reshape } from "./shape.js";
 
 function checkIndexTensor(op: string, index: Tensor): void {
-  if (index.dtype !== "int32") throw new Error(`${op}: index must be int32, got ${index.dtype} ${fmtShape(index.shape)}`);
+  if (index.dtype !== "int32")
+    throw new Error(`${op}: index must be int32, got ${index.dtype} ${fmtShape(index.shape)}`);
 }
 
 /** Returns the slices of dim at a 1-D int32 index. */
@@ -31,7 +32,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndexTensor("gather", index);
   const d = normDim("gather", dim, x.ndim, x.shape);
   if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i])) {
-    throw new Error(`gather: index ${fmtShape(index.shape)} does not fit input ${fmtShape(x.shape)} outside dim ${dim}`);
+    throw new Error(
+      `gather: index ${fmtShape(index.shape)} does not fit input ${fmtShape(x.shape)} outside dim ${dim}`,
+    );
   }
   const out = empty(index.shape, x.dtype, backend);
   if (out.size > 0) backend.gather(x._view("gather"), index._view("gather"), d, bufferOf(out));
@@ -43,16 +46,29 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const backend = sameBackend("scatterAdd", x, index, src);
   checkIndexTensor("scatterAdd", index);
   const d = normDim("scatterAdd", dim, x.ndim, x.shape);
-  if (index.ndim !== x.ndim || src.ndim !== x.ndim || index.shape.some((s, i) => s > src.shape[i] || (i !== d && s > x.shape[i]))) {
+  if (
+    index.ndim !== x.ndim ||
+    src.ndim !== x.ndim ||
+    index.shape.some((s, i) => s > src.shape[i] || (i !== d && s > x.shape[i]))
+  ) {
     throw new Error(
       `scatterAdd: index ${fmtShape(index.shape)}, src ${fmtShape(src.shape)} and input ${fmtShape(x.shape)} do not fit`,
     );
   }
-  if (src.dtype !== x.dtype) throw new Error(`scatterAdd: src dtype ${src.dtype} differs from input dtype ${x.dtype}`);
+  if (src.dtype !== x.dtype)
+    throw new Error(`scatterAdd: src dtype ${src.dtype} differs from input dtype ${x.dtype}`);
   const out = empty(x.shape, x.dtype, backend);
-  backend.copy(x._view("scatterAdd"), { buffer: bufferOf(out), shape: x.shape, strides: out.strides, offset: 0 });
-  if (index.size > 0) backend.scatterAdd(bufferOf(out), x.shape, index._view("scatterAdd"), src._view("scatterAdd"), d);
-  return isFloat(x.dtype) ? record("scatterAdd", out, [x, src], [index], { dim: d, srcShape: src.shape }) : out;
+  backend.copy(x._view("scatterAdd"), {
+    buffer: bufferOf(out),
+    shape: x.shape,
+    strides: out.strides,
+    offset: 0,
+  });
+  if (index.size > 0)
+    backend.scatterAdd(bufferOf(out), x.shape, index._view("scatterAdd"), src._view("scatterAdd"), d);
+  return isFloat(x.dtype)
+    ? record("scatterAdd", out, [x, src], [index], { dim: d, srcShape: src.shape })
+    : out;
 }
 
 /** Returns a [..., numClasses] int32 one-hot encoding of int32 indices. */
@@ -87,7 +103,8 @@ export function triu(x: Tensor, diagonal = 0): Tensor {
 /** Returns rows of weight [V, D] at int32 ids of any shape: [...ids.shape, D]. */
 export function embedding(ids: Tensor, weight: Tensor): Tensor {
   checkIndexTensor("embedding", ids);
-  if (weight.ndim !== 2) throw new Error(`embedding: weight must be [numEmbeddings, dim], got ${fmtShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new Error(`embedding: weight must be [numEmbeddings, dim], got ${fmtShape(weight.shape)}`);
   const flat = reshape(ids, [ids.size]);
   const rows = indexSelect(weight, 0, flat);
   const out = reshape(rows, [...ids.shape, weight.shape[1]]);

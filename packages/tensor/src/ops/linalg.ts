@@ -1,7 +1,7 @@
 // matmul with NumPy semantics: 1-D operands are promoted and squeezed back, batch dims broadcast,
 // transposed operands passed to the backend as strided views (read in place).
 import { matrixLayout } from "../backend/backend.js";
-import { type Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 import { broadcastShapes, bufferOf, empty, isFloat, record, sameBackend } from "./core.js";
 import { contiguous, reshape, squeeze, unsqueeze } from "./shape.js";
 
@@ -13,10 +13,14 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const K2 = b.shape[b.ndim - 2];
   const N = b.shape[b.ndim - 1];
   if (K !== K2) {
-    throw new Error(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (${K} vs ${K2})`);
+    throw new Error(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (${K} vs ${K2})`,
+    );
   }
   if (a.dtype !== b.dtype || !isFloat(a.dtype)) {
-    throw new Error(`matmul: expected two float tensors of one dtype, got ${a.dtype} ${fmtShape(a.shape)} and ${b.dtype} ${fmtShape(b.shape)}`);
+    throw new Error(
+      `matmul: expected two float tensors of one dtype, got ${a.dtype} ${fmtShape(a.shape)} and ${b.dtype} ${fmtShape(b.shape)}`,
+    );
   }
   const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
   const operand = (t: Tensor, rows: number, cols: number) => {
@@ -35,7 +39,8 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   if (!matrixLayout(operand(b, K, N))) cb = contiguous(b, true);
   const out = empty([...batch, M, N], a.dtype, backend);
   if (out.size > 0) {
-    if (K === 0) backend.fill({ buffer: bufferOf(out), shape: out.shape, strides: out.strides, offset: 0 }, 0);
+    if (K === 0)
+      backend.fill({ buffer: bufferOf(out), shape: out.shape, strides: out.strides, offset: 0 }, 0);
     else backend.matmul(operand(ca, M, K), operand(cb, K, N), bufferOf(out));
   }
   if (ca !== a) ca.dispose();
@@ -45,7 +50,10 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
 
 /** Returns the matrix product of a and b (batched, with broadcast batch dims; 1-D operands as in NumPy). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: operands must be at least 1-D, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new Error(
+      `matmul: operands must be at least 1-D, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
   if (a.ndim === 1 || b.ndim === 1) {
     const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
     const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;

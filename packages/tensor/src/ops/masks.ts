@@ -14,10 +14,17 @@ export function arangeOn(backend: Backend, n: number, dtype: DType): Tensor {
 }
 
 /** Returns a bool [rows, cols] mask: j − i ≤ diagonal (lower) or j − i ≥ diagonal (upper). */
-export function triangleMask(backend: Backend, rows: number, cols: number, diagonal: number, lower: boolean): Tensor {
+export function triangleMask(
+  backend: Backend,
+  rows: number,
+  cols: number,
+  diagonal: number,
+  lower: boolean,
+): Tensor {
   const host = new Uint8Array(rows * cols);
   for (let i = 0; i < rows; i++)
-    for (let j = 0; j < cols; j++) host[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
+    for (let j = 0; j < cols; j++)
+      host[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
   const t = empty([rows, cols], "bool", backend);
   backend.write(bufferOf(t), host);
   return t;

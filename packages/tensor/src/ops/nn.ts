@@ -1,17 +1,28 @@
 // Neural-network functions on the fused kernels: softmax, crossEntropy, norms, attention, plus the
 // composed ones (dropout, rope, patchify).
-import { allocHost, numel } from "../backend/backend.js";
+
 import { noGrad } from "../autograd.js";
+import { allocHost, numel } from "../backend/backend.js";
 import { type Generator, resolveGenerator } from "../random.js";
-import { type Tensor, fmtShape } from "../tensor.js";
-import { broadcastShapes, broadcastView, bufferOf, empty, isFloat, normDim, record, sameBackend } from "./core.js";
-import { castRaw, mul, scalarLike, sub, add, where } from "./elementwise.js";
+import { fmtShape, type Tensor } from "../tensor.js";
+import {
+  broadcastShapes,
+  broadcastView,
+  bufferOf,
+  empty,
+  isFloat,
+  normDim,
+  record,
+  sameBackend,
+} from "./core.js";
+import { add, castRaw, mul, scalarLike, sub, where } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { cat, contiguous, narrow, permute, reshape, transpose, unsqueeze } from "./shape.js";
 
 function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   const op = log ? "logSoftmax" : "softmax";
-  if (!isFloat(x.dtype)) throw new Error(`${op}: expected a float tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
+  if (!isFloat(x.dtype))
+    throw new Error(`${op}: expected a float tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
   if (x.ndim === 0) {
     const r = reshape(x, [1]);
     const y = softmaxImpl(r, 0, log);
@@ -57,22 +68,43 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { ignoreIndex = -100, labelSmoothing = 0, reduction = "mean" } = options;
   const backend = sameBackend("crossEntropy", logits, target);
-  if (target.dtype !== "int32") throw new Error(`crossEntropy: target must be int32 class indices, got ${target.dtype} ${fmtShape(target.shape)}`);
+  if (target.dtype !== "int32")
+    throw new Error(
+      `crossEntropy: target must be int32 class indices, got ${target.dtype} ${fmtShape(target.shape)}`,
+    );
   if (!isFloat(logits.dtype)) throw new Error(`crossEntropy: logits must be float, got ${logits.dtype}`);
   const expected = logits.ndim === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
-  if (logits.ndim === 0 || target.shape.length !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
-    throw new Error(`crossEntropy: logits ${fmtShape(logits.shape)} and target ${fmtShape(target.shape)} do not match (expected target ${fmtShape(expected)})`);
+  if (
+    logits.ndim === 0 ||
+    target.shape.length !== expected.length ||
+    target.shape.some((s, i) => s !== expected[i])
+  ) {
+    throw new Error(
+      `crossEntropy: logits ${fmtShape(logits.shape)} and target ${fmtShape(target.shape)} do not match (expected target ${fmtShape(expected)})`,
+    );
   }
-  if (labelSmoothing < 0 || labelSmoothing > 1) throw new Error(`crossEntropy: labelSmoothing ${labelSmoothing} is outside [0, 1]`);
+  if (labelSmoothing < 0 || labelSmoothing > 1)
+    throw new Error(`crossEntropy: labelSmoothing ${labelSmoothing} is outside [0, 1]`);
   const C = logits.ndim === 1 ? logits.shape[0] : logits.shape[1];
   // bring classes last and flatten to [N, C]
-  const moved = logits.ndim > 2 ? permute(logits, [0, ...Array.from({ length: logits.ndim - 2 }, (_, i) => i + 2), 1]) : logits;
+  const moved =
+    logits.ndim > 2
+      ? permute(logits, [0, ...Array.from({ length: logits.ndim - 2 }, (_, i) => i + 2), 1])
+      : logits;
   const x2 = reshape(moved, [-1, C]);
   const t1 = reshape(target, [-1]);
   const N = x2.shape[0];
   const losses = empty([N], logits.dtype, backend);
   const lse = empty([N], logits.dtype, backend);
-  if (N > 0) backend.crossEntropy(x2._view("crossEntropy"), t1._view("crossEntropy"), ignoreIndex, labelSmoothing, bufferOf(losses), bufferOf(lse));
+  if (N > 0)
+    backend.crossEntropy(
+      x2._view("crossEntropy"),
+      t1._view("crossEntropy"),
+      ignoreIndex,
+      labelSmoothing,
+      bufferOf(losses),
+      bufferOf(lse),
+    );
   record("crossEntropy", losses, [x2], [x2, t1, lse], { ignoreIndex, labelSmoothing });
   let out: Tensor;
   if (reduction === "none") out = reshape(losses, target.shape);
@@ -96,24 +128,51 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   return out;
 }
 
-function normImpl(op: string, x: Tensor, D: number, weight: Tensor | null, bias: Tensor | null, eps: number, rms: boolean): Tensor {
+function normImpl(
+  op: string,
+  x: Tensor,
+  D: number,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+  rms: boolean,
+): Tensor {
   const backend = sameBackend(op, x, ...(weight ? [weight] : []), ...(bias ? [bias] : []));
   if (!isFloat(x.dtype)) throw new Error(`${op}: expected a float tensor, got ${x.dtype}`);
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== D || (D > 0 && x.size % D !== 0)) {
     throw new Error(`${op}: input ${fmtShape(x.shape)} does not end in the normalized size ${D}`);
   }
-  for (const [name, t] of [["weight", weight], ["bias", bias]] as const) {
-    if (t && t.size !== D) throw new Error(`${op}: ${name} ${fmtShape(t.shape)} does not match the normalized size ${D}`);
+  for (const [name, t] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (t && t.size !== D)
+      throw new Error(`${op}: ${name} ${fmtShape(t.shape)} does not match the normalized size ${D}`);
   }
   const x2 = reshape(x, [-1, D]);
   const R = x2.shape[0];
   const out = empty([R, D], x.dtype, backend);
   const mean = empty([rms ? 1 : R], x.dtype, backend);
   const rstd = empty([R], x.dtype, backend);
-  const flat = (t: Tensor | null) => (t ? { ...t._view(op), shape: [D], strides: [t.strides[t.ndim - 1] ?? 1] } : null);
-  if (out.size > 0) backend.norm(x2._view(op), flat(weight), flat(bias), eps, rms, bufferOf(out), bufferOf(mean), bufferOf(rstd));
+  const flat = (t: Tensor | null) =>
+    t ? { ...t._view(op), shape: [D], strides: [t.strides[t.ndim - 1] ?? 1] } : null;
+  if (out.size > 0)
+    backend.norm(
+      x2._view(op),
+      flat(weight),
+      flat(bias),
+      eps,
+      rms,
+      bufferOf(out),
+      bufferOf(mean),
+      bufferOf(rstd),
+    );
   const inputs = [x2, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  record("norm", out, inputs, [x2, ...(weight ? [weight] : []), mean, rstd], { rms, hasWeight: !!weight, hasBias: !!bias });
+  record("norm", out, inputs, [x2, ...(weight ? [weight] : []), mean, rstd], {
+    rms,
+    hasWeight: !!weight,
+    hasBias: !!bias,
+  });
   const y = reshape(out, x.shape);
   for (const t of [x2, out, mean, rstd]) t.dispose();
   return y;
@@ -141,7 +200,12 @@ export function layerNorm(
 }
 
 /** Returns RMSNorm of x over its last dim: x / √(mean(x²) + eps) · weight. */
-export function rmsNorm(x: Tensor, normalizedShape: number | number[], weight: Tensor | null = null, eps = 1e-6): Tensor {
+export function rmsNorm(
+  x: Tensor,
+  normalizedShape: number | number[],
+  weight: Tensor | null = null,
+  eps = 1e-6,
+): Tensor {
   const ns = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
   const D = numel(ns);
   if (ns.length > 1) {
@@ -191,10 +255,16 @@ export interface AttentionCallOptions {
  * Returns softmax(q·kᵀ·scale + mask)·v for q [B, Hq, Lq, D], k/v [B, Hkv, Lk, D] (3-D inputs get a
  * batch dim); Hq must be a multiple of Hkv (grouped-query attention: head h reads k/v head ⌊h/(Hq/Hkv)⌋).
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions = {}): Tensor {
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionCallOptions = {},
+): Tensor {
   if (q.ndim === 3 && k.ndim === 3 && v.ndim === 3) {
     const [q4, k4, v4] = [q, k, v].map((t) => unsqueeze(t, 0));
-    const mask = options.attnMask && options.attnMask.ndim >= 3 ? unsqueeze(options.attnMask, 0) : options.attnMask;
+    const mask =
+      options.attnMask && options.attnMask.ndim >= 3 ? unsqueeze(options.attnMask, 0) : options.attnMask;
     const o = scaledDotProductAttention(q4, k4, v4, { ...options, attnMask: mask });
     const out = reshape(o, o.shape.slice(1));
     for (const t of [q4, k4, v4, o]) t.dispose();
@@ -203,14 +273,28 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   }
   const backend = sameBackend("scaledDotProductAttention", q, k, v);
   const sig = `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`;
-  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`scaledDotProductAttention: expected 4-D [B, H, L, D] inputs, got ${sig}`);
+  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4)
+    throw new Error(`scaledDotProductAttention: expected 4-D [B, H, L, D] inputs, got ${sig}`);
   const [B, Hq, Lq, D] = q.shape;
   const [B2, Hkv, Lk, D2] = k.shape;
-  if (B2 !== B || D2 !== D || v.shape[0] !== B || v.shape[1] !== Hkv || v.shape[2] !== Lk || v.shape[3] !== D) {
+  if (
+    B2 !== B ||
+    D2 !== D ||
+    v.shape[0] !== B ||
+    v.shape[1] !== Hkv ||
+    v.shape[2] !== Lk ||
+    v.shape[3] !== D
+  ) {
     throw new Error(`scaledDotProductAttention: shapes do not match: ${sig}`);
   }
-  if (Hkv === 0 || Hq % Hkv !== 0) throw new Error(`scaledDotProductAttention: query heads ${Hq} are not a multiple of key/value heads ${Hkv} (${sig})`);
-  if (!isFloat(q.dtype) || q.dtype !== k.dtype || q.dtype !== v.dtype) throw new Error(`scaledDotProductAttention: q, k, v must share one float dtype (${q.dtype}, ${k.dtype}, ${v.dtype})`);
+  if (Hkv === 0 || Hq % Hkv !== 0)
+    throw new Error(
+      `scaledDotProductAttention: query heads ${Hq} are not a multiple of key/value heads ${Hkv} (${sig})`,
+    );
+  if (!isFloat(q.dtype) || q.dtype !== k.dtype || q.dtype !== v.dtype)
+    throw new Error(
+      `scaledDotProductAttention: q, k, v must share one float dtype (${q.dtype}, ${k.dtype}, ${v.dtype})`,
+    );
   const scale = options.scale ?? 1 / Math.sqrt(D);
   const causal = options.isCausal ?? false;
   let additive: Tensor | null = null;
@@ -218,13 +302,28 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (m) {
     sameBackend("scaledDotProductAttention", q, m);
     broadcastShapes("scaledDotProductAttention mask", m.shape, [B, Hq, Lq, Lk]);
-    if (m.ndim > 4) throw new Error(`scaledDotProductAttention: mask ${fmtShape(m.shape)} has more than 4 dims`);
-    additive = m.dtype === "bool" ? noGrad(() => where(m, 0, Number.NEGATIVE_INFINITY)) : m.dtype === q.dtype ? m : castRaw(m, q.dtype);
+    if (m.ndim > 4)
+      throw new Error(`scaledDotProductAttention: mask ${fmtShape(m.shape)} has more than 4 dims`);
+    additive =
+      m.dtype === "bool"
+        ? noGrad(() => where(m, 0, Number.NEGATIVE_INFINITY))
+        : m.dtype === q.dtype
+          ? m
+          : castRaw(m, q.dtype);
   }
   const out = empty([B, Hq, Lq, D], q.dtype, backend);
   const lse = empty([B, Hq, Lq], q.dtype, backend);
   const maskView = additive ? broadcastView(additive, [B, Hq, Lq, Lk], "scaledDotProductAttention") : null;
-  if (out.size > 0) backend.attention(q._view("attention"), k._view("attention"), v._view("attention"), maskView, { scale, causal }, bufferOf(out), bufferOf(lse));
+  if (out.size > 0)
+    backend.attention(
+      q._view("attention"),
+      k._view("attention"),
+      v._view("attention"),
+      maskView,
+      { scale, causal },
+      bufferOf(out),
+      bufferOf(lse),
+    );
   const saved = [q, k, v, out, lse, ...(additive ? [additive] : [])];
   record("attention", out, [q, k, v], saved, { scale, causal, hasMask: !!additive });
   lse.dispose();
@@ -248,8 +347,12 @@ export function rope(x: Tensor, positions: number | ArrayLike<number>, options: 
   const L = x.shape[x.ndim - 2];
   const D = x.shape[x.ndim - 1];
   if (D % 2 !== 0) throw new Error(`rope: head dim ${D} of ${fmtShape(x.shape)} must be even`);
-  const pos = typeof positions === "number" ? Array.from({ length: L }, (_, i) => positions + i) : Array.from(positions);
-  if (pos.length !== L) throw new Error(`rope: ${pos.length} positions given for sequence length ${L} of ${fmtShape(x.shape)}`);
+  const pos =
+    typeof positions === "number"
+      ? Array.from({ length: L }, (_, i) => positions + i)
+      : Array.from(positions);
+  if (pos.length !== L)
+    throw new Error(`rope: ${pos.length} positions given for sequence length ${L} of ${fmtShape(x.shape)}`);
   const half = D / 2;
   const cosH = allocHost(x.dtype, L * half);
   const sinH = allocHost(x.dtype, L * half);
@@ -278,7 +381,8 @@ export function rope(x: Tensor, positions: number | ArrayLike<number>, options: 
 
 /** Returns images [B, C, H, W] cut into non-overlapping p×p patches: [B, (H/p)·(W/p), C·p·p], row-major over patches. */
 export function patchify(images: Tensor, patchSize: number): Tensor {
-  if (images.ndim !== 4) throw new Error(`patchify: expected images [B, C, H, W], got ${fmtShape(images.shape)}`);
+  if (images.ndim !== 4)
+    throw new Error(`patchify: expected images [B, C, H, W], got ${fmtShape(images.shape)}`);
   const [B, C, H, W] = images.shape;
   const p = patchSize;
   if (!Number.isInteger(p) || p <= 0 || H % p !== 0 || W % p !== 0) {

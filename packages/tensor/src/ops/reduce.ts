@@ -1,7 +1,8 @@
 // Reductions over dims with keepDim, PyTorch's semantics (var with Bessel's correction by default).
-import type { ReduceOp } from "../backend/backend.js";
+
 import { noGrad } from "../autograd.js";
-import { type Tensor, fmtShape } from "../tensor.js";
+import type { ReduceOp } from "../backend/backend.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 import { bufferOf, empty, isFloat, normDim, record } from "./core.js";
 import { castRaw, exp, log, mul, sub, where } from "./elementwise.js";
 import { reshape } from "./shape.js";
@@ -38,7 +39,9 @@ function finish(out: Tensor, x: Tensor, axes: number[], keepDim: boolean): Tenso
 function reduction(op: ReduceOp, x: Tensor, dim: number | number[] | undefined, keepDim: boolean): Tensor {
   const axes = reduceDims(op, x, dim);
   const raw = reduceRaw(op, x, axes);
-  const recorded = isFloat(raw.dtype) ? record(op, raw, [x], op === "max" || op === "min" ? [x, raw] : [], { shape: x.shape, axes }) : raw;
+  const recorded = isFloat(raw.dtype)
+    ? record(op, raw, [x], op === "max" || op === "min" ? [x, raw] : [], { shape: x.shape, axes })
+    : raw;
   return finish(recorded, x, axes, keepDim);
 }
 

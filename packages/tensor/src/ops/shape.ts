@@ -1,6 +1,6 @@
 // Shape ops. Most are views (new shape/strides over the same storage); cat and non-viewable reshapes copy.
 import { contiguousStrides, numel } from "../backend/backend.js";
-import { type Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 import { bufferOf, empty, isDense, normDim, record, sameBackend } from "./core.js";
 
 function resolveShape(op: string, x: Tensor, shape: number[]): number[] {
@@ -9,11 +9,14 @@ function resolveShape(op: string, x: Tensor, shape: number[]): number[] {
   if (free !== out.lastIndexOf(-1)) throw new Error(`${op}: only one dim may be -1 in ${fmtShape(shape)}`);
   if (free >= 0) {
     const rest = numel(out.filter((_, i) => i !== free));
-    if (rest === 0 || x.size % rest !== 0) throw new Error(`${op}: cannot reshape ${fmtShape(x.shape)} into ${fmtShape(shape)}`);
+    if (rest === 0 || x.size % rest !== 0)
+      throw new Error(`${op}: cannot reshape ${fmtShape(x.shape)} into ${fmtShape(shape)}`);
     out[free] = x.size / rest;
   }
   if (numel(out) !== x.size || out.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${op}: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
+    throw new Error(
+      `${op}: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`,
+    );
   }
   return out;
 }
@@ -22,14 +25,20 @@ function resolveShape(op: string, x: Tensor, shape: number[]): number[] {
 export function contiguous(x: Tensor, force = false): Tensor {
   if (!force && isDense(x)) return reshape(x, x.shape);
   const out = empty(x.shape, x.dtype, x.backend);
-  x.backend.copy(x._view("contiguous"), { buffer: bufferOf(out), shape: x.shape, strides: out.strides, offset: 0 });
+  x.backend.copy(x._view("contiguous"), {
+    buffer: bufferOf(out),
+    shape: x.shape,
+    strides: out.strides,
+    offset: 0,
+  });
   return record("contiguous", out, [x]);
 }
 
 /** Returns x with a new shape, as a view when the layout allows and a copy otherwise. */
 export function reshape(x: Tensor, shape: number[]): Tensor {
   const s = resolveShape("reshape", x, shape);
-  if (isDense(x)) return record("reshape", x._alias(s, contiguousStrides(s), x.offset), [x], [], { shape: x.shape });
+  if (isDense(x))
+    return record("reshape", x._alias(s, contiguousStrides(s), x.offset), [x], [], { shape: x.shape });
   const c = contiguous(x, true);
   const out = reshape(c, s);
   c.dispose();
@@ -44,7 +53,8 @@ export function view(x: Tensor, shape: number[]): Tensor {
 
 /** Returns a view with dims reordered. */
 export function permute(x: Tensor, dims: number[]): Tensor {
-  if (dims.length !== x.ndim) throw new Error(`permute: ${dims.length} dims given for shape ${fmtShape(x.shape)}`);
+  if (dims.length !== x.ndim)
+    throw new Error(`permute: ${dims.length} dims given for shape ${fmtShape(x.shape)}`);
   const d = dims.map((v) => normDim("permute", v, x.ndim, x.shape));
   if (new Set(d).size !== d.length) throw new Error(`permute: dims [${dims}] repeat a dim`);
   const out = x._alias(
@@ -67,14 +77,17 @@ export function transpose(x: Tensor, d0: number, d1: number): Tensor {
 
 /** Returns a broadcast view of x with the given shape (-1 keeps a dim). */
 export function expand(x: Tensor, shape: number[]): Tensor {
-  if (shape.length < x.ndim) throw new Error(`expand: shape ${fmtShape(shape)} has fewer dims than ${fmtShape(x.shape)}`);
+  if (shape.length < x.ndim)
+    throw new Error(`expand: shape ${fmtShape(shape)} has fewer dims than ${fmtShape(x.shape)}`);
   const lead = shape.length - x.ndim;
   const strides = new Array<number>(shape.length).fill(0);
   const out = shape.slice();
   for (let i = 0; i < x.ndim; i++) {
     const want = shape[lead + i] === -1 ? x.shape[i] : shape[lead + i];
     if (want !== x.shape[i] && x.shape[i] !== 1) {
-      throw new Error(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)} (dim ${lead + i}: ${x.shape[i]} vs ${want})`);
+      throw new Error(
+        `expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)} (dim ${lead + i}: ${x.shape[i]} vs ${want})`,
+      );
     }
     out[lead + i] = want;
     strides[lead + i] = x.shape[i] === 1 && want !== 1 ? 0 : x.strides[i];
@@ -120,8 +133,16 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normDim("narrow", dim, x.ndim, x.shape);
   if (start < 0) start += x.shape[d];
-  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > x.shape[d]) {
-    throw new Error(`narrow: range [${start}, ${start + length}) is outside dim ${dim} of shape ${fmtShape(x.shape)}`);
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(length) ||
+    start < 0 ||
+    length < 0 ||
+    start + length > x.shape[d]
+  ) {
+    throw new Error(
+      `narrow: range [${start}, ${start + length}) is outside dim ${dim} of shape ${fmtShape(x.shape)}`,
+    );
   }
   const shape = x.shape.slice();
   shape[d] = length;
@@ -135,7 +156,8 @@ export function split(x: Tensor, size: number | number[], dim = 0): Tensor[] {
   const n = x.shape[d];
   let sizes: number[];
   if (Array.isArray(size)) {
-    if (size.reduce((a, b) => a + b, 0) !== n) throw new Error(`split: sizes [${size}] do not sum to dim ${dim} (${n}) of ${fmtShape(x.shape)}`);
+    if (size.reduce((a, b) => a + b, 0) !== n)
+      throw new Error(`split: sizes [${size}] do not sum to dim ${dim} (${n}) of ${fmtShape(x.shape)}`);
     sizes = size;
   } else {
     if (!(size > 0)) throw new Error(`split: size must be positive, got ${size}`);
@@ -166,7 +188,9 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   const dtype = first.dtype;
   for (const t of tensors) {
     if (t.ndim !== first.ndim || t.shape.some((s, i) => i !== d && s !== first.shape[i])) {
-      throw new Error(`cat: shapes ${tensors.map((x) => fmtShape(x.shape)).join(", ")} do not match outside dim ${dim}`);
+      throw new Error(
+        `cat: shapes ${tensors.map((x) => fmtShape(x.shape)).join(", ")} do not match outside dim ${dim}`,
+      );
     }
     if (t.dtype !== dtype) throw new Error(`cat: dtypes differ (${dtype} and ${t.dtype})`);
   }
@@ -176,7 +200,12 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   let start = 0;
   for (const t of tensors) {
     if (t.size > 0) {
-      backend.copy(t._view("cat"), { buffer: bufferOf(out), shape: t.shape, strides: out.strides, offset: start * out.strides[d] });
+      backend.copy(t._view("cat"), {
+        buffer: bufferOf(out),
+        shape: t.shape,
+        strides: out.strides,
+        offset: start * out.strides[d],
+      });
     }
     start += t.shape[d];
   }

@@ -1,11 +1,11 @@
 // AdamW (Loshchilov & Hutter): decoupled weight decay and bias-corrected moments, one fused backend
 // kernel per parameter.
 import { noGrad } from "../autograd.js";
+import { zerosLike } from "../creation.js";
 import { keep } from "../memory.js";
 import { bufferOf } from "../ops/core.js";
-import { zerosLike } from "../creation.js";
-import { type Tensor, fmtShape } from "../tensor.js";
-import { Optimizer, type ParamsArg, defined } from "./optimizer.js";
+import { fmtShape, type Tensor } from "../tensor.js";
+import { defined, Optimizer, type ParamsArg } from "./optimizer.js";
 
 /** Options of AdamW (PyTorch's defaults). */
 export interface AdamWOptions {
@@ -29,21 +29,34 @@ export class AdamW extends Optimizer {
         for (const p of g.params) {
           const grad = p.grad;
           if (!grad) continue;
-          if (grad.size !== p.size) throw new Error(`AdamW: gradient ${fmtShape(grad.shape)} does not match parameter ${fmtShape(p.shape)}`);
+          if (grad.size !== p.size)
+            throw new Error(
+              `AdamW: gradient ${fmtShape(grad.shape)} does not match parameter ${fmtShape(p.shape)}`,
+            );
           let st = this.state.get(p);
           if (!st) {
-            st = { step: 0, expAvg: keep(zerosLike(p, { requiresGrad: false })), expAvgSq: keep(zerosLike(p, { requiresGrad: false })) };
+            st = {
+              step: 0,
+              expAvg: keep(zerosLike(p, { requiresGrad: false })),
+              expAvgSq: keep(zerosLike(p, { requiresGrad: false })),
+            };
             this.state.set(p, st);
           }
           st.step++;
-          p.backend.adamw(bufferOf(p), grad._view("AdamW"), bufferOf(st.expAvg as Tensor), bufferOf(st.expAvgSq as Tensor), {
-            lr: g.lr,
-            beta1,
-            beta2,
-            eps: g.eps as number,
-            weightDecay: g.weightDecay as number,
-            step: st.step,
-          });
+          p.backend.adamw(
+            bufferOf(p),
+            grad._view("AdamW"),
+            bufferOf(st.expAvg as Tensor),
+            bufferOf(st.expAvgSq as Tensor),
+            {
+              lr: g.lr,
+              beta1,
+              beta2,
+              eps: g.eps as number,
+              weightDecay: g.weightDecay as number,
+              step: st.step,
+            },
+          );
         }
       }
     });

@@ -3,7 +3,7 @@
 import { noGrad } from "../autograd.js";
 import { keep } from "../memory.js";
 import { bufferOf } from "../ops/core.js";
-import { type Tensor, fmtShape } from "../tensor.js";
+import { fmtShape, type Tensor } from "../tensor.js";
 
 /** A group of parameters sharing hyper-parameters. */
 export interface ParamGroup {
@@ -33,11 +33,15 @@ export abstract class Optimizer {
   readonly state = new Map<Tensor, ParamState>();
 
   constructor(params: ParamsArg, defaults: Record<string, unknown> & { lr: number }) {
-    const groups = params.length > 0 && !("params" in params[0]) ? [{ params: params as Tensor[] }] : (params as { params: Tensor[] }[]);
+    const groups =
+      params.length > 0 && !("params" in params[0])
+        ? [{ params: params as Tensor[] }]
+        : (params as { params: Tensor[] }[]);
     this.paramGroups = groups.map((g) => ({ ...defaults, ...g, params: [...g.params] }) as ParamGroup);
     for (const g of this.paramGroups) {
       for (const p of g.params) {
-        if (!p.requiresGrad) throw new Error(`${this.constructor.name}: parameter ${fmtShape(p.shape)} does not require grad`);
+        if (!p.requiresGrad)
+          throw new Error(`${this.constructor.name}: parameter ${fmtShape(p.shape)} does not require grad`);
       }
     }
   }
@@ -66,7 +70,8 @@ export abstract class Optimizer {
       const i = index.get(p);
       if (i === undefined) continue;
       const copy: ParamState = { step: s.step };
-      for (const [k, v] of Object.entries(s)) if (k !== "step") copy[k] = typeof v === "number" ? v : keep((v as Tensor).clone());
+      for (const [k, v] of Object.entries(s))
+        if (k !== "step") copy[k] = typeof v === "number" ? v : keep((v as Tensor).clone());
       state[i] = copy;
     }
     return { state, paramGroups };
@@ -75,21 +80,26 @@ export abstract class Optimizer {
   /** Restores state and hyper-parameters saved by `stateDict` (group and parameter counts and shapes must match). */
   loadStateDict(sd: OptimizerState): void {
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new Error(`loadStateDict: ${sd.paramGroups.length} parameter groups saved, optimizer has ${this.paramGroups.length}`);
+      throw new Error(
+        `loadStateDict: ${sd.paramGroups.length} parameter groups saved, optimizer has ${this.paramGroups.length}`,
+      );
     }
     const flat: Tensor[] = [];
     sd.paramGroups.forEach((saved, gi) => {
       const group = this.paramGroups[gi];
       const ids = saved.params as number[];
       if (ids.length !== group.params.length) {
-        throw new Error(`loadStateDict: group ${gi} saved ${ids.length} parameters, optimizer has ${group.params.length}`);
+        throw new Error(
+          `loadStateDict: group ${gi} saved ${ids.length} parameters, optimizer has ${group.params.length}`,
+        );
       }
       for (const [k, v] of Object.entries(saved)) if (k !== "params") group[k] = v;
       ids.forEach((id, j) => {
         flat[id] = group.params[j];
       });
     });
-    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v !== "number") v.dispose();
+    for (const s of this.state.values())
+      for (const v of Object.values(s)) if (typeof v !== "number") v.dispose();
     this.state.clear();
     for (const [id, s] of Object.entries(sd.state)) {
       const p = flat[Number(id)];
@@ -99,7 +109,10 @@ export abstract class Optimizer {
         if (k === "step") continue;
         if (typeof v === "number") copy[k] = v;
         else {
-          if (v.size !== p.size) throw new Error(`loadStateDict: state ${k} of parameter ${id} is ${fmtShape(v.shape)}, parameter is ${fmtShape(p.shape)}`);
+          if (v.size !== p.size)
+            throw new Error(
+              `loadStateDict: state ${k} of parameter ${id} is ${fmtShape(v.shape)}, parameter is ${fmtShape(p.shape)}`,
+            );
           copy[k] = keep(noGrad(() => v.reshape(p.shape).clone()));
         }
       }
@@ -109,14 +122,20 @@ export abstract class Optimizer {
 
   /** Disposes the state tensors. */
   dispose(): void {
-    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v !== "number") v.dispose();
+    for (const s of this.state.values())
+      for (const v of Object.values(s)) if (typeof v !== "number") v.dispose();
     this.state.clear();
   }
 }
 
 /** Copies value into param's storage in place (param keeps its identity). */
 export function assign(param: Tensor, value: Tensor): void {
-  param.backend.copy(value._view("assign"), { buffer: bufferOf(param), shape: param.shape, strides: param.strides, offset: param.offset });
+  param.backend.copy(value._view("assign"), {
+    buffer: bufferOf(param),
+    shape: param.shape,
+    strides: param.strides,
+    offset: param.offset,
+  });
 }
 
 /** Returns obj without its undefined fields (so explicit undefined options keep their defaults). */

@@ -1,8 +1,8 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD's algorithm).
 import { noGrad } from "../autograd.js";
 import { keep, tidy } from "../memory.js";
-import { type Tensor } from "../tensor.js";
-import { Optimizer, type ParamsArg, assign, defined } from "./optimizer.js";
+import type { Tensor } from "../tensor.js";
+import { assign, defined, Optimizer, type ParamsArg } from "./optimizer.js";
 
 /** Options of SGD. */
 export interface SGDOptions {
@@ -16,7 +16,14 @@ export interface SGDOptions {
 /** Stochastic gradient descent. */
 export class SGD extends Optimizer {
   constructor(params: ParamsArg, options: SGDOptions) {
-    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...defined(options), lr: options.lr });
+    super(params, {
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      ...defined(options),
+      lr: options.lr,
+    });
     if (options.nesterov && (!(options.momentum ?? 0) || (options.dampening ?? 0) !== 0)) {
       throw new Error("SGD: nesterov needs momentum > 0 and dampening 0");
     }

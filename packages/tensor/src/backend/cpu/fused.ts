@@ -3,7 +3,14 @@
 import type { AdamWParams, TypedArray } from "../backend.js";
 
 /** Writes softmax (or log-softmax) of each length-C row of x into out. */
-export function softmaxRows(x: TypedArray, xo: number, rows: number, C: number, log: boolean, out: TypedArray): void {
+export function softmaxRows(
+  x: TypedArray,
+  xo: number,
+  rows: number,
+  C: number,
+  log: boolean,
+  out: TypedArray,
+): void {
   for (let r = 0; r < rows; r++) {
     const base = xo + r * C;
     const ob = r * C;

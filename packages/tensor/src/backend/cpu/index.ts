@@ -3,21 +3,21 @@
 import {
   type AdamWParams,
   type AttentionOptions,
+  allocHost,
   type Backend,
   type BinaryOp,
   type BufferHandle,
   type DType,
-  type ReduceOp,
-  type TypedArray,
-  type UnaryOp,
-  type View,
-  allocHost,
   dtypeBytes,
   isContiguous,
   matrixLayout,
   numel,
+  type ReduceOp,
+  type TypedArray,
+  type UnaryOp,
+  type View,
 } from "../backend.js";
-import { type Strided4, attentionBackward, attentionForward } from "./attention.js";
+import { attentionBackward, attentionForward, type Strided4 } from "./attention.js";
 import { binaryRow, unaryRow } from "./elementwise.js";
 import {
   adamwUpdate,
@@ -129,7 +129,15 @@ export class CpuBackend implements Backend {
     });
   }
   copy(src: View, dst: View): void {
-    copyStrided(buf(src.buffer), src.shape, src.strides, src.offset, buf(dst.buffer), dst.strides, dst.offset);
+    copyStrided(
+      buf(src.buffer),
+      src.shape,
+      src.strides,
+      src.offset,
+      buf(dst.buffer),
+      dst.strides,
+      dst.offset,
+    );
   }
 
   unary(op: UnaryOp, x: View, out: BufferHandle, param: readonly number[] = []): void {
@@ -149,8 +157,11 @@ export class CpuBackend implements Backend {
     const O = buf(out);
     const p0 = param[0] ?? 0;
     const p1 = param[1] ?? 0;
-    forEachRow(a.shape, [a.strides, b.strides, contiguousStridesOf(a.shape)], [a.offset, b.offset, 0], (pos, n, st) =>
-      row(A, pos[0], st[0], B, pos[1], st[1], O, pos[2], st[2], n, p0, p1),
+    forEachRow(
+      a.shape,
+      [a.strides, b.strides, contiguousStridesOf(a.shape)],
+      [a.offset, b.offset, 0],
+      (pos, n, st) => row(A, pos[0], st[0], B, pos[1], st[1], O, pos[2], st[2], n, p0, p1),
     );
   }
   where(cond: View, a: View, b: View, out: BufferHandle): void {
@@ -167,7 +178,8 @@ export class CpuBackend implements Backend {
         let ap = pos[1];
         let bp = pos[2];
         let o = pos[3];
-        for (let i = 0; i < n; i++, c += st[0], ap += st[1], bp += st[2], o += st[3]) O[o] = C[c] ? A[ap] : B[bp];
+        for (let i = 0; i < n; i++, c += st[0], ap += st[1], bp += st[2], o += st[3])
+          O[o] = C[c] ? A[ap] : B[bp];
       },
     );
   }
@@ -186,7 +198,10 @@ export class CpuBackend implements Backend {
     const N = b.shape[nd - 1];
     const la = matrixLayout(a);
     const lb = matrixLayout(b);
-    if (!la || !lb) throw new Error("matmul: operand layout not supported by the backend (frontend must make it contiguous)");
+    if (!la || !lb)
+      throw new Error(
+        "matmul: operand layout not supported by the backend (frontend must make it contiguous)",
+      );
     const batchShape = a.shape.slice(0, nd - 2);
     const C = buf(out);
     const A = buf(a.buffer);
@@ -201,14 +216,22 @@ export class CpuBackend implements Backend {
       gemm(aRef, bRef, C, 0, M, N, K);
       return;
     }
-    forEachRow([...batchShape, 1], [[...a.strides.slice(0, nd - 2), 0], [...b.strides.slice(0, nd - 2), 0]], [a.offset, b.offset], (pos, n, st) => {
-      for (let i = 0; i < n; i++) {
-        aRef.off = pos[0] + i * st[0];
-        bRef.off = pos[1] + i * st[1];
-        gemm(aRef, bRef, C, c, M, N, K);
-        c += step;
-      }
-    });
+    forEachRow(
+      [...batchShape, 1],
+      [
+        [...a.strides.slice(0, nd - 2), 0],
+        [...b.strides.slice(0, nd - 2), 0],
+      ],
+      [a.offset, b.offset],
+      (pos, n, st) => {
+        for (let i = 0; i < n; i++) {
+          aRef.off = pos[0] + i * st[0];
+          bRef.off = pos[1] + i * st[1];
+          gemm(aRef, bRef, C, c, M, N, K);
+          c += step;
+        }
+      },
+    );
   }
 
   indexSelect(x: View, index: View, dim: number, out: BufferHandle): void {
@@ -237,11 +260,29 @@ export class CpuBackend implements Backend {
     const gd = dense(dy);
     softmaxBackwardRows(yd.data, yd.off, gd.data, gd.off, C === 0 ? 0 : n / C, C, log, buf(out));
   }
-  crossEntropy(logits: View, target: View, ignoreIndex: number, labelSmoothing: number, outLoss: BufferHandle, outLse: BufferHandle): void {
+  crossEntropy(
+    logits: View,
+    target: View,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    outLoss: BufferHandle,
+    outLse: BufferHandle,
+  ): void {
     const [N, C] = logits.shape;
     const x = dense(logits);
     const t = dense(target);
-    crossEntropyRows(x.data, x.off, t.data, t.off, N, C, ignoreIndex, labelSmoothing, buf(outLoss), buf(outLse));
+    crossEntropyRows(
+      x.data,
+      x.off,
+      t.data,
+      t.off,
+      N,
+      C,
+      ignoreIndex,
+      labelSmoothing,
+      buf(outLoss),
+      buf(outLse),
+    );
   }
   crossEntropyBackward(
     logits: View,
@@ -287,7 +328,21 @@ export class CpuBackend implements Backend {
     const xd = dense(x);
     const w = weight ? dense(weight) : null;
     const b = bias ? dense(bias) : null;
-    normRows(xd.data, xd.off, R, D, w?.data ?? null, w?.off ?? 0, b?.data ?? null, b?.off ?? 0, eps, rms, buf(out), buf(outMean), buf(outRstd));
+    normRows(
+      xd.data,
+      xd.off,
+      R,
+      D,
+      w?.data ?? null,
+      w?.off ?? 0,
+      b?.data ?? null,
+      b?.off ?? 0,
+      eps,
+      rms,
+      buf(out),
+      buf(outMean),
+      buf(outRstd),
+    );
   }
   normBackward(
     x: View,
@@ -325,10 +380,27 @@ export class CpuBackend implements Backend {
       dBias ? buf(dBias) : null,
     );
   }
-  attention(q: View, k: View, v: View, mask: View | null, options: AttentionOptions, out: BufferHandle, outLse: BufferHandle): void {
+  attention(
+    q: View,
+    k: View,
+    v: View,
+    mask: View | null,
+    options: AttentionOptions,
+    out: BufferHandle,
+    outLse: BufferHandle,
+  ): void {
     const [B, Hq, Lq, D] = q.shape;
     const [, Hkv, Lk] = k.shape;
-    attentionForward(s4(q), s4(k), s4(v), mask ? s4(mask) : null, { B, Hq, Hkv, Lq, Lk, D }, options, buf(out), buf(outLse));
+    attentionForward(
+      s4(q),
+      s4(k),
+      s4(v),
+      mask ? s4(mask) : null,
+      { B, Hq, Hkv, Lq, Lk, D },
+      options,
+      buf(out),
+      buf(outLse),
+    );
   }
   attentionBackward(
     q: View,

@@ -11,7 +11,8 @@ export interface CpuView {
 }
 
 function checkIndex(op: string, idx: number, size: number, dim: number): void {
-  if (idx < 0 || idx >= size) throw new RangeError(`${op}: index ${idx} is out of range for dim ${dim} of size ${size}`);
+  if (idx < 0 || idx >= size)
+    throw new RangeError(`${op}: index ${idx} is out of range for dim ${dim} of size ${size}`);
 }
 
 function indexStrides(rank: number, dim: number, stride: number): number[] {
@@ -39,16 +40,27 @@ export function indexSelectInto(x: CpuView, index: CpuView, dim: number, out: Ty
     s *= shape[d];
   }
   const X = x.data;
-  forEachRow(shape, [xs, indexStrides(shape.length, dim, is0), os], [x.offset, index.offset, 0], (pos, m, st) => {
-    let xp = pos[0];
-    let ip = pos[1];
-    let op = pos[2];
-    for (let t = 0; t < m; t++, xp += st[0], ip += st[1], op += st[2]) out[op] = X[xp + I[ip] * sdim];
-  });
+  forEachRow(
+    shape,
+    [xs, indexStrides(shape.length, dim, is0), os],
+    [x.offset, index.offset, 0],
+    (pos, m, st) => {
+      let xp = pos[0];
+      let ip = pos[1];
+      let op = pos[2];
+      for (let t = 0; t < m; t++, xp += st[0], ip += st[1], op += st[2]) out[op] = X[xp + I[ip] * sdim];
+    },
+  );
 }
 
 /** dst[.., index[i], ..] += src[.., i, ..] along dim (dst contiguous with dstShape). */
-export function indexAddInto(dst: TypedArray, dstShape: readonly number[], index: CpuView, src: CpuView, dim: number): void {
+export function indexAddInto(
+  dst: TypedArray,
+  dstShape: readonly number[],
+  index: CpuView,
+  src: CpuView,
+  dim: number,
+): void {
   const n = index.shape[0] ?? 1;
   const I = index.data;
   const is0 = index.strides[0] ?? 0;
@@ -63,12 +75,17 @@ export function indexAddInto(dst: TypedArray, dstShape: readonly number[], index
   const sdim = ds[dim];
   ds[dim] = 0;
   const S = src.data;
-  forEachRow(src.shape, [src.strides, indexStrides(src.shape.length, dim, is0), ds], [src.offset, index.offset, 0], (pos, m, st) => {
-    let sp = pos[0];
-    let ip = pos[1];
-    let dp = pos[2];
-    for (let t = 0; t < m; t++, sp += st[0], ip += st[1], dp += st[2]) dst[dp + I[ip] * sdim] += S[sp];
-  });
+  forEachRow(
+    src.shape,
+    [src.strides, indexStrides(src.shape.length, dim, is0), ds],
+    [src.offset, index.offset, 0],
+    (pos, m, st) => {
+      let sp = pos[0];
+      let ip = pos[1];
+      let dp = pos[2];
+      for (let t = 0; t < m; t++, sp += st[0], ip += st[1], dp += st[2]) dst[dp + I[ip] * sdim] += S[sp];
+    },
+  );
 }
 
 /** out[p] = x[p with p[dim] = index[p]] over index's shape. */
@@ -92,7 +109,13 @@ export function gatherInto(x: CpuView, index: CpuView, dim: number, out: TypedAr
 }
 
 /** dst[p with p[dim] = index[p]] += src[p] over index's shape (dst contiguous with dstShape). */
-export function scatterAddInto(dst: TypedArray, dstShape: readonly number[], index: CpuView, src: CpuView, dim: number): void {
+export function scatterAddInto(
+  dst: TypedArray,
+  dstShape: readonly number[],
+  index: CpuView,
+  src: CpuView,
+  dim: number,
+): void {
   const ds = new Array<number>(dstShape.length);
   let s = 1;
   for (let d = dstShape.length - 1; d >= 0; d--) {

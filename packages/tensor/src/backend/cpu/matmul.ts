@@ -16,7 +16,15 @@ export interface MatrixRef {
 }
 
 /** Writes C[M×N] (contiguous at cOff, row stride N) = A[M×K] · B[K×N]. */
-export function gemm(A: MatrixRef, B: MatrixRef, C: TypedArray, cOff: number, M: number, N: number, K: number): void {
+export function gemm(
+  A: MatrixRef,
+  B: MatrixRef,
+  C: TypedArray,
+  cOff: number,
+  M: number,
+  N: number,
+  K: number,
+): void {
   C.fill(0, cOff, cOff + M * N);
   if (K === 0) return;
   if (panel.length < KC * NC) panel = new Float64Array(KC * NC);

@@ -4,7 +4,9 @@
 import type { ReduceOp, TypedArray, View } from "../backend.js";
 import { forEachRow } from "./strided.js";
 
-function reduceRow(op: ReduceOp): (acc: Float64Array, ao: number, os: number, X: TypedArray, xo: number, xs: number, n: number) => void {
+function reduceRow(
+  op: ReduceOp,
+): (acc: Float64Array, ao: number, os: number, X: TypedArray, xo: number, xs: number, n: number) => void {
   switch (op) {
     case "sum":
     case "mean":
@@ -23,21 +25,26 @@ function reduceRow(op: ReduceOp): (acc: Float64Array, ao: number, os: number, X:
       return (acc, ao, os, X, xo, xs, n) => {
         for (let i = 0; i < n; i++, xo += xs, ao += os) {
           const v = X[xo];
-          if (v > acc[ao] || v !== v) acc[ao] = v;
+          if (v > acc[ao] || Number.isNaN(v)) acc[ao] = v;
         }
       };
     case "min":
       return (acc, ao, os, X, xo, xs, n) => {
         for (let i = 0; i < n; i++, xo += xs, ao += os) {
           const v = X[xo];
-          if (v < acc[ao] || v !== v) acc[ao] = v;
+          if (v < acc[ao] || Number.isNaN(v)) acc[ao] = v;
         }
       };
   }
 }
 
 /** Reduces x over `axes` into out (x.shape with those axes set to 1). */
-export function reduceInto(op: ReduceOp, x: View & { data: TypedArray }, axes: readonly number[], out: TypedArray): void {
+export function reduceInto(
+  op: ReduceOp,
+  x: View & { data: TypedArray },
+  axes: readonly number[],
+  out: TypedArray,
+): void {
   const nd = x.shape.length;
   const outStrides = new Array<number>(nd);
   let s = 1;
@@ -61,13 +68,21 @@ export function reduceInto(op: ReduceOp, x: View & { data: TypedArray }, axes: r
   const X = x.data;
   let count = 1;
   for (const a of axes) count *= x.shape[a];
-  if (count > 0) forEachRow(shape, [xs, os], [x.offset, 0], (pos, n, inner) => row(acc, pos[1], inner[1], X, pos[0], inner[0], n));
+  if (count > 0)
+    forEachRow(shape, [xs, os], [x.offset, 0], (pos, n, inner) =>
+      row(acc, pos[1], inner[1], X, pos[0], inner[0], n),
+    );
   if (op === "mean") for (let i = 0; i < outSize; i++) acc[i] /= count;
   for (let i = 0; i < outSize; i++) out[i] = acc[i];
 }
 
 /** Writes the int32 index of the first max (or min) along `axis`. */
-export function argReduceInto(op: "argmax" | "argmin", x: View & { data: TypedArray }, axis: number, out: Int32Array): void {
+export function argReduceInto(
+  op: "argmax" | "argmin",
+  x: View & { data: TypedArray },
+  axis: number,
+  out: Int32Array,
+): void {
   const nd = x.shape.length;
   const n = x.shape[axis];
   if (n === 1) {
@@ -86,16 +101,16 @@ export function argReduceInto(op: "argmax" | "argmin", x: View & { data: TypedAr
     for (let r = 0; r < m; r++, base += inner[0]) {
       let best = sign * X[base];
       let bi = 0;
-      if (best !== best) {
+      if (Number.isNaN(best)) {
         out[o++] = 0;
         continue;
       }
       for (let i = 1; i < n; i++) {
         const v = sign * X[base + i * step];
-        if (v > best || v !== v) {
+        if (v > best || Number.isNaN(v)) {
           best = v;
           bi = i;
-          if (v !== v) break;
+          if (Number.isNaN(v)) break;
         }
       }
       out[o++] = bi;
