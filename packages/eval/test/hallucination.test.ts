@@ -5,6 +5,7 @@ import {
   compileVocabulary,
   findMentions,
   popeFalsePositiveRate,
+  readChairSamples,
   SHAPES_WORLD_VOCABULARY,
   scoreChair,
   scorePope,
@@ -174,5 +175,25 @@ describe("POPE false-positive rate", () => {
       ],
     );
     expect(popeFalsePositiveRate(r)).toEqual({ splits: { random: 0.5, popular: 0 }, average: 0.25 });
+  });
+});
+
+describe("readChairSamples", () => {
+  it("takes the image path as the id of a scenes.jsonl record and names a record without objects", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "chair-"));
+    await writeFile(
+      join(dir, "scenes.jsonl"),
+      `${JSON.stringify({ image: "images/a.png", objects: [{ shape: "star", color: "red" }] })}\n`,
+    );
+    expect(await readChairSamples(join(dir, "scenes.jsonl"))).toEqual([
+      { id: "images/a.png", objects: [{ shape: "star", color: "red" }] },
+    ]);
+    await writeFile(join(dir, "bad.jsonl"), `${JSON.stringify({ id: "x" })}\n`);
+    await expect(readChairSamples(join(dir, "bad.jsonl"))).rejects.toThrow(
+      /bad\.jsonl:1: field "objects" is missing/,
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
   parseMultiChoiceResponse,
   parseOpenResponse,
   parsePythonStringList,
+  readMmmuQuestions,
   scoreMmmu,
   subjectOfId,
 } from "../src/index.js";
@@ -259,5 +260,27 @@ describe("scoreMmmu options and bad input", () => {
   it("an empty response is a wrong answer, not an error", () => {
     const r = scoreMmmu([q("validation_Math_1", "7")], [{ id: "validation_Math_1", response: "" }]);
     expect(r.samples[0]?.correct).toBe(false);
+  });
+});
+
+describe("readMmmuQuestions", () => {
+  it("reads Hugging Face rows and answer_dict_val.json", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "mmmu-"));
+    await writeFile(
+      join(dir, "val.jsonl"),
+      `${JSON.stringify({ id: "validation_Art_1", question_type: "multiple-choice", options: "['a', 'b']", answer: "B" })}\n${JSON.stringify({ id: "validation_Art_2", question_type: "open" })}\n`,
+    );
+    await expect(readMmmuQuestions(join(dir, "val.jsonl"))).rejects.toThrow(
+      /val\.jsonl:2: field "answer" is missing/,
+    );
+    await writeFile(
+      join(dir, "answer_dict_val.json"),
+      JSON.stringify({ validation_Art_1: { question_type: "open", ground_truth: ["1", "2"] } }, null, 2),
+    );
+    const qs = await readMmmuQuestions(join(dir, "answer_dict_val.json"));
+    expect(qs[0]).toMatchObject({ id: "validation_Art_1", question_type: "open", answer: ["1", "2"] });
   });
 });

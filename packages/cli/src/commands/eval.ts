@@ -3,20 +3,19 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "@sr2se/core";
 import {
-  type ChairSample,
   type ChairVocabulary,
   compareResults,
   createMathVistaExtractor,
   createMmVetJudge,
   type EvalMode,
   type MathVistaProblem,
-  type MmmuQuestion,
   type MmVetJudge,
+  readChairSamples,
   readData,
+  readMmmuQuestions,
   readPopeAnswers,
   readPopeQuestions,
   readPredictions,
-  recordId,
   resultsOf,
   ShapesWorldJudge,
   scoreChair,
@@ -92,16 +91,7 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
   const predictions = await readPredictions(flags.pred);
   switch (flags.bench) {
     case "mmmu": {
-      const file = single(flags);
-      const { records, lines } = await readData(file);
-      const questions = records.map((r, i) => {
-        const where = `${file}:${lines[i]}`;
-        const answer = r.answer ?? r.ground_truth;
-        if (answer === undefined) throw new Error(`${where}: field "answer" is missing`);
-        if (typeof r.question_type !== "string")
-          throw new Error(`${where}: field "question_type" is missing`);
-        return { ...r, id: recordId(r, "id", where), answer } as MmmuQuestion;
-      });
+      const questions = await readMmmuQuestions(single(flags));
       return scoreMmmu(questions, predictions, { mode, pipeline: flags.pipeline, boxed });
     }
     case "mathvista": {
@@ -145,18 +135,15 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
       return scoreMmVet(records, predictions, { judge, mode, runs: flags.runs, boxed: flags.boxed });
     }
     case "chair": {
-      const file = single(flags);
-      const { records, lines } = await readData(file);
-      const samples = records.map((r, i) => {
-        const where = `${file}:${lines[i]}`;
-        if (!Array.isArray(r.objects))
-          throw new Error(`${where}: field "objects" is missing (CHAIR needs each sample's object list)`);
-        // The data package's scenes.jsonl names each scene by its image: that is the id when there is no `id`.
-        const id = recordId(r, r.id === undefined && r.image !== undefined ? "image" : "id", where);
-        return { id, objects: r.objects } as ChairSample;
-      });
+      const samples = await readChairSamples(single(flags));
       let vocabulary: ChairVocabulary | undefined;
-      if (flags.vocab) vocabulary = JSON.parse(await readFile(flags.vocab, "utf8")) as ChairVocabulary;
+      if (flags.vocab) {
+        try {
+          vocabulary = JSON.parse(await readFile(flags.vocab, "utf8")) as ChairVocabulary;
+        } catch (err) {
+          throw new Error(`--vocab ${flags.vocab}: ${(err as Error).message}`);
+        }
+      }
       return scoreChair(samples, predictions, { mode, vocabulary });
     }
   }

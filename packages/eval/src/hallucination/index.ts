@@ -9,6 +9,7 @@ export {
 } from "./chair.js";
 export { findMentions, type Mention } from "./mentions.js";
 export { popeFalsePositiveRate } from "./pope-fpr.js";
+export { readChairSamples } from "./read.js";
 export {
   type ChairVocabulary,
   type CompiledVocabulary,

@@ -11,6 +11,7 @@ export {
   parseOpenResponse,
 } from "./parse.js";
 export { PythonRandom } from "./python-random.js";
+export { readMmmuQuestions } from "./read.js";
 export {
   type MmmuCell,
   type MmmuOptions,
