@@ -257,6 +257,30 @@ describe("scoreMmmu options and bad input", () => {
       ]),
     ).toThrow(/duplicate prediction ids: validation_Math_1/);
   });
+  it("draws random picks in subject order (data_utils.py's) unless asked for file order", () => {
+    const data = [
+      q("validation_Math_1", "A", ["1", "2", "3", "4", "5"]),
+      q("validation_Art_1", "A", ["1", "2"]),
+    ];
+    const preds = data.map((d) => ({ id: d.id, response: "?" }));
+    const official = scoreMmmu(data, preds);
+    const expected = new PythonRandom(42);
+    const art = expected.choice(["A", "B"]);
+    const math = expected.choice(["A", "B", "C", "D", "E"]);
+    expect(official.samples.map((s) => s.parsed)).toEqual([math, art]);
+    const fileOrder = scoreMmmu(data, preds, { order: "data" });
+    const again = new PythonRandom(42);
+    expect(fileOrder.samples.map((s) => s.parsed)).toEqual([
+      again.choice(["A", "B", "C", "D", "E"]),
+      again.choice(["A", "B"]),
+    ]);
+  });
+  it("reads the boxed answer by default and the whole response with boxed: false", () => {
+    const data = [q("validation_Math_1", "B", ["x", "y"])];
+    const preds = [{ id: "validation_Math_1", response: "<think>not A</think> \\boxed{B}" }];
+    expect(scoreMmmu(data, preds).samples[0]).toMatchObject({ parsed: "B", source: "letter" });
+    expect(scoreMmmu(data, preds, { boxed: false }).samples[0]?.source).toBe("random");
+  });
   it("an empty response is a wrong answer, not an error", () => {
     const r = scoreMmmu([q("validation_Math_1", "7")], [{ id: "validation_Math_1", response: "" }]);
     expect(r.samples[0]?.correct).toBe(false);

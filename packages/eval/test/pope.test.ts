@@ -155,6 +155,15 @@ describe("POPE files and splits", () => {
     expect(r.samples[0]?.pred).toBe(0);
   });
 
+  it("reads the whole response with boxed: false, as evaluate.py does", () => {
+    const r = scorePope(
+      [{ id: "a", split: "random", label: "no" }],
+      [{ id: "a", response: "There is a dog. \\boxed{No}" }],
+      { boxed: false },
+    );
+    expect(r.samples[0]?.pred).toBe(1);
+  });
+
   it("treats an empty response as a (wrong) yes, not an error", () => {
     const r = scorePope([{ id: "a", split: "random", label: "no" }], [{ id: "a", response: "" }]);
     expect(r.samples[0]).toMatchObject({ pred: 1, score: 0 });
