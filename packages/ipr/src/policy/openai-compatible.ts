@@ -16,6 +16,8 @@ export interface OpenAICompatiblePolicyOptions extends OpenAIChatClientOptions {
   client?: OpenAIChatClient;
   /** Image data URLs kept in memory, so refinement rounds do not re-read and re-encode the image (default 256). */
   imageCacheSize?: number;
+  /** Ask the server for token log-probs (OpenAI's `logprobs: true`) so hard negatives are ranked by confidence (default false: not every server accepts it). */
+  logprobs?: boolean;
 }
 
 /**
@@ -28,10 +30,12 @@ export class OpenAICompatiblePolicy implements VisionLanguagePolicy {
   readonly client: OpenAIChatClient;
   private readonly cache = new Map<string, Promise<string>>();
   private readonly cacheSize: number;
+  private readonly logprobs: boolean;
 
   constructor(options: OpenAICompatiblePolicyOptions = {}) {
     this.client = options.client ?? new OpenAIChatClient(options);
     this.cacheSize = options.imageCacheSize ?? 256;
+    this.logprobs = options.logprobs ?? false;
   }
 
   /** Returns one generation a request, sending the requests concurrently (up to the client's cap). */
@@ -64,11 +68,12 @@ export class OpenAICompatiblePolicy implements VisionLanguagePolicy {
       topP: options.topP,
       seed: options.seed,
       stop: options.stop,
+      ...(this.logprobs ? { logprobs: true } : {}),
     });
     const g: Generation = { text: result.text };
     if (result.usage && Number.isFinite(result.usage.completion_tokens))
       g.tokens = result.usage.completion_tokens;
-    const logprob = sumLogprobs(result.raw);
+    const logprob = result.logprobs?.[0];
     if (logprob !== undefined) g.logprob = logprob;
     return g;
   }
@@ -90,17 +95,4 @@ export class OpenAICompatiblePolicy implements VisionLanguagePolicy {
     }
     return url;
   }
-}
-
-/** Summed token log-probabilities of the first choice, when the server returned them. */
-function sumLogprobs(raw: unknown): number | undefined {
-  const content = (raw as { choices?: Array<{ logprobs?: { content?: Array<{ logprob?: unknown }> } }> })
-    ?.choices?.[0]?.logprobs?.content;
-  if (!Array.isArray(content) || content.length === 0) return undefined;
-  let sum = 0;
-  for (const t of content) {
-    if (typeof t?.logprob !== "number") return undefined;
-    sum += t.logprob;
-  }
-  return sum;
 }
