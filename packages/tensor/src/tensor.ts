@@ -4,6 +4,7 @@
 import { Node } from "./autograd.js";
 import type { Backend, DeviceName, DType, TypedArray, View } from "./backend/backend.js";
 import { contiguousStrides, numel } from "./backend/backend.js";
+import { resolveBackend } from "./device.js";
 import { runBackward } from "./gradients.js";
 import { type Storage, track, untrack } from "./memory.js";
 import * as F from "./ops/index.js";
@@ -143,6 +144,15 @@ export class Tensor {
     } finally {
       c.dispose();
     }
+  }
+
+  /** Resolves to a copy of this tensor on another device or backend (outside the graph). */
+  async toDevice(device: string | Backend): Promise<Tensor> {
+    const target = resolveBackend(device);
+    const host = await this.data();
+    const out = F.emptyOn(this.shape, this.dtype, target);
+    target.write(out._view("toDevice").buffer, host);
+    return out;
   }
 
   /** Resolves to the elements as nested arrays (booleans for bool tensors). */

@@ -96,3 +96,15 @@ describe("memory", () => {
     w.dispose();
   });
 });
+
+describe("devices", () => {
+  it("toDevice copies a tensor to another backend", async () => {
+    const other = new T.CpuBackend();
+    const x = T.tensor([1, 2, 3]);
+    const y = await x.toDevice(other);
+    expect(y.backend).toBe(other);
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    x.dispose();
+    y.dispose();
+  });
+});

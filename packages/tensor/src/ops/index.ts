@@ -1,5 +1,5 @@
 // Every op as a function (the Tensor methods forward here).
-export { isDense } from "./core.js";
+export { empty as emptyOn, isDense } from "./core.js";
 export * from "./elementwise.js";
 export * from "./indexing.js";
 export * from "./linalg.js";
