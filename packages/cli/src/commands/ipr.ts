@@ -51,6 +51,7 @@ interface GenerateFlags {
   endpoint?: string;
   model?: string;
   apiKey?: string;
+  logprobs?: boolean;
   rounds: number;
   samples: number;
   temperature?: number[];
@@ -108,6 +109,7 @@ export function register(program: Command): void {
     )
     .option("--model <name>", "model name at the endpoint (env OPENAI_MODEL)")
     .option("--api-key <key>", "API key (env OPENAI_API_KEY)")
+    .option("--logprobs", "ask the endpoint for token log-probs, so --samples picks the most confident wrong response")
     .option("--rounds <K>", "refinement rounds after round 0", integer(0), 3)
     .option(
       "--samples <n>",
@@ -160,6 +162,7 @@ Example:
           baseURL,
           model,
           apiKey: flags.apiKey,
+          logprobs: flags.logprobs,
           timeoutMs: flags.timeoutMs,
           concurrency: flags.maxInFlight * flags.batchSize,
         });
