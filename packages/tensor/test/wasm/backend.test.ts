@@ -288,3 +288,133 @@ describe("cpu-wasm backend elementwise kernels against the reference", () => {
     }
   });
 });
+
+describe("cpu-wasm backend fused training kernels against the reference", () => {
+  const backends = (): Backend[] => [fast, reference];
+  const view = (b: BufferHandle, shape: number[]): View => ({
+    buffer: b,
+    shape,
+    strides: contiguousStrides(shape),
+    offset: 0,
+  });
+
+  for (const D of [1, 7, 33, 257]) {
+    it(`matches LayerNorm and RMSNorm forward and backward over rows of ${D}`, async () => {
+      const R = 37;
+      for (const rms of [false, true]) {
+        for (const affine of [true, false]) {
+          const x = pair([R, D]);
+          const w = affine ? pair([D]) : [null, null];
+          const b = affine && !rms ? pair([D]) : [null, null];
+          const outs = outPair(R * D);
+          const means = outPair(R);
+          const rstds = outPair(R);
+          for (const [i, be] of backends().entries())
+            be.norm(x[i], w[i], b[i], 1e-5, rms, outs[i], means[i], rstds[i]);
+          const dy = pair([R, D]);
+          const dxs = outPair(R * D);
+          const dws = affine ? outPair(D) : [null, null];
+          const dbs = affine ? outPair(D) : [null, null];
+          for (const [i, be] of backends().entries()) {
+            be.normBackward(
+              x[i],
+              w[i],
+              view(means[i], [R]),
+              view(rstds[i], [R]),
+              dy[i],
+              rms,
+              dxs[i],
+              dws[i],
+              dbs[i],
+            );
+          }
+          const what = `rms=${rms} affine=${affine}`;
+          expect(await readPair(outs), what).toBeLessThan(1e-5);
+          expect(await readPair(rstds), what).toBeLessThan(1e-3);
+          expect(await readPair(dxs), what).toBeLessThan(1e-4);
+          if (dws[0] && dws[1]) expect(await readPair([dws[0], dws[1]]), what).toBeLessThan(1e-4);
+          if (dbs[0] && dbs[1]) expect(await readPair([dbs[0], dbs[1]]), what).toBeLessThan(1e-4);
+        }
+      }
+    });
+  }
+
+  for (const C of [1, 7, 33, 257]) {
+    it(`matches crossEntropy forward and backward over ${C} classes, with ignored rows and label smoothing`, async () => {
+      const N = 41;
+      const targets = Int32Array.from({ length: N }, (_, r) => (r % 5 === 3 ? -100 : (r * 7) % C));
+      const t = backends().map((be) => {
+        const buf = be.allocate(N, "int32");
+        be.write(buf, targets);
+        return view(buf, [N]);
+      });
+      for (const smoothing of [0, 0.1]) {
+        const logits = pair([N, C]);
+        for (const v of logits)
+          (v.buffer as unknown as { data: Float32Array }).data.forEach((e, i, d) => {
+            d[i] = e * 30;
+          });
+        const losses = outPair(N);
+        const lses = outPair(N);
+        for (const [i, be] of backends().entries())
+          be.crossEntropy(logits[i], t[i], -100, smoothing, losses[i], lses[i]);
+        const dLoss = pair([1]);
+        const grads = outPair(N * C);
+        for (const [i, be] of backends().entries()) {
+          be.crossEntropyBackward(
+            logits[i],
+            t[i],
+            view(lses[i], [N]),
+            { ...dLoss[i], shape: [N], strides: [0] },
+            -100,
+            smoothing,
+            grads[i],
+          );
+        }
+        expect(await readPair(losses)).toBeLessThan(1e-4);
+        expect(await readPair(lses)).toBeLessThan(1e-4);
+        expect(await readPair(grads)).toBeLessThan(1e-6);
+      }
+    });
+  }
+
+  it("refuses a crossEntropy target outside the classes, as the reference does", () => {
+    const logits = pair([2, 3]);
+    const t = fast.allocate(2, "int32");
+    fast.write(t, new Int32Array([0, 3]));
+    expect(() =>
+      fast.crossEntropy(
+        logits[0],
+        view(t, [2]),
+        -100,
+        0,
+        fast.allocate(2, "float32"),
+        fast.allocate(2, "float32"),
+      ),
+    ).toThrow(/target 3 at row 1 is outside \[0, 3\)/);
+  });
+
+  for (const n of [1031, 4099]) {
+    it(`matches AdamW on ${n} parameters over three steps`, async () => {
+      const p = pair([n]);
+      const g = pair([n]);
+      const m = pair([n]);
+      const v = pair([n]);
+      for (const s of v)
+        (s.buffer as unknown as { data: Float32Array }).data.forEach((e, i, d) => {
+          d[i] = Math.abs(e);
+        });
+      for (let step = 1; step <= 3; step++) {
+        const h = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step };
+        for (const [i, be] of backends().entries()) be.adamw(p[i].buffer, g[i], m[i].buffer, v[i].buffer, h);
+      }
+      for (const [a, b] of [p, m, v]) {
+        const x = await fast.read(a.buffer);
+        const y = await reference.read(b.buffer);
+        let err = 0;
+        for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(x[i] - y[i]));
+        expect(err).toBeLessThan(1e-6);
+      }
+    });
+  }
+});

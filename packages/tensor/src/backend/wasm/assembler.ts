@@ -5,7 +5,8 @@
  *
  * Supported: one imported shared memory, functions with named params and locals, the scalar i32/f32/f64
  * ops, the SIMD ops the kernels use, structured control flow with named labels (`block $l`, `loop $l`,
- * `if`/`else`/`end`, `br $l`, `br_if $l`), `call $f`, and memory arguments `offset=N`.
+ * `if`/`else`/`end`, `br $l`, `br_if $l`, a block result as `if (result f32)`), `call $f`, and memory
+ * arguments `offset=N`.
  */
 
 /** Value types of the text format. */
@@ -284,7 +285,12 @@ function encodeBody(fn: FuncSource, funcIndex: Map<string, number>): number[] {
         let label: string | null = null;
         if (toks[i + 1]?.startsWith("$")) label = toks[++i];
         labels.push(label);
-        code.push(0x40);
+        if (toks[i + 1] === "(result") {
+          const t = toks[i + 2]?.replace(/\)$/, "") as ValType;
+          if (!(t in VALTYPE)) throw new Error(`${where}: bad block result type ${toks[i + 2]}`);
+          code.push(VALTYPE[t]);
+          i += 2;
+        } else code.push(0x40);
         break;
       }
       case "br": {

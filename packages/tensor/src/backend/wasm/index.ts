@@ -2,6 +2,7 @@
 // memory, so the hot kernels (matmul, attention) run as WebAssembly SIMD on worker threads, while every
 // other op runs the reference TypeScript kernel on the same typed-array views, unchanged.
 import {
+  type AdamWParams,
   type AttentionOptions,
   type BinaryOp,
   type BufferHandle,
@@ -27,6 +28,22 @@ export interface WasmBuffer extends CpuBuffer {
 
 function ptrOf(b: BufferHandle): number {
   return (b as WasmBuffer).ptr;
+}
+
+/** Byte address of a view's first element. */
+function viewPtr(v: View): number {
+  return ptrOf(v.buffer) + v.offset * dtypeBytes(v.buffer.dtype);
+}
+
+/** Throws the reference backend's error for a class index outside [0, C) (the kernel does not check). */
+function checkTargets(target: View, N: number, C: number, ignoreIndex: number): void {
+  const t = (target.buffer as WasmBuffer).data;
+  for (let r = 0; r < N; r++) {
+    const v = t[target.offset + r];
+    if (v !== ignoreIndex && (v < 0 || v >= C)) {
+      throw new RangeError(`crossEntropy: target ${v} at row ${r} is outside [0, ${C})`);
+    }
+  }
 }
 
 function allFloat32(...views: (View | BufferHandle | null)[]): boolean {
@@ -87,6 +104,8 @@ function repeatPeriod(v: View): number {
 export class WasmCpuBackend extends CpuBackend {
   override readonly name: string = "cpu-wasm";
   private readonly baseline: number;
+  /** Constant rows (ones, zeros) by size, for norms without weight or bias. */
+  private readonly constants = new Map<number, number>();
 
   constructor(readonly runtime: WasmRuntime) {
     super();
@@ -231,6 +250,205 @@ export class WasmCpuBackend extends CpuBackend {
     const ap = ptrOf(left.buffer) + left.offset * 4;
     rt.rows(`binary_${op}`, n, [ap, bp, ptrOf(out), n, period, param[0] ?? 0, param[1] ?? 0], 4, 4);
     if (tmp) rt.heap.release(tmp, tmpBytes);
+  }
+
+  /** Returns the address of D ones (fill 1) or zeros (fill 0), cached per size. */
+  private constant(D: number, fill: 0 | 1): number {
+    const key = D * 2 + fill;
+    let p = this.constants.get(key);
+    if (p === undefined) {
+      p = this.runtime.heap.alloc(D * 4);
+      new Float32Array(this.runtime.memory.buffer, p, D).fill(fill);
+      this.constants.set(key, p);
+    }
+    return p;
+  }
+
+  override norm(
+    x: View,
+    weight: View | null,
+    bias: View | null,
+    eps: number,
+    rms: boolean,
+    out: BufferHandle,
+    outMean: BufferHandle,
+    outRstd: BufferHandle,
+  ): void {
+    const [R, D] = x.shape;
+    const dense = (v: View | null) => !v || isContiguous(v);
+    if (
+      !allFloat32(x, weight, bias, out, outMean, outRstd) ||
+      !dense(x) ||
+      !dense(weight) ||
+      !dense(bias) ||
+      R * D === 0
+    ) {
+      super.norm(x, weight, bias, eps, rms, out, outMean, outRstd);
+      return;
+    }
+    const w = weight ? viewPtr(weight) : this.constant(D, 1);
+    const b = bias ? viewPtr(bias) : this.constant(D, 0);
+    this.runtime.rows(
+      "normRows",
+      R,
+      [viewPtr(x), R, D, w, b, eps, rms ? 1 : 0, ptrOf(out), ptrOf(outMean), ptrOf(outRstd)],
+      D * 3,
+    );
+  }
+
+  override normBackward(
+    x: View,
+    weight: View | null,
+    mean: View,
+    rstd: View,
+    dy: View,
+    rms: boolean,
+    dx: BufferHandle,
+    dWeight: BufferHandle | null,
+    dBias: BufferHandle | null,
+  ): void {
+    const [R, D] = x.shape;
+    const views = [x, weight, mean, rstd, dy];
+    if (
+      !allFloat32(...views, dx, dWeight, dBias) ||
+      views.some((v) => v && !isContiguous(v)) ||
+      R * D === 0
+    ) {
+      super.normBackward(x, weight, mean, rstd, dy, rms, dx, dWeight, dBias);
+      return;
+    }
+    const rt = this.runtime;
+    const T = rt.threads;
+    const partialBytes = T * 2 * D * 4;
+    const partial = rt.heap.alloc(partialBytes);
+    const sums = new Float32Array(rt.memory.buffer, partial, T * 2 * D);
+    sums.fill(0);
+    const w = weight ? viewPtr(weight) : this.constant(D, 1);
+    const used = rt.rowsPerThread(
+      "normBackwardRows",
+      R,
+      (t) => [
+        viewPtr(x),
+        R,
+        D,
+        w,
+        viewPtr(mean),
+        viewPtr(rstd),
+        viewPtr(dy),
+        rms ? 1 : 0,
+        ptrOf(dx),
+        partial + t * 2 * D * 4,
+        partial + (t * 2 + 1) * D * 4,
+      ],
+      D * 4,
+    );
+    for (const [target, k] of [
+      [dWeight, 0],
+      [dBias, 1],
+    ] as const) {
+      if (!target) continue;
+      const dst = (target as WasmBuffer).data as Float32Array;
+      for (let i = 0; i < D; i++) {
+        let s = 0;
+        for (let t = 0; t < used; t++) s += sums[(t * 2 + k) * D + i];
+        dst[i] = s;
+      }
+    }
+    rt.heap.release(partial, partialBytes);
+  }
+
+  override crossEntropy(
+    logits: View,
+    target: View,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    outLoss: BufferHandle,
+    outLse: BufferHandle,
+  ): void {
+    const [N, C] = logits.shape;
+    if (
+      !allFloat32(logits, outLoss, outLse) ||
+      !isContiguous(logits) ||
+      !isContiguous(target) ||
+      N * C === 0
+    ) {
+      super.crossEntropy(logits, target, ignoreIndex, labelSmoothing, outLoss, outLse);
+      return;
+    }
+    checkTargets(target, N, C, ignoreIndex);
+    this.runtime.rows(
+      "crossEntropyRows",
+      N,
+      [viewPtr(logits), viewPtr(target), N, C, ignoreIndex, labelSmoothing, ptrOf(outLoss), ptrOf(outLse)],
+      C * 2,
+    );
+  }
+
+  override crossEntropyBackward(
+    logits: View,
+    target: View,
+    lse: View,
+    dLoss: View,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    out: BufferHandle,
+  ): void {
+    const [N, C] = logits.shape;
+    if (
+      !allFloat32(logits, lse, dLoss, out) ||
+      ![logits, target, lse].every((v) => isContiguous(v)) ||
+      N * C === 0
+    ) {
+      super.crossEntropyBackward(logits, target, lse, dLoss, ignoreIndex, labelSmoothing, out);
+      return;
+    }
+    checkTargets(target, N, C, ignoreIndex);
+    this.runtime.rows(
+      "crossEntropyBackwardRows",
+      N,
+      [
+        viewPtr(logits),
+        viewPtr(target),
+        viewPtr(lse),
+        viewPtr(dLoss),
+        dLoss.strides[0] ?? 0,
+        N,
+        C,
+        ignoreIndex,
+        labelSmoothing,
+        ptrOf(out),
+      ],
+      C * 2,
+    );
+  }
+
+  override adamw(param: BufferHandle, grad: View, m: BufferHandle, v: BufferHandle, p: AdamWParams): void {
+    const n = param.size;
+    if (!allFloat32(param, grad, m, v) || !isContiguous(grad) || n < 1024) {
+      super.adamw(param, grad, m, v, p);
+      return;
+    }
+    const bc1 = 1 - p.beta1 ** p.step;
+    const bc2 = 1 - p.beta2 ** p.step;
+    this.runtime.rows(
+      "adamw",
+      n,
+      [
+        ptrOf(param),
+        viewPtr(grad),
+        ptrOf(m),
+        ptrOf(v),
+        n,
+        1 - p.lr * p.weightDecay,
+        p.beta1,
+        p.beta2,
+        p.lr / bc1,
+        1 / Math.sqrt(bc2),
+        p.eps,
+      ],
+      8,
+      4,
+    );
   }
 
   override softmax(x: View, log: boolean, out: BufferHandle): void {

@@ -1,5 +1,6 @@
 import { assemble, type FuncSource } from "./assembler.js";
 import { elementwiseFuncs } from "./kernels/elementwise.js";
+import { fusedFuncs } from "./kernels/fused.js";
 import { matmulFuncs } from "./kernels/matmul.js";
 import { rowFuncs } from "./kernels/rows.js";
 import { type Madd, mulAdd, relaxedMadd } from "./kernels/text.js";
@@ -9,7 +10,7 @@ export const MAX_PAGES = 65536;
 
 /** Returns every kernel function of the fast CPU backend, written with the given multiply-add. */
 export function kernelFuncs(madd: Madd): FuncSource[] {
-  return [...matmulFuncs(madd), ...rowFuncs(), ...elementwiseFuncs()];
+  return [...matmulFuncs(madd), ...rowFuncs(), ...elementwiseFuncs(), ...fusedFuncs()];
 }
 
 /** Returns the binary of the kernel module (imports a shared `env.memory`). */

@@ -29,7 +29,14 @@ export interface GemmArgs {
 }
 
 /** The row kernels `rows` can run. */
-export type RowKernel = "softmaxRows" | "attnSoftmax" | "attnGradScores";
+export type RowKernel =
+  | "softmaxRows"
+  | "attnSoftmax"
+  | "attnGradScores"
+  | "normRows"
+  | "crossEntropyRows"
+  | "crossEntropyBackwardRows"
+  | "adamw";
 
 /** The elementwise kernels: `unary_<op>` and `binary_<op>` for the ops of kernels/elementwise.ts. */
 export type ElementwiseKernel = `unary_${string}` | `binary_${string}`;
@@ -50,6 +57,11 @@ const KERNELS = [
   "softmaxRows",
   "attnSoftmax",
   "attnGradScores",
+  "normRows",
+  "normBackwardRows",
+  "crossEntropyRows",
+  "crossEntropyBackwardRows",
+  "adamw",
   ...ELEMENTWISE_KERNELS,
 ];
 
@@ -270,6 +282,27 @@ export class WasmRuntime {
     const shares: number[][] = [];
     for (let t = 0; t < Math.min(T, Math.ceil(rows / chunk)); t++) shares.push(share);
     this.pool.run(this.pool.kernel(kernel), shares);
+  }
+
+  /**
+   * Runs a row kernel whose arguments differ per thread (partial sums): `argsFor(t)` gives thread t's
+   * arguments; the runtime appends the counter and chunk. Returns the number of threads used.
+   */
+  rowsPerThread(
+    kernel: "normBackwardRows",
+    rows: number,
+    argsFor: (t: number) => number[],
+    rowCost: number,
+  ): number {
+    if (rows <= 0) return 0;
+    const T = rows * rowCost < 1 << 15 ? 1 : this.threads;
+    const chunk = Math.max(1, Math.ceil(rows / (4 * T)));
+    const used = Math.min(T, Math.ceil(rows / chunk));
+    this.counterView[0] = 0;
+    const shares: number[][] = [];
+    for (let t = 0; t < used; t++) shares.push([...argsFor(t), this.counter, chunk]);
+    this.pool.run(this.pool.kernel(kernel), shares);
+    return used;
   }
 
   /** Ends the workers; the runtime is unusable afterwards. */
