@@ -19,7 +19,15 @@ export interface MatrixRef {
 }
 
 /** Writes C[M×N] (contiguous at cOff, row stride N) = A[M×K] · B[K×N]. */
-export function gemm(A: MatrixRef, B: MatrixRef, C: TypedArray, cOff: number, M: number, N: number, K: number): void {
+export function gemm(
+  A: MatrixRef,
+  B: MatrixRef,
+  C: TypedArray,
+  cOff: number,
+  M: number,
+  N: number,
+  K: number,
+): void {
   C.fill(0, cOff, cOff + M * N);
   if (K === 0 || M === 0 || N === 0) return;
   const a = A.data;
@@ -139,7 +147,8 @@ export function gemm(A: MatrixRef, B: MatrixRef, C: TypedArray, cOff: number, M:
             edge[14] = c32;
             edge[15] = c33;
             const cols = Math.min(4, N - j0);
-            for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) C[cOff + (ib + r) * N + j0 + c] += edge[r * 4 + c];
+            for (let r = 0; r < rows; r++)
+              for (let c = 0; c < cols; c++) C[cOff + (ib + r) * N + j0 + c] += edge[r * 4 + c];
           }
         }
       }
