@@ -234,6 +234,11 @@ def rope_ref(x, positions, base=10000.0):
 
 case("rope", "rope", [r(2, 2, 5, 8)], lambda x: rope_ref(x, [0, 1, 2, 3, 4]), {"positions": [0, 1, 2, 3, 4]})
 case("rope/offset", "rope", [r(1, 3, 2, 6)], lambda x: rope_ref(x, [7, 9]), {"positions": [7, 9]})
+def rope_batched(x, rows, base=10000.0):
+    return torch.cat([rope_ref(x[b : b + 1], rows[b], base) for b in range(len(rows))], 0)
+
+
+case("rope/per-batch", "rope", [r(2, 2, 3, 4)], lambda x: rope_batched(x, [[0, 1, 2], [5, 6, 7]]), {"positions": [[0, 1, 2], [5, 6, 7]]})
 case("patchify", "patchify", [r(2, 3, 4, 6)], lambda x: F.unfold(x, kernel_size=2, stride=2).transpose(1, 2), {"p": 2})
 
 out = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "golden.json")

@@ -338,32 +338,51 @@ export interface RopeOptions {
 }
 
 /**
- * Returns x [..., L, D] rotated by rotary position embedding at the given positions (one per row of
- * L, or a start offset), using the "rotate half" pairing (i, i + D/2) of GPT-NeoX and Llama.
+ * Returns x [..., L, D] rotated by rotary position embedding at the given positions, using the
+ * "rotate half" pairing (i, i + D/2) of GPT-NeoX and Llama. `positions` is a start offset, one
+ * position per row of L, or (for x [B, H, L, D], e.g. left-padded batches) one list per batch entry.
  */
-export function rope(x: Tensor, positions: number | ArrayLike<number>, options: RopeOptions = {}): Tensor {
+export function rope(
+  x: Tensor,
+  positions: number | ArrayLike<number> | ArrayLike<number>[],
+  options: RopeOptions = {},
+): Tensor {
   const base = options.base ?? 10000;
   if (x.ndim < 2) throw new Error(`rope: expected [..., L, D], got ${fmtShape(x.shape)}`);
   const L = x.shape[x.ndim - 2];
   const D = x.shape[x.ndim - 1];
   if (D % 2 !== 0) throw new Error(`rope: head dim ${D} of ${fmtShape(x.shape)} must be even`);
-  const pos =
-    typeof positions === "number"
-      ? Array.from({ length: L }, (_, i) => positions + i)
-      : Array.from(positions);
-  if (pos.length !== L)
-    throw new Error(`rope: ${pos.length} positions given for sequence length ${L} of ${fmtShape(x.shape)}`);
-  const half = D / 2;
-  const cosH = allocHost(x.dtype, L * half);
-  const sinH = allocHost(x.dtype, L * half);
-  for (let i = 0; i < L; i++)
-    for (let j = 0; j < half; j++) {
-      const angle = pos[i] * base ** ((-2 * j) / D);
-      cosH[i * half + j] = Math.cos(angle);
-      sinH[i * half + j] = Math.sin(angle);
+  let rows: number[][];
+  const perBatch = typeof positions !== "number" && positions.length > 0 && typeof positions[0] !== "number";
+  if (typeof positions === "number") rows = [Array.from({ length: L }, (_, i) => positions + i)];
+  else if (perBatch) {
+    rows = Array.from(positions as ArrayLike<number>[], (p) => Array.from(p));
+    if (x.ndim !== 4 || rows.length !== x.shape[0]) {
+      throw new Error(
+        `rope: per-batch positions need x [B, H, L, D] with B = ${rows.length}, got ${fmtShape(x.shape)}`,
+      );
     }
-  const cosT = empty([L, half], x.dtype, x.backend);
-  const sinT = empty([L, half], x.dtype, x.backend);
+  } else rows = [Array.from(positions as ArrayLike<number>)];
+  for (const r of rows) {
+    if (r.length !== L)
+      throw new Error(`rope: ${r.length} positions given for sequence length ${L} of ${fmtShape(x.shape)}`);
+  }
+  const half = D / 2;
+  const n = rows.length * L * half;
+  const cosH = allocHost(x.dtype, n);
+  const sinH = allocHost(x.dtype, n);
+  const inv = Array.from({ length: half }, (_, j) => base ** ((-2 * j) / D));
+  rows.forEach((r, b) => {
+    for (let i = 0; i < L; i++)
+      for (let j = 0; j < half; j++) {
+        const angle = r[i] * inv[j];
+        cosH[(b * L + i) * half + j] = Math.cos(angle);
+        sinH[(b * L + i) * half + j] = Math.sin(angle);
+      }
+  });
+  const tableShape = perBatch ? [rows.length, 1, L, half] : [L, half];
+  const cosT = empty(tableShape, x.dtype, x.backend);
+  const sinT = empty(tableShape, x.dtype, x.backend);
   x.backend.write(bufferOf(cosT), cosH);
   x.backend.write(bufferOf(sinT), sinH);
   const x1 = narrow(x, -1, 0, half);
