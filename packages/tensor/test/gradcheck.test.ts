@@ -42,3 +42,19 @@ it("gradcheck reports a wrong gradient", async () => {
   expect(r.ok).toBe(false);
   await expect(T.gradcheck((t) => t.relu(), [x])).rejects.toThrow(/gradcheck: input 0 element 0/);
 });
+
+it("gradcheck: dropout with a fixed seed (the same mask each call)", async () => {
+  const x = T.randn([4, 5], { seed: 11, dtype: "float64" });
+  const r = await T.gradcheck((t) => T.dropout(t, 0.3, { seed: 5 }), [x]);
+  expect(r.ok).toBe(true);
+});
+
+it("gradcheck: a transformer block end to end", async () => {
+  const block = new T.nn.Block(
+    { vocabSize: 8, dModel: 8, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 12 },
+    { seed: 2, dtype: "float64" },
+  );
+  const x = T.randn([1, 3, 8], { seed: 12, dtype: "float64" });
+  const r = await T.gradcheck((t) => block.forward(t), [x], { atol: 1e-6, rtol: 1e-4 });
+  expect(r.ok).toBe(true);
+});
