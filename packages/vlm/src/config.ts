@@ -43,7 +43,10 @@ export interface VlmConfig {
 }
 
 /** The default compact VLM: small enough to train on a 2-core CPU in minutes. */
-export function defaultConfig(vocabSize: number, ids: { image: number; eos: number; pad?: number }): VlmConfig {
+export function defaultConfig(
+  vocabSize: number,
+  ids: { image: number; eos: number; pad?: number },
+): VlmConfig {
   return {
     architectures: ["Sr2seVlmForConditionalGeneration"],
     model_type: "sr2se_vlm",
@@ -102,21 +105,46 @@ export function validateConfig(c: VlmConfig, where = "config.json"): VlmConfig {
     for (const k of keys) {
       const v = obj[k];
       if (v === undefined) fail(`${prefix}.${k}`, "is missing");
-      if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) fail(`${prefix}.${k}`, `must be a positive number, got ${JSON.stringify(v)}`);
+      if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v))
+        fail(`${prefix}.${k}`, `must be a positive number, got ${JSON.stringify(v)}`);
     }
   };
   const v = c.vision_config;
-  pos(v as unknown as Record<string, unknown>, "vision_config", ["image_size", "patch_size", "num_channels", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "layer_norm_eps"]);
-  if (v.image_size % v.patch_size !== 0) fail("vision_config.patch_size", `must divide image_size (${v.image_size} % ${v.patch_size} != 0)`);
-  if (v.hidden_size % v.num_attention_heads !== 0) fail("vision_config.num_attention_heads", `must divide hidden_size ${v.hidden_size}`);
+  pos(v as unknown as Record<string, unknown>, "vision_config", [
+    "image_size",
+    "patch_size",
+    "num_channels",
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "layer_norm_eps",
+  ]);
+  if (v.image_size % v.patch_size !== 0)
+    fail("vision_config.patch_size", `must divide image_size (${v.image_size} % ${v.patch_size} != 0)`);
+  if (v.hidden_size % v.num_attention_heads !== 0)
+    fail("vision_config.num_attention_heads", `must divide hidden_size ${v.hidden_size}`);
   const t = c.text_config;
-  pos(t as unknown as Record<string, unknown>, "text_config", ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "rms_norm_eps", "rope_theta", "max_position_embeddings"]);
-  if (t.num_attention_heads % t.num_key_value_heads !== 0) fail("text_config.num_key_value_heads", `must divide num_attention_heads ${t.num_attention_heads}`);
-  if (t.head_dim === undefined && t.hidden_size % t.num_attention_heads !== 0) fail("text_config.num_attention_heads", `must divide hidden_size ${t.hidden_size}`);
+  pos(t as unknown as Record<string, unknown>, "text_config", [
+    "vocab_size",
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "rms_norm_eps",
+    "rope_theta",
+    "max_position_embeddings",
+  ]);
+  if (t.num_attention_heads % t.num_key_value_heads !== 0)
+    fail("text_config.num_key_value_heads", `must divide num_attention_heads ${t.num_attention_heads}`);
+  if (t.head_dim === undefined && t.hidden_size % t.num_attention_heads !== 0)
+    fail("text_config.num_attention_heads", `must divide hidden_size ${t.hidden_size}`);
   if (textHeadDim(t) % 2 !== 0) fail("text_config.head_dim", "must be even (rotary embeddings)");
   if (!(c.projector_hidden_size > 0)) fail("projector_hidden_size", "must be a positive number");
   for (const k of ["image_token_id", "eos_token_id", "pad_token_id"] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= t.vocab_size) fail(k, `must be a token id below vocab_size ${t.vocab_size}, got ${c[k]}`);
+    if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= t.vocab_size)
+      fail(k, `must be a token id below vocab_size ${t.vocab_size}, got ${c[k]}`);
   }
   return c;
 }

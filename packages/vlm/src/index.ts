@@ -1,12 +1,30 @@
 // @sr2se/vlm: a compact LLaVA-style vision-language model on @sr2se/tensor.
-export { type TextConfig, type VisionConfig, type VlmConfig, defaultConfig, numImageTokens, textHeadDim, validateConfig } from "./config.js";
+
 export { type CheckpointFiles, readCheckpoint, writeCheckpoint } from "./checkpoint/checkpoint.js";
-export { type HostTensor, parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from "./checkpoint/safetensors.js";
+export {
+  type HostTensor,
+  parseSafetensors,
+  readSafetensors,
+  serializeSafetensors,
+  writeSafetensors,
+} from "./checkpoint/safetensors.js";
 export { loadLlamaWeights, loadStateDict, stateDict } from "./checkpoint/weights.js";
-export { type CollatedBatch, type SequenceInput, collate } from "./data/batch.js";
-export { type EncodedExample, IGNORE_INDEX, encodeChat, encodePrompt } from "./data/encode.js";
+export {
+  defaultConfig,
+  numImageTokens,
+  type TextConfig,
+  textHeadDim,
+  type VisionConfig,
+  type VlmConfig,
+  validateConfig,
+} from "./config.js";
+export { type CollatedBatch, collate, type SequenceInput } from "./data/batch.js";
+export { type EncodedExample, encodeChat, encodePrompt, IGNORE_INDEX } from "./data/encode.js";
 export { preprocessImage, preprocessImages } from "./data/images.js";
-export { type DecodeOptions, type DecodedSequence, decode } from "./generation/generate.js";
+export { type QuestionRecord, questionOf, readQuestions } from "./data/questions.js";
+export { useFastestBackend } from "./device.js";
+export { type DecodedSequence, type DecodeOptions, decode } from "./generation/generate.js";
+export { type PredictOptions, predictFile } from "./generation/predict.js";
 export { type SamplingOptions, sampleToken } from "./generation/sampling.js";
 export { type DecoderOptions, type KVCache, LlamaForCausalLM, LlamaModel } from "./model/llama.js";
 export { Module } from "./model/module.js";
@@ -14,4 +32,32 @@ export { VisionTransformer } from "./model/vision.js";
 export { type ModelInputs, VlmForConditionalGeneration } from "./model/vlm-model.js";
 export { FORMAT_TOKENS, SPECIAL_TOKENS, type TrainBpeOptions, trainBpe } from "./tokenizer/bpe-trainer.js";
 export { type ChatTurn, VlmTokenizer } from "./tokenizer/tokenizer.js";
-export { type LogProbRequest, type SequenceLogProbs, type TrainingState, VLM, type VlmGenerateOptions, type VlmGeneration } from "./vlm.js";
+export { AdamW, type AdamWOptions } from "./train/adamw.js";
+export { answerMatches, type Validation, validate } from "./train/evaluate.js";
+export {
+  corpusOf,
+  encodeExamples,
+  epochBatches,
+  goldResponse,
+  type TrainExample,
+  trainingChat,
+} from "./train/examples.js";
+export { warmupCosine } from "./train/schedule.js";
+export {
+  DEFAULT_TRAINING,
+  resolveModelConfig,
+  type SftConfigFile,
+  type SftLogRow,
+  type SftOptions,
+  type SftResult,
+  type SftTrainingConfig,
+  trainSft,
+} from "./train/sft.js";
+export {
+  type LogProbRequest,
+  type SequenceLogProbs,
+  type TrainingState,
+  VLM,
+  type VlmGenerateOptions,
+  type VlmGeneration,
+} from "./vlm.js";

@@ -1,19 +1,34 @@
 // The VLM as other packages use it: a tokenizer and a network, with the training loss, sequence
 // log-probs (for SR-DPO), batched generation (the VisionLanguagePolicy of @sr2se/core) and
 // checkpoints (`VLM.load(dir)`, `vlm.save(dir)`).
-import type { GenerateOptions, GenerateRequest, Generation, Message, VisionLanguagePolicy } from "@sr2se/core";
-import { type Tensor, crossEntropy, tensor } from "@sr2se/tensor";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import type {
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  Message,
+  VisionLanguagePolicy,
+} from "@sr2se/core";
+import { crossEntropy, type Tensor, tensor } from "@sr2se/tensor";
 import { type CheckpointFiles, readCheckpoint, writeCheckpoint } from "./checkpoint/checkpoint.js";
 import type { HostTensor } from "./checkpoint/safetensors.js";
 import { loadStateDict, stateDict } from "./checkpoint/weights.js";
 import { type VlmConfig, validateConfig } from "./config.js";
-import { type CollatedBatch, type SequenceInput, collate } from "./data/batch.js";
+import { type CollatedBatch, collate, type SequenceInput } from "./data/batch.js";
 import { IGNORE_INDEX } from "./data/encode.js";
 import { preprocessImage } from "./data/images.js";
+import { useFastestBackend } from "./device.js";
 import { decode } from "./generation/generate.js";
 import { VlmForConditionalGeneration } from "./model/vlm-model.js";
 import { SPECIAL_TOKENS } from "./tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "./tokenizer/tokenizer.js";
+
+const exists = (f: string) =>
+  stat(f).then(
+    () => true,
+    () => false,
+  );
 
 /** One completion to score: an optional image, the prompt (chat messages or a rendered chat string), the completion text. */
 export interface LogProbRequest {
@@ -68,17 +83,28 @@ export class VLM implements VisionLanguagePolicy {
   ) {
     validateConfig(config);
     if (tokenizer.vocabSize > config.text_config.vocab_size) {
-      throw new Error(`VLM: the tokenizer has ${tokenizer.vocabSize} tokens, above text_config.vocab_size ${config.text_config.vocab_size}`);
+      throw new Error(
+        `VLM: the tokenizer has ${tokenizer.vocabSize} tokens, above text_config.vocab_size ${config.text_config.vocab_size}`,
+      );
     }
     if (tokenizer.imageId !== config.image_token_id) {
-      throw new Error(`VLM: config image_token_id ${config.image_token_id} is not the tokenizer's <image> id ${tokenizer.imageId}`);
+      throw new Error(
+        `VLM: config image_token_id ${config.image_token_id} is not the tokenizer's <image> id ${tokenizer.imageId}`,
+      );
     }
     this.model = model ?? new VlmForConditionalGeneration(config, seed);
   }
 
-  /** Returns the VLM stored in a checkpoint folder; errors name the file and the tensor. */
-  static async load(dir: string): Promise<VLM> {
-    return VLM.fromFiles(await readCheckpoint(dir), dir);
+  /**
+   * Returns the VLM stored in a checkpoint folder (or in the `checkpoint/` folder of an SFT output
+   * folder), on the fastest backend of `device`; errors name the file and the tensor.
+   */
+  static async load(dir: string, opts: { device?: "cpu" | "webgpu" } = {}): Promise<VLM> {
+    const nested = join(dir, "checkpoint");
+    const ckpt =
+      !(await exists(join(dir, "config.json"))) && (await exists(join(nested, "config.json"))) ? nested : dir;
+    await useFastestBackend(opts.device);
+    return VLM.fromFiles(await readCheckpoint(ckpt), ckpt);
   }
 
   /** Returns a VLM built from checkpoint files read into memory. */
@@ -112,9 +138,12 @@ export class VLM implements VisionLanguagePolicy {
 
   /** Returns the token ids of a prompt with the assistant turn opened; `image` places the `<image>` placeholder. */
   promptIds(prompt: string | Message[], image: boolean): number[] {
-    if (typeof prompt !== "string") return this.tokenizer.encode(this.tokenizer.renderChat(prompt, { image, addGenerationPrompt: true }));
-    if (!prompt.includes(SPECIAL_TOKENS.imStart)) return this.promptIds([{ role: "user", content: prompt }], image);
-    if (image && !prompt.includes(SPECIAL_TOKENS.image)) throw new Error("VLM: a rendered prompt with an image must contain the <image> placeholder");
+    if (typeof prompt !== "string")
+      return this.tokenizer.encode(this.tokenizer.renderChat(prompt, { image, addGenerationPrompt: true }));
+    if (!prompt.includes(SPECIAL_TOKENS.imStart))
+      return this.promptIds([{ role: "user", content: prompt }], image);
+    if (image && !prompt.includes(SPECIAL_TOKENS.image))
+      throw new Error("VLM: a rendered prompt with an image must contain the <image> placeholder");
     return this.tokenizer.encode(prompt);
   }
 
@@ -124,33 +153,46 @@ export class VLM implements VisionLanguagePolicy {
   }
 
   /** Returns sequences collated for the model (right padding unless `padLeft`). */
-  collate(seqs: SequenceInput[], padLeft = false): CollatedBatch {
+  collate(seqs: SequenceInput[], padLeft = false, padMultiple = 1): CollatedBatch {
     const S = this.config.vision_config.image_size;
     const c = this.config;
-    return collate(seqs, { imageId: c.image_token_id, imageTokens: this.model.imageTokens, padId: c.pad_token_id, imageShape: [3, S, S], padLeft });
+    return collate(seqs, {
+      imageId: c.image_token_id,
+      imageTokens: this.model.imageTokens,
+      padId: c.pad_token_id,
+      imageShape: [3, S, S],
+      padLeft,
+      padMultiple,
+    });
   }
 
   /** Returns the logits [P, vocab] at the P labelled positions of a batch, and those labels (int32 [P]). */
   private labelledLogits(seqs: SequenceInput[]): { logits: Tensor; target: Tensor; rowOf: Int32Array } {
-    const col = this.collate(seqs);
+    const col = this.collate(seqs, false, 32);
     const E = this.config.text_config.hidden_size;
     const { batch: B, length: T } = col.inputs;
     const positions: number[] = [];
     for (let i = 0; i < B * T; i++) if (col.labels[i] !== IGNORE_INDEX) positions.push(i);
     if (positions.length === 0) throw new Error("VLM: the batch has no target tokens");
+    // padded to a multiple of 64 positions (label IGNORE_INDEX, no loss) so few distinct shapes occur
+    const labelled = positions.length;
+    while (positions.length % 64 !== 0) positions.push(0);
     const hidden = this.model.forward(col.inputs).reshape([B * T, E]);
     const picked = hidden.indexSelect(0, tensor(Int32Array.from(positions), { dtype: "int32" }));
     return {
       logits: this.model.logits(picked),
-      target: tensor(Int32Array.from(positions, (p) => col.labels[p]), { dtype: "int32" }),
-      rowOf: Int32Array.from(positions, (p) => Math.floor(p / T)),
+      target: tensor(
+        Int32Array.from(positions, (p, k) => (k < labelled ? col.labels[p] : IGNORE_INDEX)),
+        { dtype: "int32" },
+      ),
+      rowOf: Int32Array.from(positions, (p, k) => (k < labelled ? Math.floor(p / T) : -1)),
     };
   }
 
   /** Returns the mean next-token cross entropy over the target tokens of a batch, and their count. */
   loss(seqs: SequenceInput[]): { loss: Tensor; tokens: number } {
-    const { logits, target } = this.labelledLogits(seqs);
-    return { loss: crossEntropy(logits, target), tokens: target.size };
+    const { logits, target, rowOf } = this.labelledLogits(seqs);
+    return { loss: crossEntropy(logits, target), tokens: rowOf.filter((r) => r >= 0).length };
   }
 
   /** Returns summed and mean log-probs of the labelled tokens of each sequence (differentiable). */
@@ -162,10 +204,13 @@ export class VLM implements VisionLanguagePolicy {
     const seg = new Float32Array(B * P);
     const counts = new Float32Array(B);
     rowOf.forEach((b, p) => {
+      if (b < 0) return;
       seg[b * P + p] = 1;
       counts[b]++;
     });
-    const sum = tensor(seg, { shape: [B, P] }).matmul(tokenLogp.reshape([P, 1])).reshape([B]);
+    const sum = tensor(seg, { shape: [B, P] })
+      .matmul(tokenLogp.reshape([P, 1]))
+      .reshape([B]);
     return { sum, mean: sum.div(tensor(counts.map((n) => Math.max(n, 1)))), tokens: Array.from(counts) };
   }
 
@@ -195,14 +240,26 @@ export class VLM implements VisionLanguagePolicy {
 
   /** Generates a response to each request (batched, KV cache); greedy unless a temperature is given. */
   async generate(requests: GenerateRequest[], options: VlmGenerateOptions = {}): Promise<VlmGeneration[]> {
+    const items = await Promise.all(
+      requests.map(async (r) => ({
+        messages: r.messages,
+        pixels: r.image !== undefined ? await this.pixelsOf(r.image) : undefined,
+      })),
+    );
+    return this.generateFromPixels(items, options);
+  }
+
+  /** Generates like `generate`, for requests whose images are already normalized CHW pixels. */
+  async generateFromPixels(
+    requests: { messages: Message[]; pixels?: Float32Array }[],
+    options: VlmGenerateOptions = {},
+  ): Promise<VlmGeneration[]> {
     const maxTokens = options.maxTokens ?? 256;
     const batchSize = Math.max(1, options.batchSize ?? 32);
-    const prompts: SequenceInput[] = await Promise.all(
-      requests.map(async (r) => {
-        const pixels = r.image !== undefined ? await this.pixelsOf(r.image) : undefined;
-        return { ids: this.promptIds(r.messages, pixels !== undefined), pixels };
-      }),
-    );
+    const prompts: SequenceInput[] = requests.map((r) => ({
+      ids: this.promptIds(r.messages, r.pixels !== undefined),
+      pixels: r.pixels,
+    }));
     const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].ids.length - prompts[b].ids.length);
     const out = new Array<VlmGeneration>(requests.length);
     for (let s = 0; s < order.length; s += batchSize) {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,7 +13,10 @@ async function saved(): Promise<{ vlm: VLM; dir: string }> {
   return { vlm, dir };
 }
 
-async function rewriteWeights(dir: string, edit: (t: ReturnType<typeof parseSafetensors>) => void): Promise<void> {
+async function rewriteWeights(
+  dir: string,
+  edit: (t: ReturnType<typeof parseSafetensors>) => void,
+): Promise<void> {
   const file = join(dir, "model.safetensors");
   const tensors = parseSafetensors(await readFile(file), file);
   edit(tensors);
@@ -28,9 +31,17 @@ describe("checkpoints", () => {
     const a = vlm.namedParameters();
     const b = back.namedParameters();
     expect(b.map(([n]) => n)).toEqual(a.map(([n]) => n));
-    for (let i = 0; i < a.length; i++) expect(Array.from(await b[i][1].data())).toEqual(Array.from(await a[i][1].data()));
-    const req = [{ image: tinyPng(0, 200, 0), messages: [{ role: "user" as const, content: "How many circles are there?" }] }];
-    expect((await back.generate(req, { maxTokens: 6 }))[0].text).toBe((await vlm.generate(req, { maxTokens: 6 }))[0].text);
+    for (let i = 0; i < a.length; i++)
+      expect(Array.from(await b[i][1].data())).toEqual(Array.from(await a[i][1].data()));
+    const req = [
+      {
+        image: tinyPng(0, 200, 0),
+        messages: [{ role: "user" as const, content: "How many circles are there?" }],
+      },
+    ];
+    expect((await back.generate(req, { maxTokens: 6 }))[0].text).toBe(
+      (await vlm.generate(req, { maxTokens: 6 }))[0].text,
+    );
   });
 
   it("uses Hugging Face names for the language tower", async () => {
@@ -45,18 +56,26 @@ describe("checkpoints", () => {
   it("names a missing tensor", async () => {
     const { dir } = await saved();
     await rewriteWeights(dir, (t) => t.delete("language_model.model.norm.weight"));
-    await expect(VLM.load(dir)).rejects.toThrow(/model\.safetensors: tensor "language_model\.model\.norm\.weight" is missing/);
+    await expect(VLM.load(dir)).rejects.toThrow(
+      /model\.safetensors: tensor "language_model\.model\.norm\.weight" is missing/,
+    );
   });
 
   it("names a tensor of the wrong shape", async () => {
     const { dir } = await saved();
-    await rewriteWeights(dir, (t) => t.set("language_model.model.norm.weight", { dtype: "F32", shape: [2, 16], data: new Float32Array(32) }));
-    await expect(VLM.load(dir)).rejects.toThrow(/tensor "language_model\.model\.norm\.weight" has shape \[2, 16\], the model expects \[32\]/);
+    await rewriteWeights(dir, (t) =>
+      t.set("language_model.model.norm.weight", { dtype: "F32", shape: [2, 16], data: new Float32Array(32) }),
+    );
+    await expect(VLM.load(dir)).rejects.toThrow(
+      /tensor "language_model\.model\.norm\.weight" has shape \[2, 16\], the model expects \[32\]/,
+    );
   });
 
   it("names a tensor of the wrong dtype", async () => {
     const { dir } = await saved();
-    await rewriteWeights(dir, (t) => t.set("language_model.model.norm.weight", { dtype: "I32", shape: [32], data: new Int32Array(32) }));
+    await rewriteWeights(dir, (t) =>
+      t.set("language_model.model.norm.weight", { dtype: "I32", shape: [32], data: new Int32Array(32) }),
+    );
     await expect(VLM.load(dir)).rejects.toThrow(/tensor "language_model\.model\.norm\.weight" has dtype I32/);
   });
 
@@ -76,7 +95,9 @@ describe("checkpoints", () => {
     const cfg = JSON.parse(await readFile(cfgFile, "utf8"));
     cfg.text_config.intermediate_size = 48;
     await writeFile(cfgFile, JSON.stringify(cfg));
-    await expect(VLM.load(dir)).rejects.toThrow(/mlp\.gate_proj\.weight" has shape \[64, 32\], the model expects \[48, 32\]/);
+    await expect(VLM.load(dir)).rejects.toThrow(
+      /mlp\.gate_proj\.weight" has shape \[64, 32\], the model expects \[48, 32\]/,
+    );
     await expect(VLM.load(join(dir, "nope"))).rejects.toThrow(/checkpoint folder not found/);
   });
 

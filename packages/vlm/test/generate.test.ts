@@ -1,13 +1,22 @@
-import { memory, noGrad, tensor, tidy } from "@sr2se/tensor";
+import { memory, noGrad, type tensor, tidy } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
 import { IGNORE_INDEX } from "../src/data/encode.js";
 import { tinyPng, tinyVlm } from "./tiny.js";
 
 const vlm = tinyVlm(3);
 const requests = [
-  { image: tinyPng(255, 0, 0), messages: [{ role: "user" as const, content: "How many circles are there?" }] },
+  {
+    image: tinyPng(255, 0, 0),
+    messages: [{ role: "user" as const, content: "How many circles are there?" }],
+  },
   { messages: [{ role: "user" as const, content: "Is there a green triangle?" }] },
-  { image: tinyPng(0, 0, 255), messages: [{ role: "system" as const, content: "Answer yes or no." }, { role: "user" as const, content: "Is there a blue square in the image? Answer yes or no." }] },
+  {
+    image: tinyPng(0, 0, 255),
+    messages: [
+      { role: "system" as const, content: "Answer yes or no." },
+      { role: "user" as const, content: "Is there a blue square in the image? Answer yes or no." },
+    ],
+  },
 ];
 
 describe("generate", () => {
@@ -59,7 +68,10 @@ describe("sequenceLogProbs", () => {
   it("equals the sum of per-token log-softmax computed the slow way", async () => {
     const batch = [
       { image: tinyPng(255, 0, 0), prompt: "How many circles are there?", completion: "\\boxed{1}" },
-      { prompt: "Is there a green triangle?", completion: "<description>Two green triangles.</description>\\boxed{yes}" },
+      {
+        prompt: "Is there a green triangle?",
+        completion: "<description>Two green triangles.</description>\\boxed{yes}",
+      },
     ];
     const got = await vlm.sequenceLogProbs(batch);
     const sums = Array.from(await got.sum.data());
@@ -91,7 +103,9 @@ describe("sequenceLogProbs", () => {
   });
 
   it("is differentiable", async () => {
-    const got = await vlm.sequenceLogProbs([{ prompt: "Is there a green triangle?", completion: "\\boxed{yes}" }]);
+    const got = await vlm.sequenceLogProbs([
+      { prompt: "Is there a green triangle?", completion: "\\boxed{yes}" },
+    ]);
     got.sum.sum().backward();
     const g = vlm.model.language_model.model.embed_tokens.weight.grad;
     expect(g).not.toBeNull();

@@ -4,7 +4,7 @@ import { noGrad, tidy } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../src/checkpoint/safetensors.js";
 import { loadLlamaWeights } from "../src/checkpoint/weights.js";
-import { type TextConfig, defaultConfig } from "../src/config.js";
+import { defaultConfig, type TextConfig } from "../src/config.js";
 import { VlmForConditionalGeneration } from "../src/model/vlm-model.js";
 
 const dir = join(import.meta.dirname, "fixtures/llama-tiny");
@@ -14,7 +14,12 @@ describe("language tower against a PyTorch Llama", () => {
     const text = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as TextConfig;
     const config = { ...defaultConfig(text.vocab_size, { image: 0, eos: 1 }), text_config: text };
     const model = new VlmForConditionalGeneration(config, 7);
-    loadLlamaWeights(model.language_model, await readSafetensors(join(dir, "model.safetensors")), "model.safetensors", text.tie_word_embeddings);
+    loadLlamaWeights(
+      model.language_model,
+      await readSafetensors(join(dir, "model.safetensors")),
+      "model.safetensors",
+      text.tie_word_embeddings,
+    );
     const expected = await readSafetensors(join(dir, "expected.safetensors"));
     const ids = expected.get("input_ids");
     const want = expected.get("logits");
@@ -22,7 +27,13 @@ describe("language tower against a PyTorch Llama", () => {
     const [B, T] = ids.shape;
     const logits = noGrad(() =>
       tidy(() => {
-        const inputs = { ids: Int32Array.from(ids.data), batch: B, length: T, pixels: null, imageSlots: new Int32Array(B * T).fill(-1) };
+        const inputs = {
+          ids: Int32Array.from(ids.data),
+          batch: B,
+          length: T,
+          pixels: null,
+          imageSlots: new Int32Array(B * T).fill(-1),
+        };
         return model.logits(model.forward(inputs));
       }),
     );

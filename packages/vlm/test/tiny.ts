@@ -1,6 +1,6 @@
 // A tiny VLM for tests: a BPE tokenizer trained on a few lines and a config small enough to run in milliseconds.
 import { encodePng } from "@sr2se/data";
-import { type VlmConfig, defaultConfig } from "../src/config.js";
+import { defaultConfig, type VlmConfig } from "../src/config.js";
 import { trainBpe } from "../src/tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "../src/tokenizer/tokenizer.js";
 import { VLM } from "../src/vlm.js";
@@ -19,8 +19,25 @@ export function tinyTokenizer(): VlmTokenizer {
 /** Returns a tiny config for a tokenizer. */
 export function tinyConfig(tok: VlmTokenizer, tied = true): VlmConfig {
   const c = defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId });
-  c.vision_config = { ...c.vision_config, image_size: 16, patch_size: 8, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2 };
-  c.text_config = { ...c.text_config, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, tie_word_embeddings: tied };
+  c.vision_config = {
+    ...c.vision_config,
+    image_size: 16,
+    patch_size: 8,
+    hidden_size: 16,
+    intermediate_size: 32,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+  };
+  c.text_config = {
+    ...c.text_config,
+    hidden_size: 32,
+    intermediate_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 8,
+    tie_word_embeddings: tied,
+  };
   c.projector_hidden_size = 32;
   return c;
 }

@@ -23,7 +23,8 @@ describe("BPE tokenizer", () => {
   });
 
   it("keeps special and format tokens atomic", () => {
-    for (const t of [...Object.values(SPECIAL_TOKENS), ...FORMAT_TOKENS]) expect(tok.encode(t)).toHaveLength(1);
+    for (const t of [...Object.values(SPECIAL_TOKENS), ...FORMAT_TOKENS])
+      expect(tok.encode(t)).toHaveLength(1);
     expect(tok.encode("<description>red</description>")[0]).toBe(tok.encode("<description>")[0]);
   });
 
@@ -63,10 +64,14 @@ describe("encodeChat", () => {
     expect(labelled[0]).toBe(ex.promptLength - 1);
     expect(labelled.length).toBe(target.length);
     for (const i of labelled) expect(ex.labels[i]).toBe(ex.ids[i + 1]);
-    expect(tok.decode(ex.ids.slice(0, ex.promptLength), true)).toMatch(/<image>\nHow many circles are there\?<\|im_end\|>\n<\|im_start\|>assistant\n$/);
+    expect(tok.decode(ex.ids.slice(0, ex.promptLength), true)).toMatch(
+      /<image>\nHow many circles are there\?<\|im_end\|>\n<\|im_start\|>assistant\n$/,
+    );
   });
 
   it("refuses a chat that does not end with the assistant", () => {
-    expect(() => encodeChat(tok, [{ role: "user", content: "q" }], { image: false })).toThrow(/last turn must be the assistant/);
+    expect(() => encodeChat(tok, [{ role: "user", content: "q" }], { image: false })).toThrow(
+      /last turn must be the assistant/,
+    );
   });
 });

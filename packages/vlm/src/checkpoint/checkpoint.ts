@@ -24,8 +24,10 @@ export async function writeCheckpoint(dir: string, files: CheckpointFiles): Prom
     await writeFile(join(tmp, "config.json"), `${JSON.stringify(files.config, null, 2)}\n`);
     await writeFile(join(tmp, "model.safetensors"), serializeSafetensors(files.weights, { format: "pt" }));
     await writeFile(join(tmp, "tokenizer.json"), JSON.stringify(files.tokenizer));
-    if (files.trainerState) await writeFile(join(tmp, "trainer_state.json"), `${JSON.stringify(files.trainerState, null, 2)}\n`);
-    if (files.optimizer) await writeFile(join(tmp, "optimizer.safetensors"), serializeSafetensors(files.optimizer));
+    if (files.trainerState)
+      await writeFile(join(tmp, "trainer_state.json"), `${JSON.stringify(files.trainerState, null, 2)}\n`);
+    if (files.optimizer)
+      await writeFile(join(tmp, "optimizer.safetensors"), serializeSafetensors(files.optimizer));
   });
 }
 
@@ -35,7 +37,9 @@ async function readJsonFile(file: string): Promise<Record<string, unknown>> {
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === "ENOENT" ? `${file}: not found` : `${file}: cannot read: ${(err as Error).message}`);
+    throw new Error(
+      code === "ENOENT" ? `${file}: not found` : `${file}: cannot read: ${(err as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -51,7 +55,10 @@ const exists = (f: string) =>
   );
 
 /** Reads a checkpoint folder; errors name the file (and the tensor or field). */
-export async function readCheckpoint(dir: string, opts: { trainingState?: boolean } = {}): Promise<CheckpointFiles> {
+export async function readCheckpoint(
+  dir: string,
+  opts: { trainingState?: boolean } = {},
+): Promise<CheckpointFiles> {
   if (!(await exists(dir))) throw new Error(`${dir}: checkpoint folder not found`);
   const configFile = join(dir, "config.json");
   const config = validateConfig((await readJsonFile(configFile)) as unknown as VlmConfig, configFile);
@@ -65,7 +72,8 @@ export async function readCheckpoint(dir: string, opts: { trainingState?: boolea
     if (await exists(stateFile)) {
       files.trainerState = await readJsonFile(stateFile);
       const optFile = join(dir, "optimizer.safetensors");
-      if (!(await exists(optFile))) throw new Error(`${optFile}: not found (trainer_state.json is there, the optimizer state is not)`);
+      if (!(await exists(optFile)))
+        throw new Error(`${optFile}: not found (trainer_state.json is there, the optimizer state is not)`);
       files.optimizer = await readSafetensors(optFile);
     }
   }

@@ -33,7 +33,8 @@ export function parseSafetensors(buf: Uint8Array, where: string): Map<string, Ho
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = Number(dv.getBigUint64(0, true));
   if (headerLen > MAX_HEADER) fail(`header length ${headerLen} is absurd (over ${MAX_HEADER} bytes)`);
-  if (8 + headerLen > buf.length) fail(`truncated file: header of ${headerLen} bytes runs past the end of the ${buf.length}-byte file`);
+  if (8 + headerLen > buf.length)
+    fail(`truncated file: header of ${headerLen} bytes runs past the end of the ${buf.length}-byte file`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
@@ -52,14 +53,20 @@ export function parseSafetensors(buf: Uint8Array, where: string): Map<string, Ho
     const width = BYTES[dtype];
     if (width === undefined) fail(`tensor "${name}": unsupported dtype ${JSON.stringify(info?.dtype)}`);
     const shape = info.shape;
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0 || d > 2 ** 31)) fail(`tensor "${name}": bad shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0 || d > 2 ** 31))
+      fail(`tensor "${name}": bad shape ${JSON.stringify(shape)}`);
     const offs = info.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) fail(`tensor "${name}": bad data_offsets ${JSON.stringify(offs)}`);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0))
+      fail(`tensor "${name}": bad data_offsets ${JSON.stringify(offs)}`);
     const [begin, end] = offs as [number, number];
     const n = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin) fail(`tensor "${name}": data_offsets [${begin}, ${end}] are reversed`);
-    if (end > dataLen) fail(`truncated file: tensor "${name}" needs bytes up to ${end} but the data section has ${dataLen}`);
-    if (end - begin !== n * width) fail(`tensor "${name}": shape ${JSON.stringify(shape)} of ${dtype} needs ${n * width} bytes, data_offsets give ${end - begin}`);
+    if (end > dataLen)
+      fail(`truncated file: tensor "${name}" needs bytes up to ${end} but the data section has ${dataLen}`);
+    if (end - begin !== n * width)
+      fail(
+        `tensor "${name}": shape ${JSON.stringify(shape)} of ${dtype} needs ${n * width} bytes, data_offsets give ${end - begin}`,
+      );
     spans.push([begin, end, name]);
     const bytes = buf.subarray(dataStart + begin, dataStart + end);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -99,14 +106,20 @@ export async function readSafetensors(file: string): Promise<Map<string, HostTen
 }
 
 /** Returns the safetensors bytes of named tensors (names sorted, header padded to 8 bytes). */
-export function serializeSafetensors(tensors: Map<string, HostTensor>, metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(
+  tensors: Map<string, HostTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   for (const name of names) {
     const t = tensors.get(name) as HostTensor;
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`safetensors: tensor "${name}" has ${t.data.length} values for shape ${JSON.stringify(t.shape)}`);
+    if (n !== t.data.length)
+      throw new Error(
+        `safetensors: tensor "${name}" has ${t.data.length} values for shape ${JSON.stringify(t.shape)}`,
+      );
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + n * 4] };
     offset += n * 4;
   }
@@ -128,6 +141,10 @@ export function serializeSafetensors(tensors: Map<string, HostTensor>, metadata?
 }
 
 /** Writes named tensors to a safetensors file atomically. */
-export async function writeSafetensors(file: string, tensors: Map<string, HostTensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  file: string,
+  tensors: Map<string, HostTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFileAtomic(file, serializeSafetensors(tensors, metadata));
 }

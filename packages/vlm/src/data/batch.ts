@@ -25,17 +25,26 @@ export interface CollatedBatch {
 }
 
 /** Returns ids with the `<image>` placeholder expanded to `imageTokens` copies, and labels to match. */
-export function expandImage(seq: SequenceInput, imageId: number, imageTokens: number): { ids: number[]; labels: number[]; imageAt: number } {
+export function expandImage(
+  seq: SequenceInput,
+  imageId: number,
+  imageTokens: number,
+): { ids: number[]; labels: number[]; imageAt: number } {
   const at = seq.ids.indexOf(imageId);
   const labels = seq.labels ?? new Array<number>(seq.ids.length).fill(IGNORE_INDEX);
   if (at < 0 || !seq.pixels) {
     if (at >= 0) throw new Error("collate: a sequence has an <image> placeholder but no image");
     return { ids: seq.ids, labels, imageAt: -1 };
   }
-  if (seq.ids.indexOf(imageId, at + 1) >= 0) throw new Error("collate: a sequence has more than one <image> placeholder");
+  if (seq.ids.indexOf(imageId, at + 1) >= 0)
+    throw new Error("collate: a sequence has more than one <image> placeholder");
   return {
     ids: [...seq.ids.slice(0, at), ...new Array<number>(imageTokens).fill(imageId), ...seq.ids.slice(at + 1)],
-    labels: [...labels.slice(0, at), ...new Array<number>(imageTokens).fill(IGNORE_INDEX), ...labels.slice(at + 1)],
+    labels: [
+      ...labels.slice(0, at),
+      ...new Array<number>(imageTokens).fill(IGNORE_INDEX),
+      ...labels.slice(at + 1),
+    ],
     imageAt: at,
   };
 }
@@ -43,11 +52,20 @@ export function expandImage(seq: SequenceInput, imageId: number, imageTokens: nu
 /** Returns a padded batch of sequences (pad on the right, or on the left for generation). */
 export function collate(
   seqs: SequenceInput[],
-  opts: { imageId: number; imageTokens: number; padId: number; imageShape: [number, number, number]; padLeft?: boolean },
+  opts: {
+    imageId: number;
+    imageTokens: number;
+    padId: number;
+    imageShape: [number, number, number];
+    padLeft?: boolean;
+    padMultiple?: number;
+  },
 ): CollatedBatch {
   const expanded = seqs.map((s) => expandImage(s, opts.imageId, opts.imageTokens));
   const B = seqs.length;
-  const T = Math.max(1, ...expanded.map((e) => e.ids.length));
+  // Lengths rounded up to a multiple keep the set of tensor shapes small, so buffers are reused.
+  const m = opts.padMultiple ?? 1;
+  const T = Math.ceil(Math.max(1, ...expanded.map((e) => e.ids.length)) / m) * m;
   const ids = new Int32Array(B * T).fill(opts.padId);
   const labels = new Int32Array(B * T).fill(IGNORE_INDEX);
   const slots = new Int32Array(B * T).fill(-1);
@@ -66,7 +84,8 @@ export function collate(
     if (e.imageAt >= 0) {
       const img = withImage.indexOf(b);
       pixels.set(seqs[b].pixels as Float32Array, img * plane);
-      for (let j = 0; j < opts.imageTokens; j++) slots[b * T + pad + e.imageAt + j] = img * opts.imageTokens + j;
+      for (let j = 0; j < opts.imageTokens; j++)
+        slots[b * T + pad + e.imageAt + j] = img * opts.imageTokens + j;
     }
   });
   return {

@@ -17,17 +17,26 @@ export interface EncodedExample {
  * rendered with the generation prompt, the target is the last turn's content closed by `<|im_end|>`.
  * Labels are shifted for next-token prediction (labels[i] is the token after ids[i]).
  */
-export function encodeChat(tok: VlmTokenizer, turns: ChatTurn[], opts: { image: boolean; maxLength?: number }): EncodedExample {
+export function encodeChat(
+  tok: VlmTokenizer,
+  turns: ChatTurn[],
+  opts: { image: boolean; maxLength?: number },
+): EncodedExample {
   const last = turns[turns.length - 1];
-  if (!last || last.role !== "assistant") throw new Error("encodeChat: the last turn must be the assistant's target");
-  const prompt = tok.encode(tok.renderChat(turns.slice(0, -1), { image: opts.image, addGenerationPrompt: true }));
+  if (!last || last.role !== "assistant")
+    throw new Error("encodeChat: the last turn must be the assistant's target");
+  const prompt = tok.encode(
+    tok.renderChat(turns.slice(0, -1), { image: opts.image, addGenerationPrompt: true }),
+  );
   const target = [...tok.encode(last.content), tok.imEndId];
   let ids = [...prompt, ...target];
   const labels = new Array<number>(ids.length).fill(IGNORE_INDEX);
   for (let i = prompt.length - 1; i < ids.length - 1; i++) labels[i] = ids[i + 1];
   if (opts.maxLength !== undefined && ids.length > opts.maxLength) {
     if (prompt.length >= opts.maxLength) {
-      throw new Error(`encodeChat: the prompt alone is ${prompt.length} tokens, above maxLength ${opts.maxLength}`);
+      throw new Error(
+        `encodeChat: the prompt alone is ${prompt.length} tokens, above maxLength ${opts.maxLength}`,
+      );
     }
     ids = ids.slice(0, opts.maxLength);
     labels.length = opts.maxLength;

@@ -11,7 +11,11 @@ export async function preprocessImage(image: string | Uint8Array, config: VlmCon
 }
 
 /** Returns images as one batch of normalized CHW floats [N · 3 · S · S], decoded a few at a time. */
-export async function preprocessImages(images: (string | Uint8Array)[], config: VlmConfig, concurrency = 4): Promise<Float32Array> {
+export async function preprocessImages(
+  images: (string | Uint8Array)[],
+  config: VlmConfig,
+  concurrency = 4,
+): Promise<Float32Array> {
   const size = config.vision_config.image_size;
   const plane = 3 * size * size;
   const out = new Float32Array(images.length * plane);

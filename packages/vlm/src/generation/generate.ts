@@ -2,12 +2,12 @@
 // one decoder step a token; only the next-token logits of the rows still running come to the host.
 // Rows that finish leave the batch (their cache rows are dropped), so short answers cost nothing later.
 import { Rng } from "@sr2se/core";
-import { type Tensor, keep, noGrad, tensor, tidy } from "@sr2se/tensor";
-import { type SequenceInput, collate } from "../data/batch.js";
+import { keep, noGrad, type Tensor, tensor, tidy } from "@sr2se/tensor";
+import { collate, type SequenceInput } from "../data/batch.js";
 import type { KVCache } from "../model/llama.js";
 import type { VlmForConditionalGeneration } from "../model/vlm-model.js";
 import type { VlmTokenizer } from "../tokenizer/tokenizer.js";
-import { type SamplingOptions, logSoftmaxAt, sampleToken } from "./sampling.js";
+import { logSoftmaxAt, type SamplingOptions, sampleToken } from "./sampling.js";
 
 /** Options of one generation batch. */
 export interface DecodeOptions extends SamplingOptions {
@@ -34,11 +34,14 @@ export interface DecodedSequence {
 
 const PAD_MASK = -1e9;
 
-/** Returns an additive mask [rows, 1, 1, keys] hiding each row's left pads, or null when no row has any. */
-function padMask(leftPad: number[], keys: number): Tensor | null {
-  if (leftPad.every((p) => p === 0)) return null;
+/** Returns an additive mask [rows, 1, 1, keys] hiding each row's left pads and the keys from `visible` on, or null when nothing is hidden. */
+function padMask(leftPad: number[], keys: number, visible: number): Tensor | null {
+  if (leftPad.every((p) => p === 0) && visible >= keys) return null;
   const m = new Float32Array(leftPad.length * keys);
-  leftPad.forEach((p, r) => m.fill(PAD_MASK, r * keys, r * keys + p));
+  leftPad.forEach((p, r) => {
+    m.fill(PAD_MASK, r * keys, r * keys + p);
+    m.fill(PAD_MASK, r * keys + visible, (r + 1) * keys);
+  });
   return tensor(m, { shape: [leftPad.length, 1, 1, keys] });
 }
 
@@ -54,41 +57,81 @@ export async function decode(
   const E = c.text_config.hidden_size;
   const V = c.text_config.vocab_size;
   const S = c.vision_config.image_size;
-  const collateOpts = { imageId: c.image_token_id, imageTokens: model.imageTokens, padId: c.pad_token_id, imageShape: [3, S, S] as [number, number, number] };
+  const collateOpts = {
+    imageId: c.image_token_id,
+    imageTokens: model.imageTokens,
+    padId: c.pad_token_id,
+    imageShape: [3, S, S] as [number, number, number],
+  };
   const rngs = prompts.map((_, i) => new Rng(`${opts.seed}:${requestIndex[i]}`));
-  const out: DecodedSequence[] = prompts.map(() => ({ text: "", ids: [], logprobs: [], finishReason: "length" }));
+  const out: DecodedSequence[] = prompts.map(() => ({
+    text: "",
+    ids: [],
+    logprobs: [],
+    finishReason: "length",
+  }));
   const hidden: Float32Array[][] = prompts.map(() => []);
   const stopIds = new Set([tok.imEndId, tok.eosId]);
   const wantHidden = opts.hiddenStates !== undefined;
   const useCache = opts.useCache ?? true;
 
-  let active = prompts.map((_, i) => i);
+  // rows[r]: the request decoded in batch row r; finished rows ride along until half the batch is done
+  let rows = prompts.map((_, i) => i);
+  const done = prompts.map(() => false);
   let cache: KVCache = [];
   let leftPad: number[] = [];
-  let position = 0;
-  const running = (): SequenceInput[] =>
-    active.map((i) => ({ ids: [...prompts[i].ids, ...out[i].ids], pixels: prompts[i].pixels }));
+  let prefillLength = 0;
+  let capacity = 0;
 
-  for (let t = 0; t < opts.maxTokens && active.length > 0; t++) {
+  const running = (): SequenceInput[] =>
+    rows.map((i) => ({ ids: [...prompts[i].ids, ...out[i].ids], pixels: prompts[i].pixels }));
+
+  for (let t = 0; t < opts.maxTokens && done.some((d) => !d); t++) {
     const prefill = t === 0 || !useCache;
     const before = cache.slice();
     const result = noGrad(() =>
       tidy(() => {
         let h: Tensor;
         if (prefill) {
-          const col = collate(running(), { ...collateOpts, padLeft: true });
+          const col = collate(running(), { ...collateOpts, padLeft: true, padMultiple: 16 });
           leftPad = col.leftPad;
-          const keys = col.inputs.length;
-          h = model.forward(col.inputs, { start: 0, cache: useCache ? cache : undefined, mask: padMask(leftPad, keys) });
-          position = keys;
+          prefillLength = col.inputs.length;
+          capacity = Math.ceil((prefillLength + opts.maxTokens) / 64) * 64;
+          h = model.forward(col.inputs, {
+            start: 0,
+            cache: useCache ? cache : undefined,
+            capacity,
+            mask: padMask(leftPad, prefillLength, prefillLength),
+          });
         } else {
-          const ids = Int32Array.from(active, (i) => out[i].ids[out[i].ids.length - 1]);
-          const inputs = { ids, batch: ids.length, length: 1, pixels: null, imageSlots: new Int32Array(ids.length).fill(-1) };
-          h = model.forward(inputs, { start: position, cache, mask: padMask(leftPad, position + 1) });
-          position += 1;
+          // decoding the token at absolute position p: it fills cache slot p and sees slots ≤ p
+          const p = prefillLength + t - 1;
+          const ids = Int32Array.from(rows, (i) =>
+            out[i].ids.length > 0 ? out[i].ids[out[i].ids.length - 1] : c.pad_token_id,
+          );
+          const inputs = {
+            ids,
+            batch: ids.length,
+            length: 1,
+            pixels: null,
+            imageSlots: new Int32Array(ids.length).fill(-1),
+          };
+          const slot = new Uint8Array(capacity);
+          slot[p] = 1;
+          h = model.forward(inputs, {
+            start: p,
+            cache,
+            capacity,
+            slot: tensor(slot, { shape: [1, 1, capacity, 1], dtype: "bool" }),
+            mask: padMask(leftPad, capacity, p + 1),
+          });
         }
         const last = h.narrow(1, h.shape[1] - 1, 1).reshape([h.shape[0], E]);
-        return { logits: model.logits(last), last: wantHidden ? last.contiguous() : null, cache: useCache ? cache : [] };
+        return {
+          logits: model.logits(last),
+          last: wantHidden ? last.contiguous() : null,
+          cache: useCache ? cache : [],
+        };
       }),
     );
     const logits = (await result.logits.data()) as Float32Array;
@@ -100,19 +143,17 @@ export async function decode(
       if (kv.k !== cache[l]?.k) kv.k.dispose();
       if (kv.v !== cache[l]?.v) kv.v.dispose();
     }
-    const stillActive: number[] = [];
-    const keepRows: number[] = [];
-    active.forEach((i, r) => {
+    rows.forEach((i, r) => {
+      if (done[i]) return;
       const row = logits.subarray(r * V, (r + 1) * V);
       const id = sampleToken(row, opts, rngs[i]);
       const o = out[i];
       o.ids.push(id);
       o.logprobs.push(logSoftmaxAt(row, id));
       if (hid) hidden[i].push(hid.slice(r * E, (r + 1) * E));
-      let done = false;
       if (stopIds.has(id)) {
         o.finishReason = "stop";
-        done = true;
+        done[i] = true;
       } else if (opts.stop.length > 0) {
         const text = tok.decode(o.ids);
         const at = Math.min(...opts.stop.map((s) => (s ? text.indexOf(s) : -1)).filter((k) => k >= 0));
@@ -120,16 +161,13 @@ export async function decode(
           o.text = text.slice(0, at);
           o.stopped = true;
           o.finishReason = "stop";
-          done = true;
+          done[i] = true;
         }
       }
-      if (!done) {
-        stillActive.push(i);
-        keepRows.push(r);
-      }
     });
-    if (useCache && stillActive.length > 0 && stillActive.length < active.length) {
-      const index = tensor(Int32Array.from(keepRows), { dtype: "int32" });
+    const live = rows.map((i, r) => (done[i] ? -1 : r)).filter((r) => r >= 0);
+    if (useCache && live.length > 0 && live.length <= rows.length / 2) {
+      const index = tensor(Int32Array.from(live), { dtype: "int32" });
       cache = cache.map((kv) => {
         const next = { k: keep(kv.k.indexSelect(0, index)), v: keep(kv.v.indexSelect(0, index)) };
         kv.k.dispose();
@@ -137,22 +175,25 @@ export async function decode(
         return next;
       });
       index.dispose();
-      leftPad = keepRows.map((r) => leftPad[r]);
-    }
-    active = stillActive;
+      leftPad = live.map((r) => leftPad[r]);
+      rows = live.map((r) => rows[r]);
+    } else if (!useCache) rows = rows.filter((i) => !done[i]);
   }
   for (const kv of cache) {
     kv.k.dispose();
     kv.v.dispose();
   }
   return out.map((o, i) => {
-    const body = o.finishReason === "stop" && stopIds.has(o.ids[o.ids.length - 1]) ? o.ids.slice(0, -1) : o.ids;
+    const body =
+      o.finishReason === "stop" && stopIds.has(o.ids[o.ids.length - 1]) ? o.ids.slice(0, -1) : o.ids;
     const text = o.stopped ? o.text : tok.decode(body);
     let hs: Float32Array[] | undefined;
     if (opts.hiddenStates !== undefined) {
       const all = hidden[i];
       const picks = opts.hiddenStates === "last" ? [-1] : opts.hiddenStates;
-      hs = picks.map((p) => all[p < 0 ? all.length + p : p]).filter((h): h is Float32Array => h !== undefined);
+      hs = picks
+        .map((p) => all[p < 0 ? all.length + p : p])
+        .filter((h): h is Float32Array => h !== undefined);
     }
     return { ...o, text, hidden: hs };
   });

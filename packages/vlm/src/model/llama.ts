@@ -2,7 +2,7 @@
 // rotate-half convention, grouped-query attention, SwiGLU MLP, optional tied embeddings), with
 // Hugging Face's parameter names so a Llama checkpoint of matching shape loads into it.
 import type { Rng } from "@sr2se/core";
-import { type Tensor, cat, rope, scaledDotProductAttention } from "@sr2se/tensor";
+import { cat, rope, scaledDotProductAttention, type Tensor, where, zeros } from "@sr2se/tensor";
 import { type TextConfig, textHeadDim } from "../config.js";
 import { Embedding, Linear, Module, ModuleList, RMSNorm } from "./module.js";
 
@@ -15,8 +15,16 @@ export interface DecoderOptions {
   start?: number;
   /** Keys/values of earlier positions; the new ones are appended to it in place of the old entries. */
   cache?: KVCache;
-  /** Additive mask broadcast to [B, heads, L, past + L] (padding), on top of causal masking. */
+  /** Additive mask broadcast to [B, heads, L, keys] (padding, unused cache slots), on top of causal masking. */
   mask?: Tensor | null;
+  /**
+   * Fixed cache length: the prefill stores keys/values padded to it, and each later step (one token)
+   * writes its keys/values into the slot marked by `slot` instead of growing the cache, so every
+   * step has the same shapes (and the backend reuses its buffers).
+   */
+  capacity?: number;
+  /** bool [1, 1, capacity, 1], true at the slot of the token being decoded (with `capacity`). */
+  slot?: Tensor;
 }
 
 /** Grouped-query self-attention with rotary position embeddings. */
@@ -37,7 +45,10 @@ class LlamaAttention extends Module {
     this.q_proj = this.child("q_proj", new Linear(e, c.num_attention_heads * d, rng));
     this.k_proj = this.child("k_proj", new Linear(e, c.num_key_value_heads * d, rng));
     this.v_proj = this.child("v_proj", new Linear(e, c.num_key_value_heads * d, rng));
-    this.o_proj = this.child("o_proj", new Linear(c.num_attention_heads * d, e, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }));
+    this.o_proj = this.child(
+      "o_proj",
+      new Linear(c.num_attention_heads * d, e, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }),
+    );
   }
   /** Returns attention output [B, L, hidden] of x [B, L, hidden]; appends this layer's keys/values to `cache[layer]`. */
   forward(x: Tensor, layer: number, opts: DecoderOptions): Tensor {
@@ -45,17 +56,30 @@ class LlamaAttention extends Module {
     const d = this.headDim;
     const start = opts.start ?? 0;
     const heads = (t: Tensor, h: number) => t.reshape([B, L, h, d]).transpose(1, 2);
-    const q = rope(heads(this.q_proj.forward(x), this.c.num_attention_heads), start, { base: this.c.rope_theta });
-    let k = rope(heads(this.k_proj.forward(x), this.c.num_key_value_heads), start, { base: this.c.rope_theta });
+    const q = rope(heads(this.q_proj.forward(x), this.c.num_attention_heads), start, {
+      base: this.c.rope_theta,
+    });
+    let k = rope(heads(this.k_proj.forward(x), this.c.num_key_value_heads), start, {
+      base: this.c.rope_theta,
+    });
     let v = heads(this.v_proj.forward(x), this.c.num_key_value_heads);
     const cache = opts.cache;
     if (cache) {
       const past = cache[layer];
-      if (past) {
+      const cap = opts.capacity;
+      if (!past) {
+        const fit = (t: Tensor) =>
+          cap && cap > L ? cat([t, zeros([B, t.shape[1], cap - L, d])], 2) : t.contiguous();
+        cache[layer] = { k: fit(k), v: fit(v) };
+      } else if (cap && opts.slot) {
+        k = where(opts.slot, k, past.k);
+        v = where(opts.slot, v, past.v);
+        cache[layer] = { k, v };
+      } else {
         k = cat([past.k, k], 2);
         v = cat([past.v, v], 2);
-      } else v = v.contiguous();
-      cache[layer] = { k, v };
+        cache[layer] = { k, v };
+      }
     }
     const o = scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: opts.mask ?? null });
     return this.o_proj.forward(o.transpose(1, 2).reshape([B, L, this.c.num_attention_heads * d]));
@@ -71,7 +95,10 @@ class LlamaMLP extends Module {
     super();
     this.gate_proj = this.child("gate_proj", new Linear(c.hidden_size, c.intermediate_size, rng));
     this.up_proj = this.child("up_proj", new Linear(c.hidden_size, c.intermediate_size, rng));
-    this.down_proj = this.child("down_proj", new Linear(c.intermediate_size, c.hidden_size, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }));
+    this.down_proj = this.child(
+      "down_proj",
+      new Linear(c.intermediate_size, c.hidden_size, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }),
+    );
   }
   /** Returns the MLP of x over its last dim. */
   forward(x: Tensor): Tensor {
@@ -93,7 +120,10 @@ class LlamaDecoderLayer extends Module {
     super();
     this.input_layernorm = this.child("input_layernorm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
     this.self_attn = this.child("self_attn", new LlamaAttention(c, rng));
-    this.post_attention_layernorm = this.child("post_attention_layernorm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
+    this.post_attention_layernorm = this.child(
+      "post_attention_layernorm",
+      new RMSNorm(c.hidden_size, c.rms_norm_eps),
+    );
     this.mlp = this.child("mlp", new LlamaMLP(c, rng));
   }
   /** Returns the block applied to x [B, L, hidden]. */
@@ -133,10 +163,14 @@ export class LlamaForCausalLM extends Module {
   ) {
     super();
     this.model = this.child("model", new LlamaModel(c, rng));
-    this.lm_head = c.tie_word_embeddings ? null : this.child("lm_head", new Linear(c.hidden_size, c.vocab_size, rng));
+    this.lm_head = c.tie_word_embeddings
+      ? null
+      : this.child("lm_head", new Linear(c.hidden_size, c.vocab_size, rng));
   }
   /** Returns next-token logits [..., vocab] of final hidden states [..., hidden]. */
   logits(hidden: Tensor): Tensor {
-    return this.lm_head ? this.lm_head.forward(hidden) : hidden.matmul(this.model.embed_tokens.weight.transpose(0, 1));
+    return this.lm_head
+      ? this.lm_head.forward(hidden)
+      : hidden.matmul(this.model.embed_tokens.weight.transpose(0, 1));
   }
 }

@@ -1,7 +1,7 @@
 // The smallest module system a model file needs: named parameters in a tree (PyTorch's names, dotted
 // paths), seeded initialization on the host, and the layers with parameters (Linear, Embedding, norms).
 import { Rng } from "@sr2se/core";
-import { type Tensor, embedding, layerNorm, linear, rmsNorm, tensor } from "@sr2se/tensor";
+import { embedding, layerNorm, linear, rmsNorm, type Tensor, tensor } from "@sr2se/tensor";
 
 /** A tree of named parameters, as torch.nn.Module. */
 export class Module {
@@ -54,7 +54,12 @@ export function initTensor(shape: number[], rng: Rng, std: number, fill = 0): Te
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(inFeatures: number, outFeatures: number, rng: Rng, opts: { bias?: boolean; std?: number } = {}) {
+  constructor(
+    inFeatures: number,
+    outFeatures: number,
+    rng: Rng,
+    opts: { bias?: boolean; std?: number } = {},
+  ) {
     super();
     this.weight = this.param("weight", initTensor([outFeatures, inFeatures], rng, opts.std ?? 0.02));
     this.bias = opts.bias ? this.param("bias", initTensor([outFeatures], rng, 0)) : null;
@@ -116,7 +121,7 @@ export class LayerNorm extends Module {
 export class ModuleList<M extends Module> extends Module {
   constructor(readonly items: M[]) {
     super();
-    items.forEach((m, i) => this.child(String(i), m));
+    for (const [i, m] of items.entries()) this.child(String(i), m);
   }
 }
 

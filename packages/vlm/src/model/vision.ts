@@ -1,7 +1,7 @@
 // The vision tower: a ViT. Images are cut into patches, each patch is a token (a linear patch
 // embedding plus a learned position embedding), and pre-norm transformer blocks mix them.
 import type { Rng } from "@sr2se/core";
-import { type Tensor, patchify, scaledDotProductAttention } from "@sr2se/tensor";
+import { patchify, scaledDotProductAttention, type Tensor } from "@sr2se/tensor";
 import type { VisionConfig } from "../config.js";
 import { Embedding, LayerNorm, Linear, Module, ModuleDict, ModuleList } from "./module.js";
 
@@ -15,13 +15,18 @@ class VisionEmbeddings extends Module {
   ) {
     super();
     const patchDim = c.num_channels * c.patch_size * c.patch_size;
-    this.patch_embedding = this.child("patch_embedding", new Linear(patchDim, c.hidden_size, rng, { bias: true }));
+    this.patch_embedding = this.child(
+      "patch_embedding",
+      new Linear(patchDim, c.hidden_size, rng, { bias: true }),
+    );
     const n = (c.image_size / c.patch_size) ** 2;
     this.position_embedding = this.child("position_embedding", new Embedding(n, c.hidden_size, rng));
   }
   /** Returns patch tokens [B, N, hidden] of pixel values [B, C, H, W]. */
   forward(pixels: Tensor): Tensor {
-    return this.patch_embedding.forward(patchify(pixels, this.c.patch_size)).add(this.position_embedding.weight);
+    return this.patch_embedding
+      .forward(patchify(pixels, this.c.patch_size))
+      .add(this.position_embedding.weight);
   }
 }
 
@@ -40,14 +45,21 @@ class VisionAttention extends Module {
     this.q_proj = this.child("q_proj", new Linear(e, e, rng, { bias: true }));
     this.k_proj = this.child("k_proj", new Linear(e, e, rng, { bias: true }));
     this.v_proj = this.child("v_proj", new Linear(e, e, rng, { bias: true }));
-    this.out_proj = this.child("out_proj", new Linear(e, e, rng, { bias: true, std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }));
+    this.out_proj = this.child(
+      "out_proj",
+      new Linear(e, e, rng, { bias: true, std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }),
+    );
   }
   /** Returns attention output [B, N, hidden] of x [B, N, hidden]. */
   forward(x: Tensor): Tensor {
     const [B, N, E] = x.shape;
     const H = this.c.num_attention_heads;
     const heads = (t: Tensor) => t.reshape([B, N, H, E / H]).transpose(1, 2);
-    const o = scaledDotProductAttention(heads(this.q_proj.forward(x)), heads(this.k_proj.forward(x)), heads(this.v_proj.forward(x)));
+    const o = scaledDotProductAttention(
+      heads(this.q_proj.forward(x)),
+      heads(this.k_proj.forward(x)),
+      heads(this.v_proj.forward(x)),
+    );
     return this.out_proj.forward(o.transpose(1, 2).reshape([B, N, E]));
   }
 }
@@ -59,7 +71,13 @@ class VisionMLP extends Module {
   constructor(c: VisionConfig, rng: Rng) {
     super();
     this.fc1 = this.child("fc1", new Linear(c.hidden_size, c.intermediate_size, rng, { bias: true }));
-    this.fc2 = this.child("fc2", new Linear(c.intermediate_size, c.hidden_size, rng, { bias: true, std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }));
+    this.fc2 = this.child(
+      "fc2",
+      new Linear(c.intermediate_size, c.hidden_size, rng, {
+        bias: true,
+        std: 0.02 / Math.sqrt(2 * c.num_hidden_layers),
+      }),
+    );
   }
   /** Returns the MLP of x over its last dim. */
   forward(x: Tensor): Tensor {

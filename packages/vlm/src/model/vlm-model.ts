@@ -2,8 +2,8 @@
 // language_model (a Llama). The projected patch features replace the image-token positions of the
 // token embeddings, so the decoder sees one sequence of text and image tokens.
 import { Rng } from "@sr2se/core";
-import { type Tensor, cat, tensor } from "@sr2se/tensor";
-import { type VlmConfig, numImageTokens } from "../config.js";
+import { cat, type Tensor, tensor } from "@sr2se/tensor";
+import { numImageTokens, type VlmConfig } from "../config.js";
 import { type DecoderOptions, LlamaForCausalLM } from "./llama.js";
 import { Linear, Module } from "./module.js";
 import { VisionTransformer } from "./vision.js";
@@ -14,8 +14,14 @@ class MultiModalProjector extends Module {
   readonly linear_2: Linear;
   constructor(c: VlmConfig, rng: Rng) {
     super();
-    this.linear_1 = this.child("linear_1", new Linear(c.vision_config.hidden_size, c.projector_hidden_size, rng, { bias: true }));
-    this.linear_2 = this.child("linear_2", new Linear(c.projector_hidden_size, c.text_config.hidden_size, rng, { bias: true }));
+    this.linear_1 = this.child(
+      "linear_1",
+      new Linear(c.vision_config.hidden_size, c.projector_hidden_size, rng, { bias: true }),
+    );
+    this.linear_2 = this.child(
+      "linear_2",
+      new Linear(c.projector_hidden_size, c.text_config.hidden_size, rng, { bias: true }),
+    );
   }
   /** Returns text-width features of vision features. */
   forward(x: Tensor): Tensor {
@@ -48,9 +54,18 @@ export class VlmForConditionalGeneration extends Module {
   ) {
     super();
     const rng = new Rng(seed);
-    this.vision_tower = this.child("vision_tower", new VisionTransformer(config.vision_config, rng.fork("vision")));
-    this.multi_modal_projector = this.child("multi_modal_projector", new MultiModalProjector(config, rng.fork("projector")));
-    this.language_model = this.child("language_model", new LlamaForCausalLM(config.text_config, rng.fork("text")));
+    this.vision_tower = this.child(
+      "vision_tower",
+      new VisionTransformer(config.vision_config, rng.fork("vision")),
+    );
+    this.multi_modal_projector = this.child(
+      "multi_modal_projector",
+      new MultiModalProjector(config, rng.fork("projector")),
+    );
+    this.language_model = this.child(
+      "language_model",
+      new LlamaForCausalLM(config.text_config, rng.fork("text")),
+    );
     this.imageTokens = numImageTokens(config.vision_config);
   }
 

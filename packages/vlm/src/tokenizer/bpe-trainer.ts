@@ -31,7 +31,10 @@ export function trainBpe(corpus: Iterable<string>, options: TrainBpeOptions = {}
   const specials = Object.values(SPECIAL_TOKENS);
   const atomic = [...FORMAT_TOKENS, ...(options.extraTokens ?? [])];
   const reserved = specials.length + atomic.length;
-  if (vocabSize < 256 + reserved) throw new RangeError(`trainBpe: vocabSize ${vocabSize} is below the ${256 + reserved} byte and special tokens`);
+  if (vocabSize < 256 + reserved)
+    throw new RangeError(
+      `trainBpe: vocabSize ${vocabSize} is below the ${256 + reserved} byte and special tokens`,
+    );
 
   // Count pre-tokenized words; atomic tokens are cut out of the text first so they are never merged into.
   const splitter = new RegExp([...specials, ...atomic].map(escapeRegExp).join("|"), "g");
@@ -43,7 +46,8 @@ export function trainBpe(corpus: Iterable<string>, options: TrainBpeOptions = {}
   }
 
   const vocab = new Map<string, number>();
-  for (const s of [...BYTES_TO_UNICODE].sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0))) vocab.set(s, vocab.size);
+  for (const s of [...BYTES_TO_UNICODE].sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0)))
+    vocab.set(s, vocab.size);
   const words = [...wordCounts].map(([w, count]) => ({ symbols: Array.from(w), count }));
   const merges: Array<[string, string]> = [];
   const target = vocabSize - reserved;

@@ -1,5 +1,6 @@
 /** GPT-2's pre-tokenization pattern, as the ByteLevel pre-tokenizer of Hugging Face tokenizers uses it. */
-export const BYTE_LEVEL_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+export const BYTE_LEVEL_PATTERN =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** GPT-2's reversible map from bytes to printable unicode characters. */
 export const BYTES_TO_UNICODE: string[] = (() => {

@@ -25,7 +25,8 @@ export class VlmTokenizer {
   ) {
     const id = (t: string) => {
       const v = inner.token_to_id(t);
-      if (v === undefined) throw new Error(`tokenizer.json: special token "${t}" is missing from the vocabulary`);
+      if (v === undefined)
+        throw new Error(`tokenizer.json: special token "${t}" is missing from the vocabulary`);
       return v;
     };
     this.eosId = id(SPECIAL_TOKENS.eos);

@@ -1,0 +1,109 @@
+import { parseResponse } from "@sr2se/core";
+import { predictFile, VLM } from "@sr2se/vlm";
+import { type Command, InvalidArgumentError } from "commander";
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected an integer ≥ 1, got "${value}"`);
+  return n;
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function device(value: string): "cpu" | "webgpu" {
+  if (value !== "cpu" && value !== "webgpu")
+    throw new InvalidArgumentError(`expected cpu or webgpu, got "${value}"`);
+  return value;
+}
+
+interface SamplingFlags {
+  maxTokens: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed: number;
+  device?: "cpu" | "webgpu";
+}
+
+function samplingOptions(c: Command): Command {
+  return c
+    .option("--max-tokens <n>", "longest response in tokens", positive, 256)
+    .option("--temperature <t>", "0 is greedy decoding", nonNegative, 0)
+    .option("--top-p <p>", "nucleus sampling mass", nonNegative)
+    .option("--top-k <k>", "sample among the k likeliest tokens", positive)
+    .option("--seed <s>", "sampling seed", (v) => Number.parseInt(v, 10), 0)
+    .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device);
+}
+
+/** Registers `sr2se predict` and `sr2se infer`. */
+export function register(program: Command): void {
+  samplingOptions(
+    program
+      .command("predict")
+      .description(
+        "answer every question of a dataset or benchmark-format file; writes Prediction records (resumable)",
+      )
+      .requiredOption("--ckpt <dir>", "checkpoint folder (or an SFT output folder)")
+      .requiredOption(
+        "--data <file>",
+        "samples or a benchmark-format file (POPE, MMMU, MathVista, MM-Vet), JSONL or JSON array",
+      )
+      .requiredOption("--out <file>", "predictions JSONL; answers already in it are kept and skipped")
+      .option("--batch-size <n>", "requests decoded together", positive, 32),
+  )
+    .addHelpText(
+      "after",
+      "\nExample:\n  sr2se predict --ckpt runs/demo/sft --data runs/demo/bench/pope_adversarial.jsonl --out runs/demo/eval/pope_adversarial.pred.jsonl\n",
+    )
+    .action(async (flags: SamplingFlags & { ckpt: string; data: string; out: string; batchSize: number }) => {
+      const vlm = await VLM.load(flags.ckpt, { device: flags.device });
+      const result = await predictFile(vlm, flags.data, flags.out, {
+        maxTokens: flags.maxTokens,
+        temperature: flags.temperature,
+        topP: flags.topP,
+        topK: flags.topK,
+        seed: flags.seed,
+        batchSize: flags.batchSize,
+      });
+      process.stdout.write(`${JSON.stringify({ out: flags.out, ...result })}\n`);
+    });
+
+  samplingOptions(
+    program
+      .command("infer")
+      .description("answer one question about one image and print the response")
+      .requiredOption("--ckpt <dir>", "checkpoint folder (or an SFT output folder)")
+      .requiredOption("--image <file>", "image file")
+      .requiredOption("--question <text>", "the question")
+      .option("--json", "print {response, answer, tokens, logprob} as JSON"),
+  )
+    .addHelpText(
+      "after",
+      '\nExample:\n  sr2se infer --ckpt runs/demo/sft --image runs/demo/data/images/test-000001.png --question "How many circles are there?"\n',
+    )
+    .action(
+      async (flags: SamplingFlags & { ckpt: string; image: string; question: string; json?: boolean }) => {
+        const vlm = await VLM.load(flags.ckpt, { device: flags.device });
+        const [g] = await vlm.generate(
+          [{ image: flags.image, messages: [{ role: "user", content: flags.question }] }],
+          {
+            maxTokens: flags.maxTokens,
+            temperature: flags.temperature,
+            topP: flags.topP,
+            topK: flags.topK,
+            seed: flags.seed,
+          },
+        );
+        if (flags.json)
+          process.stdout.write(
+            `${JSON.stringify({ response: g.text, answer: parseResponse(g.text).answer, tokens: g.tokens, logprob: g.logprob })}\n`,
+          );
+        else process.stdout.write(`${g.text}\n`);
+      },
+    );
+}

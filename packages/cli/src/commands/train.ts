@@ -1,0 +1,76 @@
+import { readFile } from "node:fs/promises";
+import { type SftConfigFile, trainSft, useFastestBackend } from "@sr2se/vlm";
+import { type Command, InvalidArgumentError } from "commander";
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected an integer ≥ 1, got "${value}"`);
+  return n;
+}
+
+function device(value: string): "cpu" | "webgpu" {
+  if (value !== "cpu" && value !== "webgpu")
+    throw new InvalidArgumentError(`expected cpu or webgpu, got "${value}"`);
+  return value;
+}
+
+async function readSftConfig(file: string | undefined): Promise<SftConfigFile> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new Error(`${file}: cannot read the config: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
+    return parsed as SftConfigFile;
+  } catch (err) {
+    throw new Error(`${file}: not a valid config: ${(err as Error).message}`);
+  }
+}
+
+/** Registers `sr2se train sft`. */
+export function register(program: Command): void {
+  const train = program.command("train").description("train the policy: supervised fine-tuning");
+
+  train
+    .command("sft")
+    .description(
+      "supervised fine-tuning on a dataset's gold responses; writes OUT/checkpoint and OUT/logs/sft.jsonl",
+    )
+    .requiredOption("--data <dir>", "dataset folder with train.jsonl (and val.jsonl for validation)")
+    .requiredOption("--out <dir>", "output folder (checkpoint/, logs/sft.jsonl)")
+    .option("--config <file>", "JSON: model overrides (vision_config, text_config, …) and a training section")
+    .option("--steps <n>", "optimizer steps (overrides training.steps)", positive)
+    .option("--resume", "continue from OUT/checkpoint, exactly where it stopped")
+    .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device)
+    .addHelpText(
+      "after",
+      "\nExample:\n  sr2se data synth --out runs/demo/data --seed 1\n  sr2se train sft --data runs/demo/data --out runs/demo/sft\n",
+    )
+    .action(
+      async (flags: {
+        data: string;
+        out: string;
+        config?: string;
+        steps?: number;
+        resume?: boolean;
+        device?: "cpu" | "webgpu";
+      }) => {
+        const config = await readSftConfig(flags.config);
+        const backend = await useFastestBackend(flags.device);
+        process.stderr.write(`sft: backend ${backend}\n`);
+        const result = await trainSft({
+          data: flags.data,
+          out: flags.out,
+          config,
+          steps: flags.steps,
+          resume: flags.resume,
+        });
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      },
+    );
+}

@@ -1,0 +1,72 @@
+// Turning dataset samples into training sequences: the chat (question → gold response, or a
+// correction dialogue whose last assistant turn carries the loss), tokenized, and grouped into
+// batches of similar length in a seeded order that a resumed run recomputes exactly.
+import { formatResponse, Rng, type Sample } from "@sr2se/core";
+import { encodeChat } from "../data/encode.js";
+import type { ChatTurn, VlmTokenizer } from "../tokenizer/tokenizer.js";
+
+/** A sample's training chat: its correction dialogue when it has one, else the question and the gold response. */
+export function trainingChat(sample: Sample): ChatTurn[] {
+  const dialogue = (sample as { dialogue?: { messages?: ChatTurn[] } }).dialogue;
+  if (dialogue?.messages && dialogue.messages.length >= 2) return dialogue.messages;
+  return [
+    { role: "user", content: sample.question },
+    { role: "assistant", content: goldResponse(sample) },
+  ];
+}
+
+/** Returns a sample's gold response: its `response`, else one built from description, reasoning and answer. */
+export function goldResponse(sample: Sample): string {
+  if (sample.response) return sample.response;
+  return formatResponse({ description: sample.description, think: sample.reasoning, answer: sample.answer });
+}
+
+/** Returns every text a tokenizer for this data should see (questions, responses, dialogue turns). */
+export function corpusOf(samples: Sample[]): string[] {
+  return samples.flatMap((s) => trainingChat(s).map((t) => t.content));
+}
+
+/** A tokenized training example with the index of its sample. */
+export interface TrainExample {
+  sample: number;
+  ids: number[];
+  labels: number[];
+  /** Sequence length once the image placeholder is expanded. */
+  length: number;
+}
+
+/** Returns the tokenized examples of samples (loss on the last assistant turn). */
+export function encodeExamples(
+  tok: VlmTokenizer,
+  samples: Sample[],
+  imageTokens: number,
+  maxLength?: number,
+): TrainExample[] {
+  return samples.map((s, i) => {
+    const e = encodeChat(tok, trainingChat(s), { image: true, maxLength });
+    return { sample: i, ids: e.ids, labels: e.labels, length: e.ids.length - 1 + imageTokens };
+  });
+}
+
+/**
+ * Returns the batches of one epoch (indices into examples): a seeded shuffle, then pools of 32
+ * batches sorted by length and cut into batches (little padding), then the batches shuffled.
+ */
+export function epochBatches(
+  examples: TrainExample[],
+  batchSize: number,
+  seed: number,
+  epoch: number,
+): number[][] {
+  const rng = new Rng(`${seed}:epoch:${epoch}`);
+  const order = rng.shuffle(examples.map((_, i) => i));
+  const pool = batchSize * 32;
+  const batches: number[][] = [];
+  for (let s = 0; s < order.length; s += pool) {
+    const group = order.slice(s, s + pool).sort((a, b) => examples[a].length - examples[b].length);
+    for (let b = 0; b + batchSize <= group.length; b += batchSize)
+      batches.push(group.slice(b, b + batchSize));
+  }
+  if (batches.length === 0 && order.length > 0) batches.push(order.slice(0, batchSize));
+  return rng.shuffle(batches);
+}

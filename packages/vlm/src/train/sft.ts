@@ -1,0 +1,329 @@
+// Supervised fine-tuning on gold responses: AdamW, linear warmup + cosine decay, global-norm
+// clipping, periodic validation, a metrics row per step in logs/sft.jsonl, checkpoints with the
+// full training state every N steps, and exact resume (the batch order is recomputed from the seed
+// and the step, the optimizer moments come from optimizer.safetensors).
+import { appendFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createProgress, type Sample } from "@sr2se/core";
+import { readDataset } from "@sr2se/data";
+import { tidy } from "@sr2se/tensor";
+import { readCheckpoint } from "../checkpoint/checkpoint.js";
+import { defaultConfig, numImageTokens, type VlmConfig } from "../config.js";
+import { preprocessImage } from "../data/images.js";
+import { trainBpe } from "../tokenizer/bpe-trainer.js";
+import { VlmTokenizer } from "../tokenizer/tokenizer.js";
+import { VLM } from "../vlm.js";
+import { AdamW } from "./adamw.js";
+import { type Validation, validate } from "./evaluate.js";
+import { corpusOf, encodeExamples, epochBatches, type TrainExample } from "./examples.js";
+import { warmupCosine } from "./schedule.js";
+
+/** Training hyper-parameters (the `training` section of a config file). */
+export interface SftTrainingConfig {
+  steps: number;
+  batch_size: number;
+  lr: number;
+  min_lr: number;
+  warmup_steps: number;
+  weight_decay: number;
+  grad_clip: number;
+  /** Longest training sequence in tokens (before image expansion); longer ones are cut. */
+  max_length: number;
+  eval_every: number;
+  eval_samples: number;
+  /** Tokens generated per validation answer. */
+  eval_max_tokens: number;
+  save_every: number;
+  seed: number;
+  /** Vocabulary size of the BPE tokenizer trained on the data when the run starts. */
+  vocab_size: number;
+}
+
+/** The default SFT recipe for the default model on the shapes world. */
+export const DEFAULT_TRAINING: SftTrainingConfig = {
+  steps: 1200,
+  batch_size: 16,
+  lr: 3e-3,
+  min_lr: 3e-4,
+  warmup_steps: 50,
+  weight_decay: 0.01,
+  grad_clip: 1,
+  max_length: 320,
+  eval_every: 400,
+  eval_samples: 32,
+  eval_max_tokens: 160,
+  save_every: 200,
+  seed: 0,
+  vocab_size: 512,
+};
+
+/** A config file: any part of the model config (`vision_config`, `text_config`, …) and of `training`. */
+export interface SftConfigFile {
+  training?: Partial<SftTrainingConfig>;
+  vision_config?: Partial<VlmConfig["vision_config"]>;
+  text_config?: Partial<VlmConfig["text_config"]>;
+  projector_hidden_size?: number;
+  image_mean?: [number, number, number];
+  image_std?: [number, number, number];
+}
+
+/** Options of an SFT run. */
+export interface SftOptions {
+  /** Dataset folder with train.jsonl (and val.jsonl for validation). */
+  data: string;
+  /** Output folder: checkpoint/ and logs/sft.jsonl. */
+  out: string;
+  config?: SftConfigFile;
+  /** Overrides training.steps. */
+  steps?: number;
+  /** Continue from out/checkpoint when it holds training state. */
+  resume?: boolean;
+  /** Progress on stderr (default true). */
+  progress?: boolean;
+  /** Stop after this many steps of this call (for tests); the schedule still spans all steps. */
+  stopAfter?: number;
+}
+
+/** One metrics row of logs/sft.jsonl. */
+export interface SftLogRow {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  tokens: number;
+  tokens_per_s: number;
+  elapsed_s: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  val_format?: number;
+}
+
+/** What a finished run returns. */
+export interface SftResult {
+  checkpoint: string;
+  steps: number;
+  lastLoss: number;
+  validation?: Validation;
+  seconds: number;
+}
+
+const exists = (f: string) =>
+  stat(f).then(
+    () => true,
+    () => false,
+  );
+
+/** Returns the model config: the defaults for the tokenizer, overlaid with the config file. */
+export function resolveModelConfig(tok: VlmTokenizer, file: SftConfigFile = {}): VlmConfig {
+  const base = defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId });
+  return {
+    ...base,
+    vision_config: { ...base.vision_config, ...file.vision_config },
+    text_config: { ...base.text_config, ...file.text_config, vocab_size: tok.vocabSize },
+    projector_hidden_size: file.projector_hidden_size ?? base.projector_hidden_size,
+    image_mean: file.image_mean ?? base.image_mean,
+    image_std: file.image_std ?? base.image_std,
+  };
+}
+
+async function readSamples(file: string): Promise<{ samples: Sample[]; images: string[] }> {
+  const ds = await readDataset(file, { checkImages: false });
+  return { samples: ds.records.map((r) => r.sample), images: ds.records.map((r) => r.imagePath) };
+}
+
+/** Trains a VLM on a dataset's gold responses; resolves when the last step's checkpoint is written. */
+export async function trainSft(opts: SftOptions): Promise<SftResult> {
+  const started = Date.now();
+  const training: SftTrainingConfig = { ...DEFAULT_TRAINING, ...opts.config?.training };
+  if (opts.steps !== undefined) training.steps = opts.steps;
+  const ckptDir = join(opts.out, "checkpoint");
+  const logFile = join(opts.out, "logs", "sft.jsonl");
+  await mkdir(join(opts.out, "logs"), { recursive: true });
+
+  const trainFile = join(opts.data, "train.jsonl");
+  if (!(await exists(trainFile)))
+    throw new Error(`${trainFile}: not found (--data must be a dataset folder with train.jsonl)`);
+  const train = await readSamples(trainFile);
+  if (train.samples.length === 0) throw new Error(`${trainFile}: no samples`);
+  const valFile = join(opts.data, "val.jsonl");
+  const val = (await exists(valFile)) ? await readSamples(valFile) : { samples: [], images: [] };
+
+  // the model: resumed from the checkpoint, or new with a tokenizer trained on this data
+  let vlm: VLM;
+  let startStep = 0;
+  let resumedOptimizer: {
+    state: Map<string, import("../checkpoint/safetensors.js").HostTensor>;
+    step: number;
+  } | null = null;
+  if (opts.resume && (await exists(join(ckptDir, "trainer_state.json")))) {
+    const files = await readCheckpoint(ckptDir, { trainingState: true });
+    vlm = VLM.fromFiles(files, ckptDir);
+    const state = files.trainerState as { step: number; training: SftTrainingConfig; optimizer_step: number };
+    startStep = state.step;
+    Object.assign(training, state.training, opts.steps !== undefined ? { steps: opts.steps } : {});
+    resumedOptimizer = {
+      state: files.optimizer as Map<string, import("../checkpoint/safetensors.js").HostTensor>,
+      step: state.optimizer_step,
+    };
+  } else {
+    const tok = VlmTokenizer.fromJSON(trainBpe(corpusOf(train.samples), { vocabSize: training.vocab_size }));
+    vlm = new VLM(resolveModelConfig(tok, opts.config), tok, undefined, training.seed);
+    await writeFile(logFile, "");
+  }
+  if (startStep >= training.steps) {
+    return {
+      checkpoint: ckptDir,
+      steps: startStep,
+      lastLoss: Number.NaN,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+  if (opts.resume) {
+    // rows logged after the checkpoint belong to steps that run again
+    const rows = (await readFile(logFile, "utf8").catch(() => ""))
+      .split("\n")
+      .filter((l) => l.trim() && (JSON.parse(l) as SftLogRow).step <= startStep);
+    await writeFile(logFile, rows.map((l) => `${l}\n`).join(""));
+  }
+
+  const tok = vlm.tokenizer;
+  const imageTokens = numImageTokens(vlm.config.vision_config);
+  const examples = encodeExamples(tok, train.samples, imageTokens, training.max_length);
+  const valExamples: TrainExample[] = encodeExamples(
+    tok,
+    val.samples.slice(0, training.eval_samples),
+    imageTokens,
+    training.max_length,
+  );
+  const cache = new Map<string, Promise<Float32Array>>();
+  const pixelsOf = (path: string) => {
+    let p = cache.get(path);
+    if (!p) {
+      p = preprocessImage(path, vlm.config);
+      cache.set(path, p);
+    }
+    return p;
+  };
+
+  const optimizer = new AdamW(vlm.namedParameters(), { weightDecay: training.weight_decay });
+  if (resumedOptimizer)
+    optimizer.loadStateDict(
+      resumedOptimizer.state,
+      resumedOptimizer.step,
+      join(ckptDir, "optimizer.safetensors"),
+    );
+
+  const batchesPerEpoch = epochBatches(examples, training.batch_size, training.seed, 0).length;
+  let epoch = -1;
+  let plan: number[][] = [];
+  const batchAt = (step: number): number[] => {
+    const e = Math.floor(step / batchesPerEpoch);
+    if (e !== epoch) {
+      epoch = e;
+      plan = epochBatches(examples, training.batch_size, training.seed, e);
+    }
+    return plan[step % batchesPerEpoch];
+  };
+  const loadBatch = (step: number) =>
+    Promise.all(batchAt(step).map((i) => pixelsOf(train.images[examples[i].sample])));
+
+  const save = async (step: number) => {
+    await vlm.save(ckptDir, {
+      trainerState: {
+        step,
+        training,
+        optimizer_step: optimizer.stepCount,
+        data: opts.data,
+        epoch: Math.floor(step / batchesPerEpoch),
+      },
+      optimizer: optimizer.stateDict(),
+    });
+  };
+  const runValidation = () =>
+    validate(vlm, val.samples, valExamples, (i) => pixelsOf(val.images[i]), {
+      batchSize: training.batch_size,
+      maxTokens: training.eval_max_tokens,
+    });
+
+  const progress =
+    opts.progress === false ? null : createProgress({ label: "sft", total: training.steps, unit: "steps" });
+  progress?.update(startStep);
+  const endStep = Math.min(training.steps, startStep + (opts.stopAfter ?? Number.POSITIVE_INFINITY));
+  let tokensSeen = 0;
+  let lastLoss = Number.NaN;
+  let validation: Validation | undefined;
+  const loopStart = Date.now();
+  let next = loadBatch(startStep);
+  for (let step = startStep; step < endStep; step++) {
+    const indices = batchAt(step);
+    const pixels = await next;
+    if (step + 1 < endStep) next = loadBatch(step + 1);
+    const seqs = indices.map((i, k) => ({
+      ids: examples[i].ids,
+      labels: examples[i].labels,
+      pixels: pixels[k],
+    }));
+    const lossT = tidy(() => {
+      const { loss } = vlm.loss(seqs);
+      loss.backward();
+      return loss.detach();
+    });
+    lastLoss = await lossT.item();
+    lossT.dispose();
+    if (!Number.isFinite(lastLoss))
+      throw new Error(`sft: the loss is ${lastLoss} at step ${step + 1}; lower training.lr`);
+    const grads = await optimizer.gradients();
+    const gradNorm = AdamW.clipGradNorm(grads, training.grad_clip);
+    const lr = warmupCosine(step, {
+      lr: training.lr,
+      minLr: training.min_lr,
+      warmupSteps: training.warmup_steps,
+      totalSteps: training.steps,
+    });
+    await optimizer.step(grads, lr);
+    optimizer.zeroGrad();
+    const seqTokens = seqs.reduce((a, s) => a + s.ids.length - 1 + imageTokens, 0);
+    tokensSeen += seqTokens;
+    const elapsed = (Date.now() - loopStart) / 1000;
+    const row: SftLogRow = {
+      step: step + 1,
+      loss: lastLoss,
+      lr,
+      grad_norm: gradNorm,
+      tokens: seqTokens,
+      tokens_per_s: Math.round(tokensSeen / Math.max(elapsed, 1e-3)),
+      elapsed_s: Math.round(elapsed * 10) / 10,
+    };
+    const done = step + 1;
+    if (
+      valExamples.length > 0 &&
+      training.eval_every > 0 &&
+      (done % training.eval_every === 0 || done === training.steps)
+    ) {
+      validation = await runValidation();
+      Object.assign(row, validation);
+    }
+    await appendFile(logFile, `${JSON.stringify(row)}\n`);
+    progress?.tick(1, {
+      loss: lastLoss,
+      "tok/s": row.tokens_per_s,
+      ...(validation ? { acc: validation.val_accuracy } : {}),
+    });
+    if (done === training.steps || (training.save_every > 0 && done % training.save_every === 0))
+      await save(done);
+  }
+  progress?.stop();
+  if (
+    endStep < training.steps &&
+    endStep > startStep &&
+    (training.save_every <= 0 || endStep % training.save_every !== 0)
+  )
+    await save(endStep);
+  return {
+    checkpoint: ckptDir,
+    steps: endStep,
+    lastLoss,
+    validation,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
