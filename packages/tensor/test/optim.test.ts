@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import * as T from "../src/index.js";
-import { nn, optim } from "../src/index.js";
+import { io, nn, optim } from "../src/index.js";
 import { describeBackends } from "./backends.js";
 
 const fx = JSON.parse(readFileSync(new URL("./fixtures/optim.json", import.meta.url), "utf8"));
@@ -92,7 +92,11 @@ describeBackends("optim", () => {
     const modelState = Object.fromEntries(
       Object.entries(a.stateDict()).map(([k, v]) => [k, T.keep(v.detach().clone())]),
     );
-    const optState = oa.stateDict();
+    // through optimizer.safetensors bytes, as a checkpoint stores it
+    const flat = optim.flattenState(oa.stateDict());
+    const bytes = await io.saveSafetensors(flat.tensors, flat.metadata);
+    const loaded = io.loadSafetensors(bytes);
+    const optState = optim.unflattenState(loaded.tensors, loaded.metadata);
     train(a, oa, 2);
     const b = make();
     b.loadStateDict(modelState);

@@ -3,11 +3,13 @@
 export { AdamW, type AdamWOptions } from "./adamw.js";
 export { clipGradNorm } from "./clip.js";
 export {
+  flattenState,
   Optimizer,
   type OptimizerState,
   type ParamGroup,
   type ParamState,
   type ParamsArg,
+  unflattenState,
 } from "./optimizer.js";
 export { constant, LambdaLR, type Schedule, warmupCosine, warmupLinear } from "./schedule.js";
 export { SGD, type SGDOptions } from "./sgd.js";

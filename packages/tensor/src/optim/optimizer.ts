@@ -142,3 +142,53 @@ export function assign(param: Tensor, value: Tensor): void {
 export function defined<T extends object>(obj: T): Partial<T> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/**
+ * Returns an optimizer state dict as flat named tensors ("state.3.expAvg") plus JSON metadata (steps
+ * and parameter groups), the form `optimizer.safetensors` stores; `unflattenState` inverts it.
+ */
+export function flattenState(sd: OptimizerState): {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+} {
+  const tensors: Record<string, Tensor> = {};
+  const steps: Record<string, Record<string, number>> = {};
+  for (const [id, s] of Object.entries(sd.state)) {
+    steps[id] = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (typeof v === "number") steps[id][k] = v;
+      else tensors[`state.${id}.${k}`] = v;
+    }
+  }
+  return {
+    tensors,
+    metadata: { paramGroups: JSON.stringify(sd.paramGroups), scalars: JSON.stringify(steps) },
+  };
+}
+
+/** Returns the state dict that `flattenState` flattened (throws naming a malformed field). */
+export function unflattenState(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string>,
+): OptimizerState {
+  let paramGroups: Record<string, unknown>[];
+  let scalars: Record<string, Record<string, number>>;
+  try {
+    paramGroups = JSON.parse(metadata.paramGroups);
+    scalars = JSON.parse(metadata.scalars);
+  } catch {
+    throw new Error('unflattenState: metadata fields "paramGroups" and "scalars" must hold JSON');
+  }
+  if (!Array.isArray(paramGroups))
+    throw new Error('unflattenState: metadata field "paramGroups" is not a list');
+  const state: Record<number, ParamState> = {};
+  for (const [id, s] of Object.entries(scalars)) state[Number(id)] = { step: 0, ...s };
+  for (const [name, t] of Object.entries(tensors)) {
+    const m = /^state\.(\d+)\.(.+)$/.exec(name);
+    if (!m) throw new Error(`unflattenState: tensor "${name}" is not named state.<index>.<field>`);
+    const id = Number(m[1]);
+    state[id] ??= { step: 0 };
+    state[id][m[2]] = t;
+  }
+  return { state, paramGroups };
+}
