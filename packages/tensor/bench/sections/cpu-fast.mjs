@@ -1,6 +1,7 @@
 // Bench section: the fast CPU backend ("cpu-wasm": WebAssembly SIMD on worker threads) against the
 // TypeScript reference ("cpu"): matmul GFLOP/s, the reference transformer step, and the same step in
-// PyTorch where /usr/bin/python3 has torch. Imported by bench/run.mjs; also runs alone:
+// PyTorch (scripts/reference_step.py) where /usr/bin/python3 has torch. Imported by bench/run.mjs;
+// also runs alone:
 //   node bench/sections/cpu-fast.mjs
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -37,8 +38,14 @@ function matmulGflops(backend, M, N, K, budgetMs) {
   const a = backend.allocate(M * K, "float32");
   const b = backend.allocate(K * N, "float32");
   const c = backend.allocate(M * N, "float32");
-  backend.write(a, Float32Array.from({ length: M * K }, () => Math.random() - 0.5));
-  backend.write(b, Float32Array.from({ length: K * N }, () => Math.random() - 0.5));
+  backend.write(
+    a,
+    Float32Array.from({ length: M * K }, () => Math.random() - 0.5),
+  );
+  backend.write(
+    b,
+    Float32Array.from({ length: K * N }, () => Math.random() - 0.5),
+  );
   const va = { buffer: a, shape: [M, K], strides: [K, 1], offset: 0 };
   const vb = { buffer: b, shape: [K, N], strides: [N, 1], offset: 0 };
   const ms = timeMs(() => backend.matmul(va, vb, c), budgetMs);
@@ -46,19 +53,24 @@ function matmulGflops(backend, M, N, K, budgetMs) {
   return (2 * M * N * K) / ms / 1e6;
 }
 
-/** Returns the PyTorch step time (ms) from the reference script, or null where torch is missing. */
+/** Returns PyTorch's step time (ms) and thread count from the reference script, or null where torch is missing. */
 function torchStepMs() {
-  const script = [join(pkg, "scripts", "reference_step.py"), join(pkg, "wasm", "reference_step.py")].find(existsSync);
-  if (!script || !existsSync("/usr/bin/python3")) return null;
+  const script = join(pkg, "scripts", "reference_step.py");
+  if (!existsSync(script) || !existsSync("/usr/bin/python3")) return null;
   try {
     execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
   } catch {
     return null;
   }
-  const out = execFileSync("/usr/bin/python3", [script], { encoding: "utf8", timeout: 600_000 });
-  const line = out.trim().split("\n").pop();
-  const parsed = JSON.parse(line);
-  return parsed.ms_per_step ?? parsed.ms ?? null;
+  // Debian's torch starts with one OpenMP thread here; give it every core, as the fast backend has.
+  const threads = String(os.availableParallelism?.() ?? os.cpus().length);
+  const out = execFileSync("/usr/bin/python3", [script], {
+    encoding: "utf8",
+    timeout: 600_000,
+    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads },
+  });
+  const parsed = JSON.parse(out.trim().split("\n").pop());
+  return { ms: parsed.ms_per_step, threads: parsed.threads };
 }
 
 /** Runs the section: records matmul GFLOP/s (plain and fast), the step on the fast backend, PyTorch's and the ratio. */
@@ -79,18 +91,28 @@ export default async function cpuFast(ctx) {
   for (const [M, N, K] of SHAPES) {
     const name = M === N && N === K ? `${M}³` : `${M}x${N}x${K}`;
     ctx.record(`matmul ${name} plain cpu`, Number(matmulGflops(plain, M, N, K, 3000).toFixed(2)), "GFLOP/s");
-    ctx.record(`matmul ${name} fast cpu-wasm`, Number(matmulGflops(fast, M, N, K, 2000).toFixed(1)), "GFLOP/s");
+    ctx.record(
+      `matmul ${name} fast cpu-wasm`,
+      Number(matmulGflops(fast, M, N, K, 2000).toFixed(1)),
+      "GFLOP/s",
+    );
   }
   let fastStep = null;
   if (typeof ctx.referenceStep === "function") {
-    const r = await ctx.referenceStep({ backend: "cpu-wasm" });
-    fastStep = typeof r === "number" ? r : (r?.msPerStep ?? r?.ms ?? null);
-    if (fastStep !== null) ctx.record("transformer step on cpu-wasm", Number(fastStep.toFixed(1)), "ms");
+    const r = await ctx.referenceStep({ backend: "cpu-wasm", steps: 5 });
+    fastStep = r.msPerStep;
+    ctx.record("transformer step on cpu-wasm (median)", Number(fastStep.toFixed(0)), "ms");
+    ctx.record("transformer step 1 on cpu-wasm", Number(r.firstStepMs.toFixed(0)), "ms");
   }
-  const torchMs = torchStepMs();
-  if (torchMs !== null) {
-    ctx.record("transformer step in PyTorch (same run)", Number(torchMs.toFixed(1)), "ms");
-    if (fastStep !== null) ctx.record("cpu-wasm step / PyTorch step", Number((fastStep / torchMs).toFixed(2)), "x");
+  const torch = torchStepMs();
+  if (torch !== null) {
+    ctx.record(
+      `transformer step in PyTorch, ${torch.threads} threads (median)`,
+      Number(torch.ms.toFixed(0)),
+      "ms",
+    );
+    if (fastStep !== null)
+      ctx.record("cpu-wasm step / PyTorch step", Number((fastStep / torch.ms).toFixed(2)), "x");
   }
   ctx.record("cpu-fast: load average (1 min) at end", Number(os.loadavg()[0].toFixed(2)), "");
   await T.init({ backend: "cpu" });
@@ -98,13 +120,13 @@ export default async function cpuFast(ctx) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  // Alone: the matmul figures and PyTorch's step (the transformer step needs bench/run.mjs's helper).
   const tensor = await import(pathToFileURL(join(pkg, "dist", "index.js")).href);
-  const rows = [];
   await cpuFast({
     tensor,
     record(name, value, unit) {
-      rows.push({ name, value, unit });
-      console.log(`${name.padEnd(48)} ${String(value).padStart(10)} ${unit}`);
+      console.log(`${name.padEnd(56)} ${String(value).padStart(12)} ${unit}`);
     },
   });
+  process.exit(0);
 }
