@@ -80,5 +80,5 @@ describeBackends("end to end", () => {
     for (const t of [ids, targets]) t.dispose();
     opt.dispose();
     model.dispose();
-  });
+  }, 300_000);
 });
