@@ -204,6 +204,28 @@ describe("safetensors", () => {
     expect(Array.from(await all.tensors.big.data())).toEqual(Array.from(await big.data()));
   });
 
+  it("opens a 3 GB file and reads one tensor without loading the rest", async () => {
+    const { openSync, writeSync, ftruncateSync, closeSync } = await import("node:fs");
+    const path = join(dir, "big.safetensors");
+    const bigBytes = 3 * 2 ** 30;
+    const header = {
+      small: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+      big: { dtype: "U8", shape: [bigBytes], data_offsets: [8, 8 + bigBytes] },
+    };
+    const head = file(header, new Uint8Array(new Float32Array([1.5, -2]).buffer));
+    const fd = openSync(path, "w");
+    writeSync(fd, head);
+    // a sparse file: the 3 GB tensor takes no disk space and is never read
+    ftruncateSync(fd, head.length + bigBytes);
+    closeSync(fd);
+    const f = await io.SafetensorsFile.open(path);
+    expect(f.info("big").shape).toEqual([bigBytes]);
+    const s = await f.tensor("small");
+    expect(Array.from(await s.data())).toEqual([1.5, -2]);
+    await f.close();
+    rmSync(path);
+  });
+
   it("a truncated file on disk is refused with its path", async () => {
     const { writeFileSync } = await import("node:fs");
     const path = join(dir, "truncated.safetensors");
