@@ -289,6 +289,50 @@ describe("cpu-wasm backend elementwise kernels against the reference", () => {
   });
 });
 
+describe("cpu-wasm backend strided binary kernels against the reference", () => {
+  /** Returns the view of the first or second half of the last dim. */
+  const half = (v: View, second: boolean): View => {
+    const n = v.shape.length;
+    const h = v.shape[n - 1] / 2;
+    return {
+      ...v,
+      shape: [...v.shape.slice(0, n - 1), h],
+      offset: v.offset + (second ? h * v.strides[n - 1] : 0),
+    };
+  };
+
+  it("matches every binary op on halves of the last dim (a rotary split), permuted views and row broadcasts", async () => {
+    for (const op of Object.keys(BINARY_F32X4) as BinaryOp[]) {
+      const x = pair([3, 5, 7, 66]);
+      const outsHalf = outPair(3 * 5 * 7 * 33);
+      fast.binary(op, half(x[0], false), half(x[0], true), outsHalf[0]);
+      reference.binary(op, half(x[1], false), half(x[1], true), outsHalf[1]);
+      expect(await readPair(outsHalf), `${op} halves`).toBeLessThan(1e-5);
+
+      const p = pair([6, 9, 4, 35], [0, 2, 1, 3]);
+      const q = pair([6, 4, 9, 35]);
+      const outsPerm = outPair(6 * 4 * 9 * 35);
+      fast.binary(op, p[0], q[0], outsPerm[0]);
+      reference.binary(op, p[1], q[1], outsPerm[1]);
+      expect(await readPair(outsPerm), `${op} permuted`).toBeLessThan(1e-5);
+
+      const r = pair([40, 1]);
+      const big = pair([40, 33], [1, 0]);
+      const outsRow = outPair(33 * 40);
+      fast.binary(op, big[0], { ...r[0], shape: [33, 40], strides: [0, 1] }, outsRow[0]);
+      reference.binary(op, big[1], { ...r[1], shape: [33, 40], strides: [0, 1] }, outsRow[1]);
+      expect(await readPair(outsRow), `${op} transposed left, repeated right`).toBeLessThan(1e-5);
+
+      const col = pair([33, 1]);
+      const m = pair([33, 40]);
+      const outsCol = outPair(33 * 40);
+      fast.binary(op, m[0], { ...col[0], shape: [33, 40], strides: [1, 0] }, outsCol[0]);
+      reference.binary(op, m[1], { ...col[1], shape: [33, 40], strides: [1, 0] }, outsCol[1]);
+      expect(await readPair(outsCol), `${op} column broadcast`).toBeLessThan(1e-5);
+    }
+  });
+});
+
 describe("cpu-wasm backend fused training kernels against the reference", () => {
   const backends = (): Backend[] => [fast, reference];
   const view = (b: BufferHandle, shape: number[]): View => ({

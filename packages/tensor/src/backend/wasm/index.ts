@@ -30,6 +30,34 @@ function ptrOf(b: BufferHandle): number {
   return (b as WasmBuffer).ptr;
 }
 
+/**
+ * Returns a shape with size-1 dims dropped and neighbours merged wherever every stride list allows
+ * (outer stride = inner stride × inner size), with the merged strides; null for an empty shape.
+ */
+function mergeDims(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): [number[], number[][]] | null {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    if (shape[i] === 0) return null;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, t) => s[i] === outStrides[t][0] * outShape[0])) {
+      outShape[0] *= shape[i];
+    } else {
+      outShape.unshift(shape[i]);
+      strides.forEach((s, t) => outStrides[t].unshift(s[i]));
+    }
+  }
+  if (outShape.length === 0) {
+    outShape.push(1);
+    for (const s of outStrides) s.push(0);
+  }
+  return [outShape, outStrides];
+}
+
 /** Byte address of a view's first element. */
 function viewPtr(v: View): number {
   return ptrOf(v.buffer) + v.offset * dtypeBytes(v.buffer.dtype);
@@ -229,7 +257,7 @@ export class WasmCpuBackend extends CpuBackend {
       [pa, pb] = [pb, pa];
     }
     if (pa !== 0 || pb < 0) {
-      super.binary(op, a, b, out, param);
+      if (!this.binaryRows(op, a, b, out)) super.binary(op, a, b, out, param);
       return;
     }
     const rt = this.runtime;
@@ -449,6 +477,54 @@ export class WasmCpuBackend extends CpuBackend {
       8,
       4,
     );
+  }
+
+  /**
+   * Runs a binary op on strided views whose last dim is contiguous in a (stride 1) and contiguous or
+   * repeated in b (stride 1 or 0), with at most three other dims after merging; returns false otherwise.
+   */
+  private binaryRows(op: BinaryOp, a: View, b: View, out: BufferHandle): boolean {
+    if (op === "maximum" || op === "minimum") return false;
+    let left = a;
+    let right = b;
+    const n = a.shape.length;
+    if (n === 0) return false;
+    if (a.strides[n - 1] !== 1 && a.shape[n - 1] !== 1 && COMMUTATIVE.has(op)) [left, right] = [b, a];
+    const dims = mergeDims(left.shape, [left.strides, right.strides]);
+    if (!dims) return false;
+    const [shape, [sa, sb]] = dims;
+    const k = shape.length;
+    if (k > 4 || (sa[k - 1] !== 1 && shape[k - 1] !== 1) || (sb[k - 1] !== 1 && sb[k - 1] !== 0))
+      return false;
+    while (shape.length < 4) {
+      shape.unshift(1);
+      sa.unshift(0);
+      sb.unshift(0);
+    }
+    const L = shape[3];
+    const rows = shape[0] * shape[1] * shape[2];
+    this.runtime.rows(
+      `binaryRows_${op}`,
+      rows,
+      [
+        viewPtr(left),
+        viewPtr(right),
+        ptrOf(out),
+        rows,
+        L,
+        shape[1],
+        shape[2],
+        sa[0],
+        sa[1],
+        sa[2],
+        sb[0],
+        sb[1],
+        sb[2],
+        shape[3] === 1 ? 0 : sb[3],
+      ],
+      L * 2,
+    );
+    return true;
   }
 
   override softmax(x: View, log: boolean, out: BufferHandle): void {

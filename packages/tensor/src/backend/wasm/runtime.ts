@@ -39,7 +39,7 @@ export type RowKernel =
   | "adamw";
 
 /** The elementwise kernels: `unary_<op>` and `binary_<op>` for the ops of kernels/elementwise.ts. */
-export type ElementwiseKernel = `unary_${string}` | `binary_${string}`;
+export type ElementwiseKernel = `unary_${string}` | `binary_${string}` | `binaryRows_${string}`;
 
 /** Options of the fast CPU runtime. */
 export interface WasmRuntimeOptions {

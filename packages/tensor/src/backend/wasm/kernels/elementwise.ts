@@ -157,11 +157,88 @@ function binaryFunc(op: string, expr: string): FuncSource {
   };
 }
 
+/**
+ * binaryRows_<op>(a, b, out, rows, L, d1, d2, sa0, sa1, sa2, sb0, sb1, sb2, sbl, counter, chunk): the
+ * strided form. Row r = (i0·d1 + i1)·d2 + i2 of the contiguous output [rows, L] reads a at
+ * i0·sa0 + i1·sa1 + i2·sa2 (elements, contiguous along L) and b likewise with stride sbl (1, or 0 for a
+ * value repeated along the row): views such as the two halves of a rotary split need no copy.
+ */
+function binaryRowsFunc(op: string, expr: string): FuncSource {
+  const i32 = (n: string): [string, "i32"] => [n, "i32"];
+  return {
+    name: `binaryRows_${op}`,
+    params: [
+      "$ap",
+      "$bp",
+      "$out",
+      "$rows",
+      "$L",
+      "$d1",
+      "$d2",
+      "$sa0",
+      "$sa1",
+      "$sa2",
+      "$sb0",
+      "$sb1",
+      "$sb2",
+      "$sbl",
+      "$counter",
+      "$chunk",
+    ].map(i32),
+    locals: [
+      ...["$r", "$rEnd", "$j", "$i0", "$i1", "$i2", "$pa", "$pb", "$po", "$t"].map(i32),
+      ["$a", "v128"],
+      ["$b", "v128"],
+      ["$p0", "v128"],
+      ["$p1", "v128"],
+      ["$s", "v128"],
+      ["$y", "v128"],
+    ],
+    body: `
+      loop $claim
+        local.get $counter i32.const 1 i32.atomic.rmw.add local.get $chunk i32.mul local.tee $r
+        local.get $rows i32.ge_s if return end
+        local.get $r local.get $chunk i32.add local.tee $rEnd local.get $rows local.get $rEnd local.get $rows i32.lt_s select local.set $rEnd
+        loop $row
+          local.get $r local.get $d2 i32.div_u local.tee $t local.get $d1 i32.div_u local.set $i0
+          local.get $t local.get $i0 local.get $d1 i32.mul i32.sub local.set $i1
+          local.get $r local.get $t local.get $d2 i32.mul i32.sub local.set $i2
+          local.get $ap local.get $i0 local.get $sa0 i32.mul local.get $i1 local.get $sa1 i32.mul i32.add
+          local.get $i2 local.get $sa2 i32.mul i32.add i32.const 2 i32.shl i32.add local.set $pa
+          local.get $bp local.get $i0 local.get $sb0 i32.mul local.get $i1 local.get $sb1 i32.mul i32.add
+          local.get $i2 local.get $sb2 i32.mul i32.add i32.const 2 i32.shl i32.add local.set $pb
+          local.get $out local.get $r local.get $L i32.mul i32.const 2 i32.shl i32.add local.set $po
+          local.get $pb v128.load32_splat local.set $b
+          i32.const 0 local.set $j
+          block $vd loop $vl
+            local.get $j i32.const 4 i32.add local.get $L i32.gt_s br_if $vd
+            local.get $pa local.get $j i32.const 2 i32.shl i32.add v128.load local.set $a
+            local.get $sbl if local.get $pb local.get $j i32.const 2 i32.shl i32.add v128.load local.set $b end
+            ${expr} local.set $y
+            local.get $po local.get $j i32.const 2 i32.shl i32.add local.get $y v128.store
+            local.get $j i32.const 4 i32.add local.set $j br $vl
+          end end
+          block $sd loop $sl
+            local.get $j local.get $L i32.ge_s br_if $sd
+            local.get $pa local.get $j i32.const 2 i32.shl i32.add v128.load32_splat local.set $a
+            local.get $sbl if local.get $pb local.get $j i32.const 2 i32.shl i32.add v128.load32_splat local.set $b end
+            ${expr} local.set $y
+            local.get $po local.get $j i32.const 2 i32.shl i32.add local.get $y f32x4.extract_lane 0 f32.store
+            local.get $j i32.const 1 i32.add local.set $j br $sl
+          end end
+          local.get $r i32.const 1 i32.add local.tee $r local.get $rEnd i32.lt_s br_if $row
+        end
+        br $claim
+      end`,
+  };
+}
+
 /** Returns every elementwise kernel (needs `$exp4` from the row kernels). */
 export function elementwiseFuncs(): FuncSource[] {
   return [
     ...Object.entries(UNARY_F32X4).map(([op, e]) => unaryFunc(op, e as string)),
     ...Object.entries(BINARY_F32X4).map(([op, e]) => binaryFunc(op, e as string)),
+    ...Object.entries(BINARY_F32X4).map(([op, e]) => binaryRowsFunc(op, e as string)),
   ];
 }
 
@@ -169,4 +246,5 @@ export function elementwiseFuncs(): FuncSource[] {
 export const ELEMENTWISE_KERNELS: string[] = [
   ...Object.keys(UNARY_F32X4).map((op) => `unary_${op}`),
   ...Object.keys(BINARY_F32X4).map((op) => `binary_${op}`),
+  ...Object.keys(BINARY_F32X4).map((op) => `binaryRows_${op}`),
 ];
