@@ -82,6 +82,8 @@ export interface SftOptions {
   progress?: boolean;
   /** Stop after this many steps of this call (for tests); the schedule still spans all steps. */
   stopAfter?: number;
+  /** Called after each step's metrics row is written. */
+  onStep?: (row: SftLogRow) => void;
 }
 
 /** One metrics row of logs/sft.jsonl. */
@@ -304,6 +306,7 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
       Object.assign(row, validation);
     }
     await appendFile(logFile, `${JSON.stringify(row)}\n`);
+    opts.onStep?.(row);
     progress?.tick(1, {
       loss: lastLoss,
       "tok/s": row.tokens_per_s,

@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { synthesize } from "@sr2se/data";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type SftConfigFile, type SftLogRow, trainSft } from "../src/train/sft.js";
+import { VLM } from "../src/vlm.js";
+
+const config: SftConfigFile = {
+  vision_config: {
+    image_size: 32,
+    patch_size: 8,
+    hidden_size: 16,
+    intermediate_size: 32,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+  },
+  text_config: {
+    hidden_size: 32,
+    intermediate_size: 64,
+    num_hidden_layers: 1,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 8,
+  },
+  projector_hidden_size: 32,
+  training: {
+    steps: 24,
+    batch_size: 4,
+    lr: 1e-2,
+    warmup_steps: 4,
+    save_every: 8,
+    eval_every: 12,
+    eval_samples: 4,
+    eval_max_tokens: 12,
+    vocab_size: 300,
+  },
+};
+
+let data: string;
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "vlm-sft-"));
+  data = join(root, "data");
+  await synthesize({ out: data, counts: { train: 48, val: 4, test: 0 }, seed: 3, config: { size: 32 } });
+});
+
+const rows = async (out: string): Promise<SftLogRow[]> =>
+  (await readFile(join(out, "logs", "sft.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+
+describe("sft", () => {
+  it("trains: the loss falls, rows are logged, validation runs, the checkpoint loads", async () => {
+    const out = join(root, "run");
+    const result = await trainSft({ data, out, config, progress: false });
+    const log = await rows(out);
+    expect(log.map((r) => r.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(log[23].loss).toBeLessThan(log[0].loss * 0.7);
+    expect(log[11].val_loss).toBeGreaterThan(0);
+    expect(log[11].val_format).toBeGreaterThanOrEqual(0);
+    expect(log[23].tokens_per_s).toBeGreaterThan(0);
+    expect(result.steps).toBe(24);
+    const vlm = await VLM.load(out);
+    const state = JSON.parse(await readFile(join(out, "checkpoint", "trainer_state.json"), "utf8"));
+    expect(state.step).toBe(24);
+    expect(vlm.config.text_config.hidden_size).toBe(32);
+  });
+
+  it("resumes after SIGKILL on the same loss curve", async () => {
+    const cfgFile = join(root, "config.json");
+    await writeFile(cfgFile, JSON.stringify(config));
+    // every run is its own process on the built package, as `sr2se train sft` runs
+    const run = (out: string, opts: { resume?: boolean; killAfter?: number }) => {
+      const script = `
+        import { readFileSync } from "node:fs";
+        import { trainSft, useFastestBackend } from "@sr2se/vlm";
+        await useFastestBackend();
+        const config = JSON.parse(readFileSync(${JSON.stringify(cfgFile)}, "utf8"));
+        await trainSft({ data: ${JSON.stringify(data)}, out: ${JSON.stringify(out)}, config, progress: false, resume: ${!!opts.resume},
+          onStep: (row) => { if (row.step === ${opts.killAfter ?? -1}) process.kill(process.pid, "SIGKILL"); } });
+      `;
+      return new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+          cwd: join(import.meta.dirname, ".."),
+          stdio: "ignore",
+        });
+        child.on("error", reject);
+        child.on("exit", (code, signal) => resolve({ code, signal }));
+      });
+    };
+    const reference = join(root, "reference");
+    expect((await run(reference, {})).code).toBe(0);
+    // killed after step 13: the checkpoint of step 8 is on disk, steps 9–13 are lost and run again
+    const killed = join(root, "killed");
+    expect((await run(killed, { killAfter: 13 })).signal).toBe("SIGKILL");
+    expect((await rows(killed)).length).toBe(13);
+    expect((await run(killed, { resume: true })).code).toBe(0);
+    const a = await rows(reference);
+    const b = await rows(killed);
+    expect(b.map((r) => r.step)).toEqual(a.map((r) => r.step));
+    expect(b.map((r) => r.loss)).toEqual(a.map((r) => r.loss));
+    expect(b.map((r) => r.grad_norm)).toEqual(a.map((r) => r.grad_norm));
+    expect(b.map((r) => r.val_loss)).toEqual(a.map((r) => r.val_loss));
+  });
+});
