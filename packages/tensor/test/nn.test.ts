@@ -57,6 +57,21 @@ describeBackends("nn", () => {
     m.dispose();
   });
 
+  it("toDevice moves every parameter and keeps the outputs", async () => {
+    const m = new nn.Sequential(
+      new nn.Linear(3, 4, { seed: 1 }),
+      new nn.ReLU(),
+      new nn.Linear(4, 2, { seed: 2 }),
+    );
+    const x = T.randn([2, 3], { seed: 3 });
+    const before = Array.from(await (m.forward(x) as T.Tensor).data());
+    const other = new T.CpuBackend();
+    await m.toDevice(other);
+    expect(m.parameters().every((p) => p.backend === other && p.requiresGrad)).toBe(true);
+    const after = Array.from(await (m.forward(await x.toDevice(other)) as T.Tensor).data());
+    expect(after).toEqual(before);
+  });
+
   it("Dropout is seeded in training and the identity in eval", async () => {
     const d = new nn.Dropout(0.5, { seed: 3 });
     const x = T.ones([1000]);

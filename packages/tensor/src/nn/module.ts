@@ -1,7 +1,9 @@
 // Module: PyTorch's nn.Module. Parameters and submodules are found by walking the module's own
 // properties (tensors that require grad, modules, arrays of modules), so names match PyTorch's
 // ("layers.0.attn.qProj.weight") without a registration call.
+
 import { noGrad } from "../autograd.js";
+import type { Backend } from "../backend/backend.js";
 import { bufferOf } from "../ops/core.js";
 import { fmtShape, Tensor } from "../tensor.js";
 
@@ -95,6 +97,21 @@ export abstract class Module {
       );
     }
     return { missing, unexpected };
+  }
+
+  /** Moves every parameter to another device or backend (in place: fields are replaced); resolves to this. */
+  async toDevice(device: string | Backend): Promise<this> {
+    const self = this as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Tensor && v.requiresGrad) {
+        const moved = await v.toDevice(device);
+        moved.requiresGrad = true;
+        v.dispose();
+        self[k] = moved;
+      }
+    }
+    for (const [, m] of this.namedChildren()) await m.toDevice(device);
+    return this;
   }
 
   /** Disposes every parameter (and its gradient). */
