@@ -31,8 +31,10 @@ export function decode(b64: string, dtype: string): Float32Array | Int32Array | 
   return new Float32Array(bytes.buffer);
 }
 
-export type OpFn = (x: Tensor[], a: Record<string, any>) => Tensor;
-const dim = (a: Record<string, any>) => (a.dim === null ? undefined : a.dim);
+// biome-ignore lint/suspicious/noExplicitAny: fixture attributes are free-form JSON from golden.py
+type Attrs = Record<string, any>;
+export type OpFn = (x: Tensor[], a: Attrs) => Tensor;
+const dim = (a: Attrs) => (a.dim === null ? undefined : a.dim);
 
 /** How each fixture op is spelled in our API. */
 export const OPS: Record<string, OpFn> = {
