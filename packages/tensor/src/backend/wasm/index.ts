@@ -48,7 +48,7 @@ function mergeDims(
       outShape[0] *= shape[i];
     } else {
       outShape.unshift(shape[i]);
-      strides.forEach((s, t) => outStrides[t].unshift(s[i]));
+      for (let t = 0; t < strides.length; t++) outStrides[t].unshift(strides[t][i]);
     }
   }
   if (outShape.length === 0) {
