@@ -18,6 +18,13 @@ export { contiguousStrides, isContiguous, matrixLayout, numel } from "./backend/
 export { CpuBackend } from "./backend/cpu/index.js";
 export { registerBackend, registeredBackends } from "./backend/registry.js";
 export {
+  autoDevice,
+  chooseDevice,
+  type DeviceChoice,
+  type DeviceProbe,
+  probeDevices,
+} from "./backend/select.js";
+export {
   arange,
   eye,
   full,
