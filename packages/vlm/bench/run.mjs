@@ -1,0 +1,87 @@
+// npm run bench -w @sr2se/vlm: training tokens/s, generation tokens/s at batch 1 and 32 (KV cache),
+// and peak memory, for the default config on the fastest backend here. Prints a table, writes
+// bench/results.json. Pass a checkpoint folder as the first argument to time a trained model.
+import { writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Rng } from "@sr2se/core";
+import { generateSample, resolveWorldConfig } from "@sr2se/data";
+import { defaultBackend, memory, tidy } from "@sr2se/tensor";
+import { AdamW, DEFAULT_TRAINING, VLM, VlmTokenizer, corpusOf, encodeChat, resolveModelConfig, trainBpe, useFastestBackend } from "../dist/index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const backend = await useFastestBackend();
+const world = resolveWorldConfig();
+const root = new Rng(0);
+const samples = Array.from({ length: 400 }, (_, i) => generateSample(root, "bench", i, world).sample);
+
+let vlm;
+if (process.argv[2]) vlm = await VLM.load(process.argv[2]);
+else {
+  const tok = VlmTokenizer.fromJSON(trainBpe(corpusOf(samples), { vocabSize: DEFAULT_TRAINING.vocab_size }));
+  vlm = new VLM(resolveModelConfig(tok), tok);
+}
+const S = vlm.config.vision_config.image_size;
+const rng = new Rng(1);
+const pixels = () => Float32Array.from({ length: 3 * S * S }, () => rng.float(-1, 1));
+const imageTokens = (S / vlm.config.vision_config.patch_size) ** 2;
+const results = [];
+const record = (name, value, unit) => {
+  results.push({ name, value: Math.round(value * 10) / 10, unit });
+  console.log(`${name.padEnd(40)} ${String(Math.round(value * 10) / 10).padStart(10)} ${unit}`);
+};
+let peakHeap = 0;
+const sampleMemory = () => {
+  peakHeap = Math.max(peakHeap, defaultBackend().memoryInfo?.().bytesAllocated ?? memory().bytes);
+};
+
+console.log(`backend ${backend}, ${vlm.parameters().reduce((a, p) => a + p.size, 0)} parameters`);
+
+// training: forward + backward + clipping + AdamW on batches of 16 real shapes-world examples
+const B = DEFAULT_TRAINING.batch_size;
+const optimizer = new AdamW(vlm.namedParameters());
+const batches = Array.from({ length: 12 }, (_, b) =>
+  samples.slice(b * B, b * B + B).map((s) => {
+    const e = encodeChat(vlm.tokenizer, [{ role: "user", content: s.question }, { role: "assistant", content: s.response }], { image: true });
+    return { ids: e.ids, labels: e.labels, pixels: pixels() };
+  }),
+);
+let tokens = 0;
+let t0 = 0;
+for (let i = 0; i < batches.length; i++) {
+  if (i === 2) {
+    t0 = performance.now();
+    tokens = 0;
+  }
+  const loss = tidy(() => {
+    const { loss } = vlm.loss(batches[i]);
+    loss.backward();
+    return loss.detach();
+  });
+  await loss.item();
+  loss.dispose();
+  const grads = await optimizer.gradients();
+  AdamW.clipGradNorm(grads, 1);
+  await optimizer.step(grads, 1e-4);
+  optimizer.zeroGrad();
+  tokens += batches[i].reduce((a, s) => a + s.ids.length - 1 + imageTokens, 0);
+  sampleMemory();
+}
+record("train tokens/s (batch 16)", (tokens / (performance.now() - t0)) * 1000, "tokens/s");
+record("train step", (performance.now() - t0) / (batches.length - 2), "ms");
+
+// generation: greedy, KV cache, fixed length so every row decodes the same number of tokens
+for (const batch of [1, 32]) {
+  const requests = samples.slice(0, batch).map((s) => ({ messages: [{ role: "user", content: s.question }], pixels: pixels() }));
+  await vlm.generateFromPixels(requests.slice(0, 1), { maxTokens: 4 });
+  const start = performance.now();
+  const gens = await vlm.generateFromPixels(requests, { maxTokens: 64, batchSize: batch, stop: [] });
+  const ms = performance.now() - start;
+  sampleMemory();
+  const n = gens.reduce((a, g) => a + g.tokens, 0);
+  record(`generate tokens/s (batch ${batch}, KV cache)`, (n / ms) * 1000, "tokens/s");
+}
+record("peak backend memory", peakHeap / 2 ** 20, "MiB");
+record("peak resident set", process.resourceUsage().maxRSS / 1024, "MiB");
+await writeFile(join(here, "results.json"), `${JSON.stringify({ backend, results }, null, 2)}\n`);
+process.exit(0);
