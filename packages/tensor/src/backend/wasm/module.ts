@@ -4,6 +4,7 @@ import { fusedFuncs } from "./kernels/fused.js";
 import { matmulFuncs } from "./kernels/matmul.js";
 import { rowFuncs } from "./kernels/rows.js";
 import { type Madd, mulAdd, relaxedMadd } from "./kernels/text.js";
+import { importNode } from "./node-builtin.js";
 
 /** Pages (64 KiB) of the shared memory's address-space reservation: 4 GiB, the wasm32 limit. */
 export const MAX_PAGES = 65536;
@@ -87,7 +88,7 @@ export async function relaxedSimdSupported(): Promise<boolean> {
   let ok = works();
   if (!ok && typeof process !== "undefined" && process.versions?.node) {
     try {
-      const v8 = await import("node:v8");
+      const v8 = await importNode("node:v8");
       v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
       ok = works();
     } catch {

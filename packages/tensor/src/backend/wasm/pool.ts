@@ -1,3 +1,4 @@
+import { importNode } from "./node-builtin.js";
 import { ARGS_BYTE_OFFSET, ARGS_PER_THREAD, CTRL, workerSource } from "./worker-source.js";
 
 /** Options of a thread pool. */
@@ -76,7 +77,7 @@ export class ThreadPool {
     };
     try {
       if (isNode) {
-        const { Worker } = await import("node:worker_threads");
+        const { Worker } = await importNode("node:worker_threads");
         for (let tid = 1; tid < threads; tid++) {
           const w = new Worker(workerSource(), { eval: true, workerData: { ...data, tid } });
           w.on("error", fail);

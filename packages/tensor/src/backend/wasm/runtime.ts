@@ -2,6 +2,7 @@ import { Heap } from "./heap.js";
 import { ELEMENTWISE_KERNELS } from "./kernels/elementwise.js";
 import { GEMM_ITEM_WORDS, GEMM_WORKSPACE_BYTES } from "./kernels/matmul.js";
 import { kernelBinary, MAX_PAGES, relaxedSimdSupported, simdSupported } from "./module.js";
+import { importNode } from "./node-builtin.js";
 import { ThreadPool } from "./pool.js";
 
 /** One GEMM: pointers in bytes, strides in elements, c's columns contiguous. */
@@ -118,7 +119,7 @@ export class WasmRuntime {
     }
     let threads = opts.threads ?? defaultThreads();
     if (isNodeEnv()) {
-      const os = await import("node:os");
+      const os = await importNode("node:os");
       if (opts.threads === undefined && !process.env.SR2SE_WASM_THREADS) {
         threads = os.availableParallelism?.() ?? os.cpus().length;
       }
