@@ -462,3 +462,41 @@ describe("cpu-wasm backend fused training kernels against the reference", () => 
     });
   }
 });
+
+describe("cpu-wasm backend strided copy against the reference", () => {
+  it("copies head splits and merges, halves into a cat, and leaves other layouts to the reference", async () => {
+    const layouts: {
+      src: [number[], number[]?];
+      dst: () => { shape: number[]; strides: number[]; offset: number };
+    }[] = [
+      // [B, L, H, D] read as [B, H, L, D] into a contiguous buffer (the head split)
+      {
+        src: [
+          [4, 9, 3, 40],
+          [0, 2, 1, 3],
+        ],
+        dst: () => ({ shape: [4, 3, 9, 40], strides: [1080, 360, 40, 1], offset: 0 }),
+      },
+      // a contiguous block into the second half of a wider last dim (cat along the last axis)
+      { src: [[5, 7, 33]], dst: () => ({ shape: [5, 7, 33], strides: [462, 66, 1], offset: 33 }) },
+      // a transposed matrix made contiguous (inner stride not 1: the reference kernel)
+      {
+        src: [
+          [40, 33],
+          [1, 0],
+        ],
+        dst: () => ({ shape: [33, 40], strides: [40, 1], offset: 0 }),
+      },
+    ];
+    for (const { src, dst } of layouts) {
+      const s = pair(src[0], src[1]);
+      const n = numel(src[0]);
+      const outs = [fast.allocate(2 * n, "float32"), reference.allocate(2 * n, "float32")];
+      for (const [i, be] of [fast as Backend, reference as Backend].entries()) {
+        be.fill({ buffer: outs[i], shape: [2 * n], strides: [1], offset: 0 }, 0);
+        be.copy(s[i], { buffer: outs[i], ...dst() });
+      }
+      expect(await readPair(outs)).toBe(0);
+    }
+  });
+});

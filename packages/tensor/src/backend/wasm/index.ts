@@ -527,6 +527,47 @@ export class WasmCpuBackend extends CpuBackend {
     return true;
   }
 
+  override copy(src: View, dst: View): void {
+    const n = numel(src.shape);
+    const merged =
+      n >= 1024 && allFloat32(src, dst) ? mergeDims(src.shape, [src.strides, dst.strides]) : null;
+    if (!merged) {
+      super.copy(src, dst);
+      return;
+    }
+    const [shape, [ss, ds]] = merged;
+    const k = shape.length;
+    if (k > 4 || ss[k - 1] !== 1 || ds[k - 1] !== 1) {
+      super.copy(src, dst);
+      return;
+    }
+    while (shape.length < 4) {
+      shape.unshift(1);
+      ss.unshift(0);
+      ds.unshift(0);
+    }
+    const rows = shape[0] * shape[1] * shape[2];
+    this.runtime.rows(
+      "copyRows",
+      rows,
+      [
+        viewPtr(src),
+        viewPtr(dst),
+        rows,
+        shape[3],
+        shape[1],
+        shape[2],
+        ss[0],
+        ss[1],
+        ss[2],
+        ds[0],
+        ds[1],
+        ds[2],
+      ],
+      shape[3],
+    );
+  }
+
   override softmax(x: View, log: boolean, out: BufferHandle): void {
     const C = x.shape[x.shape.length - 1] ?? 1;
     const n = numel(x.shape);

@@ -37,7 +37,8 @@ export type RowKernel =
   | "normRows"
   | "crossEntropyRows"
   | "crossEntropyBackwardRows"
-  | "adamw";
+  | "adamw"
+  | "copyRows";
 
 /** The elementwise kernels: `unary_<op>` and `binary_<op>` for the ops of kernels/elementwise.ts. */
 export type ElementwiseKernel = `unary_${string}` | `binary_${string}` | `binaryRows_${string}`;

@@ -233,12 +233,72 @@ function binaryRowsFunc(op: string, expr: string): FuncSource {
   };
 }
 
+/**
+ * copyRows(src, dst, rows, L, d1, d2, ss0, ss1, ss2, ds0, ds1, ds2, counter, chunk): row r = (i0·d1 +
+ * i1)·d2 + i2 of L contiguous floats is copied from src + Σ i·ss to dst + Σ i·ds (strides in elements):
+ * contiguous(), cat and the head split/merge of attention as one strided copy.
+ */
+function copyRows(): FuncSource {
+  const i32 = (n: string): [string, "i32"] => [n, "i32"];
+  return {
+    name: "copyRows",
+    params: [
+      "$src",
+      "$dst",
+      "$rows",
+      "$L",
+      "$d1",
+      "$d2",
+      "$ss0",
+      "$ss1",
+      "$ss2",
+      "$ds0",
+      "$ds1",
+      "$ds2",
+      "$counter",
+      "$chunk",
+    ].map(i32),
+    locals: ["$r", "$rEnd", "$j", "$i0", "$i1", "$i2", "$ps", "$pd", "$t"].map(i32),
+    body: `
+      loop $claim
+        local.get $counter i32.const 1 i32.atomic.rmw.add local.get $chunk i32.mul local.tee $r
+        local.get $rows i32.ge_s if return end
+        local.get $r local.get $chunk i32.add local.tee $rEnd local.get $rows local.get $rEnd local.get $rows i32.lt_s select local.set $rEnd
+        loop $row
+          local.get $r local.get $d2 i32.div_u local.tee $t local.get $d1 i32.div_u local.set $i0
+          local.get $t local.get $i0 local.get $d1 i32.mul i32.sub local.set $i1
+          local.get $r local.get $t local.get $d2 i32.mul i32.sub local.set $i2
+          local.get $src local.get $i0 local.get $ss0 i32.mul local.get $i1 local.get $ss1 i32.mul i32.add
+          local.get $i2 local.get $ss2 i32.mul i32.add i32.const 2 i32.shl i32.add local.set $ps
+          local.get $dst local.get $i0 local.get $ds0 i32.mul local.get $i1 local.get $ds1 i32.mul i32.add
+          local.get $i2 local.get $ds2 i32.mul i32.add i32.const 2 i32.shl i32.add local.set $pd
+          i32.const 0 local.set $j
+          block $vd loop $vl
+            local.get $j i32.const 4 i32.add local.get $L i32.gt_s br_if $vd
+            local.get $pd local.get $j i32.const 2 i32.shl i32.add
+            local.get $ps local.get $j i32.const 2 i32.shl i32.add v128.load v128.store
+            local.get $j i32.const 4 i32.add local.set $j br $vl
+          end end
+          block $sd loop $sl
+            local.get $j local.get $L i32.ge_s br_if $sd
+            local.get $pd local.get $j i32.const 2 i32.shl i32.add
+            local.get $ps local.get $j i32.const 2 i32.shl i32.add f32.load f32.store
+            local.get $j i32.const 1 i32.add local.set $j br $sl
+          end end
+          local.get $r i32.const 1 i32.add local.tee $r local.get $rEnd i32.lt_s br_if $row
+        end
+        br $claim
+      end`,
+  };
+}
+
 /** Returns every elementwise kernel (needs `$exp4` from the row kernels). */
 export function elementwiseFuncs(): FuncSource[] {
   return [
     ...Object.entries(UNARY_F32X4).map(([op, e]) => unaryFunc(op, e as string)),
     ...Object.entries(BINARY_F32X4).map(([op, e]) => binaryFunc(op, e as string)),
     ...Object.entries(BINARY_F32X4).map(([op, e]) => binaryRowsFunc(op, e as string)),
+    copyRows(),
   ];
 }
 
@@ -247,4 +307,5 @@ export const ELEMENTWISE_KERNELS: string[] = [
   ...Object.keys(UNARY_F32X4).map((op) => `unary_${op}`),
   ...Object.keys(BINARY_F32X4).map((op) => `binary_${op}`),
   ...Object.keys(BINARY_F32X4).map((op) => `binaryRows_${op}`),
+  "copyRows",
 ];
