@@ -7,7 +7,17 @@ import { fileURLToPath } from "node:url";
 import { Rng } from "@sr2se/core";
 import { generateSample, resolveWorldConfig } from "@sr2se/data";
 import { defaultBackend, memory, tidy } from "@sr2se/tensor";
-import { AdamW, DEFAULT_TRAINING, VLM, VlmTokenizer, corpusOf, encodeChat, resolveModelConfig, trainBpe, useFastestBackend } from "../dist/index.js";
+import {
+  AdamW,
+  corpusOf,
+  DEFAULT_TRAINING,
+  encodeChat,
+  resolveModelConfig,
+  trainBpe,
+  useFastestBackend,
+  VLM,
+  VlmTokenizer,
+} from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const backend = await useFastestBackend();
@@ -42,7 +52,14 @@ const B = DEFAULT_TRAINING.batch_size;
 const optimizer = new AdamW(vlm.namedParameters());
 const batches = Array.from({ length: 12 }, (_, b) =>
   samples.slice(b * B, b * B + B).map((s) => {
-    const e = encodeChat(vlm.tokenizer, [{ role: "user", content: s.question }, { role: "assistant", content: s.response }], { image: true });
+    const e = encodeChat(
+      vlm.tokenizer,
+      [
+        { role: "user", content: s.question },
+        { role: "assistant", content: s.response },
+      ],
+      { image: true },
+    );
     return { ids: e.ids, labels: e.labels, pixels: pixels() };
   }),
 );
@@ -72,7 +89,9 @@ record("train step", (performance.now() - t0) / (batches.length - 2), "ms");
 
 // generation: greedy, KV cache, fixed length so every row decodes the same number of tokens
 for (const batch of [1, 32]) {
-  const requests = samples.slice(0, batch).map((s) => ({ messages: [{ role: "user", content: s.question }], pixels: pixels() }));
+  const requests = samples
+    .slice(0, batch)
+    .map((s) => ({ messages: [{ role: "user", content: s.question }], pixels: pixels() }));
   await vlm.generateFromPixels(requests.slice(0, 1), { maxTokens: 4 });
   const start = performance.now();
   const gens = await vlm.generateFromPixels(requests, { maxTokens: 64, batchSize: batch, stop: [] });
