@@ -28,6 +28,11 @@ export class Node {
     if (--this.refs > 0) return;
     this.free();
   }
+  /** Releases the saved tensors only (backward calls it once the node's rule has run). */
+  releaseSaved(): void {
+    for (const t of this.saved) t.dispose();
+    this.saved = [];
+  }
   /** Releases saved tensors and input links now (after backward, or when unreachable). */
   free(): void {
     if (this.freed) return;

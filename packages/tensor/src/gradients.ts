@@ -275,19 +275,36 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   const order = topoSort(start);
   tidy(() =>
     noGrad(() => {
+      // Each pending gradient is released as soon as the last node that needs it has run, and each
+      // node's saved tensors right after its rule, so peak memory stays near the forward pass's.
       const grads = new Map<Node, Tensor>();
-      grads.set(start, grad ?? fullLike(root, 1));
+      const holds = new Map<Tensor, number>();
+      const hold = (t: Tensor) => holds.set(t, (holds.get(t) ?? 0) + 1);
+      const drop = (t: Tensor) => {
+        const n = (holds.get(t) ?? 1) - 1;
+        if (n > 0) holds.set(t, n);
+        else {
+          holds.delete(t);
+          if (t !== grad) t.dispose();
+        }
+      };
+      const seed = grad ?? fullLike(root, 1);
+      grads.set(start, seed);
+      hold(seed);
       for (let i = order.length - 1; i >= 0; i--) {
         const n = order[i];
         const g = grads.get(n);
         if (!g) continue;
+        grads.delete(n);
         if (n.leaf) {
           const leaf = n.leaf;
-          if (leaf.isDisposed) continue;
-          const gg = g.dtype === leaf.dtype ? g : castRaw(g, leaf.dtype);
-          const next = leaf.grad ? add(leaf.grad, gg) : contiguous(gg, true);
-          leaf.grad?.dispose();
-          leaf.grad = keep(next);
+          if (!leaf.isDisposed) {
+            const gg = g.dtype === leaf.dtype ? g : castRaw(g, leaf.dtype);
+            const next = leaf.grad ? add(leaf.grad, gg) : contiguous(gg, true);
+            leaf.grad?.dispose();
+            leaf.grad = keep(next);
+          }
+          drop(g);
           continue;
         }
         if (n.freed)
@@ -295,12 +312,23 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         const rule = GRADIENTS[n.op];
         if (!rule) throw new Error(`backward: no gradient rule for op ${n.op}`);
         const gs = rule(g, n.saved, n.attrs);
+        n.releaseSaved();
         n.inputs.forEach((input, j) => {
           const gj = gs[j];
           if (!input || !gj || !isFloat(gj.dtype)) return;
           const prev = grads.get(input);
-          grads.set(input, prev ? add(prev, gj) : gj);
+          if (prev) {
+            const sum = add(prev, gj);
+            drop(prev);
+            grads.set(input, sum);
+            hold(sum);
+          } else {
+            grads.set(input, gj);
+            hold(gj);
+          }
         });
+        drop(g);
+        for (const gj of gs) if (gj && !holds.has(gj) && gj !== grad && !gj.isDisposed) gj.dispose();
       }
     }),
   );
