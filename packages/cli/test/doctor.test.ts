@@ -13,13 +13,15 @@ describe("sr2se doctor", () => {
     const report = JSON.parse(out);
     expect(report.ok).toBe(true);
     const names = report.checks.map((c: { name: string }) => c.name);
-    expect(names).toEqual(["node", "platform", "sharp", "webgpu", "device"]);
+    expect(names).toEqual(["node", "platform", "sharp", "wasm-simd", "webgpu", "device"]);
     if (process.env.CI === "true") {
       // CI installs lavapipe (scripts/setup-webgpu.sh): doctor must name it, and choose the CPU.
       expect(report.webgpu.usable).toBe(true);
       expect(report.webgpu.adapter.description).toMatch(/llvmpipe/);
       expect(report.webgpu.adapter.isFallback).toBe(true);
-      expect(report.checks[4].detail).toMatch(/^cpu/);
+      expect(report.device.device).toBe("cpu");
+      expect(report.device.backend).toBe("cpu-wasm");
+      expect(report.device.reason).toMatch(/software fallback/);
     } else if (!report.webgpu.usable) {
       expect(report.webgpu.reason).toBeTruthy();
       expect(report.webgpu.fix).toBeTruthy();

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { chooseDevice } from "@sr2se/tensor";
 import type { Command } from "commander";
 import { probeWebGpu } from "../doctor/webgpu-probe.js";
 
@@ -54,7 +55,15 @@ export function register(program: Command): void {
       }
 
       const gpu = await probeWebGpu();
-      let device: string;
+      const wasmSimd = wasmSimdSupported();
+      checks.push({
+        name: "wasm-simd",
+        ok: wasmSimd,
+        detail: wasmSimd
+          ? "WebAssembly SIMD and shared memory: the fast CPU backend is available"
+          : "no WebAssembly SIMD or shared memory: the reference CPU backend will be used",
+        required: false,
+      });
       if (gpu.usable && gpu.adapter) {
         const a = gpu.adapter;
         const l = gpu.limits ?? {};
@@ -68,9 +77,6 @@ export function register(program: Command): void {
             `shader-f16 ${gpu.features?.includes("shader-f16") ? "yes" : "no"}`,
           required: false,
         });
-        device = a.isFallback
-          ? "cpu (the only WebGPU adapter is a software fallback, slower than the CPU backend; force it with --device webgpu)"
-          : "webgpu (a hardware GPU adapter)";
       } else {
         checks.push({
           name: "webgpu",
@@ -78,14 +84,28 @@ export function register(program: Command): void {
           detail: `not usable: ${gpu.reason}. Fix: ${gpu.fix}`,
           required: false,
         });
-        device = "cpu (no WebGPU adapter)";
       }
-      checks.push({ name: "device", ok: true, detail: device, required: false });
+      const choice = chooseDevice({
+        adapter: gpu.adapter
+          ? {
+              description: gpu.adapter.description || gpu.adapter.device,
+              isFallbackAdapter: gpu.adapter.isFallback,
+            }
+          : null,
+        adapterError: gpu.reason,
+        wasmSimd,
+      });
+      checks.push({
+        name: "device",
+        ok: true,
+        detail: `${choice.device} (backend ${choice.backend}): ${choice.reason}`,
+        required: false,
+      });
 
       const broken = checks.filter((c) => c.required && !c.ok);
       if (opts.json) {
         process.stdout.write(
-          `${JSON.stringify({ ok: broken.length === 0, checks, webgpu: gpu }, null, 2)}\n`,
+          `${JSON.stringify({ ok: broken.length === 0, checks, webgpu: gpu, device: choice }, null, 2)}\n`,
         );
       } else {
         for (const c of checks)
@@ -97,4 +117,13 @@ export function register(program: Command): void {
         throw new Error(`broken install: ${broken.map((c) => `${c.name}: ${c.detail}`).join("; ")}`);
       }
     });
+}
+
+/** Whether this engine runs WebAssembly SIMD (a popcnt module validates) and has shared memory. */
+function wasmSimdSupported(): boolean {
+  const simd = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98,
+    11,
+  ]);
+  return typeof SharedArrayBuffer === "function" && WebAssembly.validate(simd);
 }
