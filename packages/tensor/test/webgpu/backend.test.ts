@@ -106,6 +106,23 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     await expectSame(g, out, 2e-5, op);
   });
 
+  it("the all-ops elementwise shader (used on real GPUs) matches too", async () => {
+    const saved = g.adapter.isFallbackAdapter;
+    g.adapter.isFallbackAdapter = false;
+    try {
+      const x = pair(g, rand(24, 3), [2, 3, 4]);
+      const y = pair(g, rand(4, 4), [4]);
+      for (const op of ["mul", "geluGrad", "maximum"] as BinaryOp[]) {
+        const o = outPair(g, [2, 3, 4]);
+        cpu.binary(op, view(x, "cpu"), view(y, "cpu", [2, 3, 4], [0, 0, 1]), o.cpu);
+        g.binary(op, view(x, "gpu"), view(y, "gpu", [2, 3, 4], [0, 0, 1]), o.gpu);
+        await expectSame(g, o, 2e-5, op);
+      }
+    } finally {
+      g.adapter.isFallbackAdapter = saved;
+    }
+  });
+
   it("binary pow and positive-domain grads", async () => {
     for (const op of ["pow", "sqrtGrad", "rsqrtGrad"] as BinaryOp[]) {
       const a = pair(g, rand(10, 11, 0.2, 3), [10]);

@@ -98,6 +98,8 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Force a matmul variant instead of choosing by adapter (benchmarks and tests). */
   matmulVariant?: "register" | "tiled";
+  /** Ask for timestamp queries (per-kernel GPU times, see `GpuRuntime.profile`). */
+  profile?: boolean;
 }
 
 /** Returns a WebGPU device with the adapter's larger limits, its errors routed to `fatal`. */
@@ -125,7 +127,9 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   }
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits });
+    const requiredFeatures: GPUFeatureName[] =
+      opts.profile && adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (err) {
     throw new Error(
       `webgpu: requestDevice failed on adapter "${adapterName(adapter)}": ${(err as Error).message}`,

@@ -43,6 +43,8 @@ export interface GpuBufferHandle extends BufferHandle {
 export interface WebGpuBackendOptions {
   powerPreference?: GPUPowerPreference;
   matmulVariant?: "register" | "tiled";
+  /** Request timestamp queries so `runtime.startProfile()` can time kernels. */
+  profile?: boolean;
   [key: string]: unknown;
 }
 
@@ -486,6 +488,7 @@ export async function createBackend(options: WebGpuBackendOptions = {}): Promise
   const runtime = await GpuRuntime.create({
     powerPreference: options.powerPreference,
     matmulVariant: options.matmulVariant,
+    profile: options.profile ?? (typeof process !== "undefined" && process.env?.SR2SE_WEBGPU_PROFILE === "1"),
   });
   return new WebGpuBackend(runtime);
 }

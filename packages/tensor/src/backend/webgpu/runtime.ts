@@ -6,6 +6,8 @@ import { BufferPool, type PoolStats } from "./pool.js";
 export interface Kernel {
   key: string;
   code: () => string;
+  /** Names one dispatch in profiles (e.g. the elementwise op), from its parameters. */
+  label?: (params: Uint32Array) => string;
 }
 
 /** A storage binding: a whole buffer or a byte sub-range of it. */
@@ -41,6 +43,14 @@ export class GpuRuntime {
   private arenaOffset = 0;
   private readonly paramStride: number;
   private readonly stagingFree = new Map<number, GPUBuffer[]>();
+  /** GPU nanoseconds and dispatch counts per kernel key, when profiling (`startProfile`). */
+  private profiling: {
+    set: GPUQuerySet;
+    keys: string[];
+    buf: GPUBuffer;
+    totals: Map<string, { n: number; ns: number }>;
+    reads: Promise<void>[];
+  } | null = null;
   /** Counters for benchmarks: submits and dispatches since creation. */
   readonly counters = { submits: 0, dispatches: 0, readbacks: 0 };
 
@@ -145,13 +155,71 @@ export class GpuRuntime {
     }
     this.arenaOffset += this.paramStride;
     const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.computePass();
+    const prof = this.profiling;
+    if (prof && prof.keys.length >= 512) this.flush();
+    const pass = prof
+      ? this.profiledPass(kernel.label ? kernel.label(params) : kernel.key, params)
+      : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    if (prof) {
+      pass.end();
+      this.pass = null;
+    }
     this.recorded++;
     this.counters.dispatches++;
     if (this.recorded >= DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  private profiledPass(key: string, params: Uint32Array): GPUComputePassEncoder {
+    const prof = this.profiling as NonNullable<typeof this.profiling>;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder ??= this.device.createCommandEncoder();
+    const i = prof.keys.length;
+    const label = key.startsWith("matmul")
+      ? `${key} ${params[0]}x${params[2]}x${params[1]}·${params[3]}`
+      : key;
+    prof.keys.push(label);
+    return this.encoder.beginComputePass({
+      timestampWrites: {
+        querySet: prof.set,
+        beginningOfPassWriteIndex: 2 * i,
+        endOfPassWriteIndex: 2 * i + 1,
+      },
+    });
+  }
+
+  /** Starts timing every dispatch on the GPU (needs a device created with `profile: true`). */
+  startProfile(): void {
+    if (!this.device.features.has("timestamp-query"))
+      throw new Error("webgpu: profiling needs the timestamp-query feature");
+    this.flush();
+    this.profiling = {
+      set: this.device.createQuerySet({ type: "timestamp", count: 1024 }),
+      keys: [],
+      buf: this.device.createBuffer({
+        size: 1024 * 8,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      }),
+      totals: new Map(),
+      reads: [],
+    };
+  }
+
+  /** Stops profiling; resolves to GPU milliseconds and dispatch counts per kernel, largest first. */
+  async stopProfile(): Promise<{ kernel: string; n: number; ms: number }[]> {
+    const prof = this.profiling;
+    if (!prof) return [];
+    this.flush();
+    await Promise.all(prof.reads);
+    this.profiling = null;
+    return [...prof.totals.entries()]
+      .map(([kernel, t]) => ({ kernel, n: t.n, ms: t.ns / 1e6 }))
+      .sort((a, b) => b.ms - a.ms);
   }
 
   private computePass(): GPUComputePassEncoder {
@@ -185,6 +253,19 @@ export class GpuRuntime {
       this.pass = null;
     }
     if (!this.encoder) return;
+    const prof = this.profiling;
+    let profRead: { keys: string[]; staging: GPUBuffer } | null = null;
+    if (prof && prof.keys.length > 0) {
+      const n = prof.keys.length;
+      this.encoder.resolveQuerySet(prof.set, 0, 2 * n, prof.buf, 0);
+      const staging = this.device.createBuffer({
+        size: 2 * n * 8,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      this.encoder.copyBufferToBuffer(prof.buf, 0, staging, 0, 2 * n * 8);
+      profRead = { keys: prof.keys, staging };
+      prof.keys = [];
+    }
     const used = this.arenaIndex + (this.arenaOffset > 0 ? 1 : 0);
     for (let i = 0; i < used; i++) {
       const bytes = i < this.arenaIndex ? ARENA_BYTES : this.arenaOffset;
@@ -197,6 +278,22 @@ export class GpuRuntime {
     this.recorded = 0;
     this.counters.submits++;
     this.pool.afterSubmit();
+    if (prof && profRead) {
+      const { keys, staging } = profRead;
+      prof.reads.push(
+        staging.mapAsync(GPUMapMode.READ).then(() => {
+          const t = new BigUint64Array(staging.getMappedRange());
+          keys.forEach((k, i) => {
+            const e = prof.totals.get(k) ?? { n: 0, ns: 0 };
+            e.n++;
+            e.ns += Number(t[2 * i + 1] - t[2 * i]);
+            prof.totals.set(k, e);
+          });
+          staging.unmap();
+          staging.destroy();
+        }),
+      );
+    }
   }
 
   /** Writes `data` into `buffer` at `offset`, after everything recorded so far. */

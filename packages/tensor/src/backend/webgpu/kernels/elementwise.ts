@@ -53,21 +53,51 @@ function caseBody(code: number): string {
   return `case ${code}u: { ${lets} ${y} return ${op.expr}; }`;
 }
 
-/** The one elementwise shader: up to four strided broadcast inputs, the op chosen by a uniform code. */
-export const ELEMENTWISE_KERNEL: Kernel = {
-  key: "elementwise",
-  code: () => {
-    const loads = Array.from(
-      { length: SLOTS },
-      (_, k) => `
+/**
+ * Returns the elementwise shader: up to four strided broadcast inputs. With `only` set, the shader
+ * holds that one op (CPU-like adapters run every switch case under lane masks, so there each op
+ * gets its own pipeline); without, every op of the table behind a uniform switch (one pipeline on
+ * real GPUs). `contiguous` drops the index arithmetic; `raw` copies words without conversion.
+ */
+function elementwiseKernel(only: number | null, contiguous: boolean, raw: boolean): Kernel {
+  const name = raw ? "copy" : only === null ? "all" : ELEMENTWISE_OPS[only].name;
+  return {
+    key: `elementwise.${name}.${contiguous ? "contiguous" : "strided"}`,
+    label: (p) => `elementwise ${raw ? "copy" : ELEMENTWISE_OPS[p[OP]]?.name}${contiguous ? "" : " strided"}`,
+    code: () => {
+      const loads = Array.from(
+        { length: SLOTS },
+        (_, k) => `
 fn load${k}(idx: u32) -> f32 { return word_to_f32(in${k}[idx], pu(${IN_DT + k}u)); }`,
-    ).join("");
-    const bindings = Array.from(
-      { length: SLOTS },
-      (_, k) => `@group(0) @binding(${k + 2}) var<storage, read> in${k}: array<u32>;`,
-    ).join("\n");
-    const cases = ELEMENTWISE_OPS.map((o) => caseBody(o.code)).join("\n    ");
-    return `${PARAMS_WGSL}${WORD_WGSL}${ELEMENTWISE_HELPERS}
+      ).join("");
+      const bindings = Array.from(
+        { length: SLOTS },
+        (_, k) => `@group(0) @binding(${k + 2}) var<storage, read> in${k}: array<u32>;`,
+      ).join("\n");
+      const ops = only === null ? ELEMENTWISE_OPS : [ELEMENTWISE_OPS[only]];
+      const cases = ops.map((o) => caseBody(o.code)).join("\n    ");
+      const arity = only === null ? 4 : raw ? 1 : ELEMENTWISE_OPS[only].arity;
+      const index = contiguous
+        ? "o0 += i; o1 += i; o2 += i; o3 += i; oo += i;"
+        : `var rem = i;
+    let rank = pu(${RANK}u);
+    for (var d = 0u; d < rank; d++) {
+      let dd = rank - 1u - d;
+      let n = pu(${SHAPE}u + dd);
+      let c = rem % n;
+      rem = rem / n;
+      oo += c * pu(${OUT_STRIDES}u + dd);
+      o0 += c * pu(${IN_STRIDES}u + dd);
+      o1 += c * pu(${IN_STRIDES + MAX_RANK}u + dd);
+      o2 += c * pu(${IN_STRIDES + 2 * MAX_RANK}u + dd);
+      o3 += c * pu(${IN_STRIDES + 3 * MAX_RANK}u + dd);
+    }`;
+      const body = raw
+        ? "out[oo] = in0[o0];"
+        : `var v0 = 0.0; var v1 = 0.0; var v2 = 0.0; var v3 = 0.0;
+  ${Array.from({ length: arity }, (_, k) => `v${k} = load${k}(o${k});`).join(" ")}
+  out[oo] = f32_to_word(apply(pu(${OP}u), v0, v1, v2, v3), pu(${OUT_DT}u));`;
+      return `${PARAMS_WGSL}${WORD_WGSL}${ELEMENTWISE_HELPERS}
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 ${bindings}
 ${loads}
@@ -83,37 +113,30 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let local = gid.x + gid.y * pu(${PITCH}u);
   if (local >= pu(${N}u)) { return; }
   let i = local + pu(${BASE}u);
-  let arity = (pu(${FLAGS}u) >> 1u) & 7u;
   var o0 = pu(${IN_OFF}u); var o1 = pu(${IN_OFF + 1}u); var o2 = pu(${IN_OFF + 2}u); var o3 = pu(${IN_OFF + 3}u);
   var oo = pu(${OUT_OFF}u);
-  if ((pu(${FLAGS}u) & 1u) == 1u) {
-    o0 += i; o1 += i; o2 += i; o3 += i; oo += i;
-  } else {
-    var rem = i;
-    let rank = pu(${RANK}u);
-    for (var d = 0u; d < rank; d++) {
-      let dd = rank - 1u - d;
-      let n = pu(${SHAPE}u + dd);
-      let c = rem % n;
-      rem = rem / n;
-      oo += c * pu(${OUT_STRIDES}u + dd);
-      o0 += c * pu(${IN_STRIDES}u + dd);
-      o1 += c * pu(${IN_STRIDES + MAX_RANK}u + dd);
-      o2 += c * pu(${IN_STRIDES + 2 * MAX_RANK}u + dd);
-      o3 += c * pu(${IN_STRIDES + 3 * MAX_RANK}u + dd);
-    }
-  }
-  var v0 = 0.0; var v1 = 0.0; var v2 = 0.0; var v3 = 0.0;
-  if (arity > 0u) { v0 = load0(o0); }
-  if (arity > 1u) { v1 = load1(o1); }
-  if (arity > 2u) { v2 = load2(o2); }
-  if (arity > 3u) { v3 = load3(o3); }
-  if ((pu(${FLAGS}u) & 16u) != 0u) { out[oo] = in0[o0]; return; }
-  out[oo] = f32_to_word(apply(pu(${OP}u), v0, v1, v2, v3), pu(${OUT_DT}u));
+  ${index}
+  // every binding is referenced so the auto layout keeps all slots
+  if (pu(${N}u) == 0xffffffffu) { out[0] = in0[0] + in1[0] + in2[0] + in3[0]; }
+  ${body}
 }
 `;
-  },
-};
+    },
+  };
+}
+
+const kernelCache = new Map<string, Kernel>();
+/** Returns the cached elementwise kernel for an op on this runtime's adapter class. */
+function kernelFor(rt: GpuRuntime, code: number, contiguous: boolean, raw: boolean): Kernel {
+  const only = rt.ctx.adapter.isFallbackAdapter || raw ? code : null;
+  const key = `${raw ? "raw" : (only ?? "all")}.${contiguous}`;
+  let k = kernelCache.get(key);
+  if (!k) {
+    k = elementwiseKernel(only, contiguous, raw);
+    kernelCache.set(key, k);
+  }
+  return k;
+}
 
 /** Returns the broadcast strides of `v` against `shape` (0 where broadcast). */
 export function broadcastStrides(
@@ -175,7 +198,7 @@ export function runElementwise(
       .u(shape.length)
       .u(op.code)
       .u(DTYPE_CODE[out.dtype]);
-    p.u((contiguous ? 1 : 0) | (inputs.length << 1) | (raw ? 16 : 0));
+    p.at(FLAGS).u((contiguous ? 1 : 0) | (inputs.length << 1) | (raw ? 16 : 0));
     const g = grid(rt, e - s);
     p.at(PITCH)
       .u(g.pitch)
@@ -209,7 +232,7 @@ export function runElementwise(
       for (let d = 0; d < MAX_RANK; d++) p.at(IN_STRIDES + k * MAX_RANK + d).u(stridesIn[k][d] ?? 0);
     }
     p.at(IN_STRIDES + SLOTS * MAX_RANK);
-    rt.dispatch(ELEMENTWISE_KERNEL, p.done(), bindings, g.groups);
+    rt.dispatch(kernelFor(rt, op.code, contiguous, raw), p.done(), bindings, g.groups);
   }
 }
 

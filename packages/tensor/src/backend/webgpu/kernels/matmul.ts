@@ -37,53 +37,6 @@ fn batch_offsets(z: u32) -> vec2<u32> {
 }
 `;
 
-/**
- * Register-blocked matmul for CPU-like adapters (lavapipe, SwiftShader): each invocation keeps a
- * 4×4 block of C in registers and streams A and B from memory; no workgroup memory, no barriers.
- * `aUnit`/`bUnit` say which operand stride is 1, so the compiler sees contiguous loads.
- */
-function registerKernel(aT: boolean, bT: boolean): Kernel {
-  return {
-    key: `matmul.register.${aT ? "t" : "n"}${bT ? "t" : "n"}`,
-    code: () => `${PARAMS_WGSL}${PRELUDE}
-@compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u);
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
-  if (row0 >= M || col0 >= N) { return; }
-  let bo = batch_offsets(gid.z);
-  let ars = pu(7u); let acs = pu(8u); let brs = pu(9u); let bcs = pu(10u);
-  var ra: array<u32, 4>;
-  var cb: array<u32, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    ra[i] = bo.x + min(row0 + i, M - 1u) * ${aT ? "1u" : "ars"};
-    cb[i] = bo.y + min(col0 + i, N - 1u) * ${bT ? "bcs" : "1u"};
-  }
-  var acc: array<vec4<f32>, 4>;
-  for (var k = 0u; k < K; k++) {
-    let ka = k * ${aT ? "acs" : "1u"};
-    let kb = k * ${bT ? "1u" : "brs"};
-    let b = vec4<f32>(B[cb[0] + kb], B[cb[1] + kb], B[cb[2] + kb], B[cb[3] + kb]);
-    acc[0] += A[ra[0] + ka] * b;
-    acc[1] += A[ra[1] + ka] * b;
-    acc[2] += A[ra[2] + ka] * b;
-    acc[3] += A[ra[3] + ka] * b;
-  }
-  let cz = gid.z * M * N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + i;
-    if (r < M) {
-      for (var j = 0u; j < 4u; j++) {
-        if (col0 + j < N) { C[cz + r * N + col0 + j] = acc[i][j]; }
-      }
-    }
-  }
-}
-`,
-  };
-}
-
 function prelude(aVec: boolean, bVec: boolean): string {
   return PRELUDE.replace(
     "var<storage, read> A: array<f32>;",
@@ -94,81 +47,74 @@ function prelude(aVec: boolean, bVec: boolean): string {
   );
 }
 
-/**
- * Register-blocked matmul with B read as vec4 rows (B row-major, N and its strides multiples of 4):
- * one 16-byte load brings the invocation's four columns.
- */
-function registerVecNKernel(aT: boolean): Kernel {
-  return {
-    key: `matmul.register.${aT ? "t" : "n"}n.vec4`,
-    code: () => `${PARAMS_WGSL}${prelude(false, true)}
-@compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u);
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
-  if (row0 >= M || col0 >= N) { return; }
-  let bo = batch_offsets(gid.z);
-  let ars = pu(7u); let acs = pu(8u); let brs4 = pu(9u) / 4u;
-  var ra: array<u32, 4>;
-  for (var i = 0u; i < 4u; i++) { ra[i] = bo.x + min(row0 + i, M - 1u) * ${aT ? "1u" : "ars"}; }
-  let cb = (bo.y + col0) / 4u;
-  var acc: array<vec4<f32>, 4>;
-  for (var k = 0u; k < K; k++) {
-    let ka = k * ${aT ? "acs" : "1u"};
-    let b = B[cb + k * brs4];
-    acc[0] += A[ra[0] + ka] * b;
-    acc[1] += A[ra[1] + ka] * b;
-    acc[2] += A[ra[2] + ka] * b;
-    acc[3] += A[ra[3] + ka] * b;
-  }
-  let cz = gid.z * M * N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + i;
-    if (r < M) { for (var j = 0u; j < 4u; j++) { C[cz + r * N + col0 + j] = acc[i][j]; } }
-  }
-}
-`,
-  };
-}
+/** Invocations per workgroup of the CPU-like matmul; each owns 4 columns of 4 shared rows. */
+const RX = 16;
 
 /**
- * Register-blocked matmul for A row-major and B transposed (both contiguous along K, K a multiple
- * of 4): four k-steps per iteration, each operand row read as vec4, accumulated by dot products.
+ * Matmul for CPU-like adapters (lavapipe, SwiftShader), which run a workgroup's invocations as SIMD
+ * lanes: a workgroup owns 4 rows of C, so every A element is the same for all lanes (a scalar load,
+ * no gather); each invocation owns 4 adjacent columns, read as one vec4 when B's rows allow (`n4`),
+ * as vec4s along K when B is transposed (`k4`), else as 4 scalars (`s`). No workgroup memory.
  */
-function registerVecKKernel(): Kernel {
-  return {
-    key: "matmul.register.nt.vec4",
-    code: () => `${PARAMS_WGSL}${prelude(true, true)}
-@compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u);
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
-  if (row0 >= M || col0 >= N) { return; }
-  let bo = batch_offsets(gid.z);
-  let ars = pu(7u); let bcs = pu(10u);
-  var ra: array<u32, 4>;
-  var cb: array<u32, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    ra[i] = (bo.x + min(row0 + i, M - 1u) * ars) / 4u;
-    cb[i] = (bo.y + min(col0 + i, N - 1u) * bcs) / 4u;
-  }
-  var acc: array<vec4<f32>, 4>;
+function laneKernel(mode: "n4" | "k4" | "s"): Kernel {
+  const rows = [0, 1, 2, 3];
+  const aRow = rows.map((i) => `let a${i} = bo.x + min(row0 + ${i}u, M - 1u) * ars;`).join("\n  ");
+  let loop: string;
+  if (mode === "n4") {
+    loop = `let cb = (bo.y + min(col0, N - 4u)) / 4u;
+  let brs4 = brs / 4u;
+  for (var k = 0u; k < K; k++) {
+    let b = B[cb + k * brs4];
+    let ka = k * acs;
+    ${rows.map((i) => `c${i} += A[a${i} + ka] * b;`).join(" ")}
+  }`;
+  } else if (mode === "s") {
+    loop = `${rows.map((j) => `let n${j} = bo.y + min(col0 + ${j}u, N - 1u) * bcs;`).join(" ")}
+  for (var k = 0u; k < K; k++) {
+    let kb = k * brs;
+    let b = vec4<f32>(B[n0 + kb], B[n1 + kb], B[n2 + kb], B[n3 + kb]);
+    let ka = k * acs;
+    ${rows.map((i) => `c${i} += A[a${i} + ka] * b;`).join(" ")}
+  }`;
+  } else {
+    loop = `${rows.map((j) => `let n${j} = (bo.y + min(col0 + ${j}u, N - 1u) * bcs) / 4u;`).join(" ")}
   for (var k = 0u; k < K / 4u; k++) {
-    let b0 = B[cb[0] + k]; let b1 = B[cb[1] + k]; let b2 = B[cb[2] + k]; let b3 = B[cb[3] + k];
-    for (var i = 0u; i < 4u; i++) {
-      let a = A[ra[i] + k];
-      acc[i] += vec4<f32>(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
-    }
+    let b0 = B[n0 + k]; let b1 = B[n1 + k]; let b2 = B[n2 + k]; let b3 = B[n3 + k];
+    let k0 = 4u * k * acs;
+    ${rows
+      .map(
+        (i) =>
+          `let x${i} = vec4<f32>(A[a${i} + k0], A[a${i} + k0 + acs], A[a${i} + k0 + 2u * acs], A[a${i} + k0 + 3u * acs]);
+    c${i} += vec4<f32>(dot(x${i}, b0), dot(x${i}, b1), dot(x${i}, b2), dot(x${i}, b3));`,
+      )
+      .join("\n    ")}
+  }`;
   }
-  let cz = gid.z * M * N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + i;
-    if (r < M) {
-      for (var j = 0u; j < 4u; j++) { if (col0 + j < N) { C[cz + r * N + col0 + j] = acc[i][j]; } }
-    }
-  }
+  return {
+    key: `matmul.lanes.${mode}.${RX}`,
+    code: () => `${PARAMS_WGSL}${prelude(false, mode !== "s")}
+@compute @workgroup_size(${RX})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let col0 = (wid.y * ${RX}u + lid.x) * 4u;
+  if (col0 >= N) { return; }
+  let row0 = wid.x * 4u;
+  let bo = batch_offsets(wid.z);
+  let ars = pu(7u); let acs = pu(8u); let brs = pu(9u); let bcs = pu(10u);
+  ${aRow}
+  var c0 = vec4<f32>(0.0); var c1 = vec4<f32>(0.0); var c2 = vec4<f32>(0.0); var c3 = vec4<f32>(0.0);
+  ${loop}
+  let cz = wid.z * M * N;
+  let full = col0 + 4u <= N;
+${rows
+  .map(
+    (i) => `  if (row0 + ${i}u < M) {
+    let o = cz + (row0 + ${i}u) * N + col0;
+    if (full) { C[o] = c${i}.x; C[o + 1u] = c${i}.y; C[o + 2u] = c${i}.z; C[o + 3u] = c${i}.w; }
+    else { for (var j = 0u; j < N - col0; j++) { C[o + j] = c${i}[j]; } }
+  }`,
+  )
+  .join("\n")}
 }
 `,
   };
@@ -308,28 +254,14 @@ export function runMatmul(
       batch,
     ]);
   } else {
-    const aT = a.rs === 1 && a.cs !== 1;
-    const bT = b.rs === 1 && b.cs !== 1;
     const q = (x: number) => x % 4 === 0;
-    const batchAligned = (s: readonly number[]) => s.every(q);
-    let k: Kernel;
-    if (!bT && q(N) && q(b.offset) && q(b.rs) && batchAligned(bs)) {
-      k = kernel(`vecN${aT}`, () => registerVecNKernel(aT));
-    } else if (
-      !aT &&
-      bT &&
-      q(K) &&
-      q(a.offset) &&
-      q(b.offset) &&
-      q(a.rs) &&
-      q(b.cs) &&
-      batchAligned(as) &&
-      batchAligned(bs)
-    ) {
-      k = kernel("vecK", registerVecKKernel);
-    } else {
-      k = kernel(`reg${aT}${bT}`, () => registerKernel(aT, bT));
-    }
-    rt.dispatch(k, p.done(), bindings, [Math.ceil(N / 32), Math.ceil(M / 32), batch]);
+    const aligned = (s: readonly number[]) => s.every(q);
+    let mode: "n4" | "k4" | "s" = "s";
+    if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) mode = "n4";
+    else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) mode = "k4";
+    const k = kernel(`lanes.${mode}`, () => laneKernel(mode));
+    const rowGroups = Math.ceil(M / 4);
+    if (rowGroups > maxZ) throw new Error(`webgpu: matmul: ${M} rows exceed the dispatch limit`);
+    rt.dispatch(k, p.done(), bindings, [rowGroups, Math.ceil(N / (4 * RX)), batch]);
   }
 }

@@ -1,0 +1,324 @@
+// WebGPU section of `npm run bench -w @sr2se/tensor`: matmul and the reference transformer step on
+// our WebGPU backend and on tfjs-backend-webgpu over the same Dawn adapter, their ratios, the first
+// step with a cold Mesa shader cache, the pipelines a step uses, and bytes in use over 500 steps.
+// Runs alone too: `node bench/sections/webgpu.mjs` (after `npm run build`).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The reference transformer of part 1's bench: decoder-only, pre-norm, SwiGLU, AdamW. */
+export const REFERENCE = { dModel: 256, layers: 4, heads: 4, ffn: 1024, vocab: 512, seq: 96, batch: 16 };
+export const SMALL = { dModel: 64, layers: 2, heads: 4, ffn: 256, vocab: 128, seq: 32, batch: 4 };
+const MATMULS = [
+  [256, 256, 256],
+  [1024, 1024, 1024],
+  [2048, 2048, 2048],
+  [2048, 256, 1024],
+];
+
+/** Returns a Dawn GPU object installed as navigator.gpu, so our backend and tfjs share it. */
+export async function installDawn() {
+  const nav = globalThis.navigator;
+  if (nav?.gpu) return nav.gpu;
+  const { create, globals } = await import("webgpu");
+  for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) globalThis[k] = v;
+  const gpu = create([]);
+  Object.defineProperty(globalThis, "navigator", {
+    value: { ...(nav ?? {}), gpu },
+    configurable: true,
+    writable: true,
+  });
+  return gpu;
+}
+
+function tokens(cfg, seed) {
+  let s = seed >>> 0 || 1;
+  const n = cfg.batch * cfg.seq;
+  const ids = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    ids[i] = s % cfg.vocab;
+  }
+  return ids;
+}
+
+/** Builds the reference model on our engine; returns { step(): Promise<number> } (one training step, awaiting the loss). */
+export function buildOurs(T, cfg) {
+  const { nn, optim } = T;
+  const hd = cfg.dModel / cfg.heads;
+  class Block extends nn.Module {
+    constructor(i) {
+      super();
+      this.norm1 = new nn.RMSNorm(cfg.dModel);
+      this.qkv = new nn.Linear(cfg.dModel, 3 * cfg.dModel, { bias: false, seed: 10 + i });
+      this.proj = new nn.Linear(cfg.dModel, cfg.dModel, { bias: false, seed: 20 + i });
+      this.norm2 = new nn.RMSNorm(cfg.dModel);
+      this.mlp = new nn.SwiGLU(cfg.dModel, cfg.ffn, { seed: 30 + i });
+    }
+    forward(x) {
+      const [B, L] = x.shape;
+      const h = this.norm1.forward(x);
+      const qkv = this.qkv.forward(h).reshape([B, L, 3, cfg.heads, hd]).permute([2, 0, 3, 1, 4]);
+      const [q, k, v] = [0, 1, 2].map((j) => qkv.narrow(0, j, 1).squeeze(0));
+      const a = T.scaledDotProductAttention(q, k, v, { isCausal: true });
+      const merged = a.transpose(1, 2).reshape([B, L, cfg.dModel]);
+      const x1 = x.add(this.proj.forward(merged));
+      return x1.add(this.mlp.forward(this.norm2.forward(x1)));
+    }
+  }
+  class Model extends nn.Module {
+    constructor() {
+      super();
+      this.tok = new nn.Embedding(cfg.vocab, cfg.dModel, { seed: 1 });
+      this.pos = new nn.Embedding(cfg.seq, cfg.dModel, { seed: 2 });
+      this.blocks = new nn.Sequential(...Array.from({ length: cfg.layers }, (_, i) => new Block(i)));
+      this.norm = new nn.RMSNorm(cfg.dModel);
+      this.head = new nn.Linear(cfg.dModel, cfg.vocab, { bias: false, seed: 3 });
+    }
+    forward(ids, positions) {
+      const x = this.tok.forward(ids).add(this.pos.forward(positions));
+      return this.head.forward(this.norm.forward(this.blocks.forward(x)));
+    }
+  }
+  const model = new Model();
+  const opt = new optim.AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
+  const ids = T.tensor(tokens(cfg, 1), { dtype: "int32" }).reshape([cfg.batch, cfg.seq]);
+  const targets = T.tensor(tokens(cfg, 2), { dtype: "int32" });
+  const positions = T.arange(0, cfg.seq, 1, { dtype: "int32" });
+  return {
+    async step() {
+      const loss = T.tidy(() => {
+        const logits = model.forward(ids, positions);
+        const l = T.crossEntropy(logits.reshape([cfg.batch * cfg.seq, cfg.vocab]), targets);
+        l.backward();
+        opt.step();
+        opt.zeroGrad();
+        return l;
+      });
+      const v = await loss.item();
+      loss.dispose();
+      return v;
+    },
+  };
+}
+
+/** Builds the same model in tfjs; returns { step(): Promise<number> }. */
+export function buildTfjs(tf, cfg) {
+  const hd = cfg.dModel / cfg.heads;
+  const init = (shape, fanIn) =>
+    tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 7));
+  const P = {
+    tok: tf.variable(tf.randomNormal([cfg.vocab, cfg.dModel], 0, 1, "float32", 1)),
+    pos: tf.variable(tf.randomNormal([cfg.seq, cfg.dModel], 0, 1, "float32", 2)),
+    normF: tf.variable(tf.ones([cfg.dModel])),
+    head: init([cfg.dModel, cfg.vocab], cfg.dModel),
+    blocks: Array.from({ length: cfg.layers }, () => ({
+      n1: tf.variable(tf.ones([cfg.dModel])),
+      qkv: init([cfg.dModel, 3 * cfg.dModel], cfg.dModel),
+      proj: init([cfg.dModel, cfg.dModel], cfg.dModel),
+      n2: tf.variable(tf.ones([cfg.dModel])),
+      gate: init([cfg.dModel, cfg.ffn], cfg.dModel),
+      up: init([cfg.dModel, cfg.ffn], cfg.dModel),
+      down: init([cfg.ffn, cfg.dModel], cfg.ffn),
+    })),
+  };
+  const rms = (x, w) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6))), w);
+  const N = cfg.batch * cfg.seq;
+  const mask = tf.mul(tf.sub(tf.linalg.bandPart(tf.ones([cfg.seq, cfg.seq]), -1, 0), 1), 1e9);
+  const ids = tf.tensor1d(tokens(cfg, 1), "int32");
+  const targets = tf.oneHot(tf.tensor1d(tokens(cfg, 2), "int32"), cfg.vocab);
+  const opt = tf.train.adam(3e-4);
+  const lossFn = () => {
+    let x = tf.add(tf.reshape(tf.gather(P.tok, ids), [cfg.batch, cfg.seq, cfg.dModel]), P.pos);
+    for (const b of P.blocks) {
+      const h = tf.reshape(rms(x, b.n1), [N, cfg.dModel]);
+      const qkv = tf.transpose(
+        tf.reshape(tf.matMul(h, b.qkv), [cfg.batch, cfg.seq, 3, cfg.heads, hd]),
+        [2, 0, 3, 1, 4],
+      );
+      const [q, k, v] = tf.unstack(qkv, 0);
+      const s = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask);
+      const a = tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), v), [0, 2, 1, 3]), [N, cfg.dModel]);
+      x = tf.add(x, tf.reshape(tf.matMul(a, b.proj), x.shape));
+      const h2 = tf.reshape(rms(x, b.n2), [N, cfg.dModel]);
+      const g = tf.matMul(h2, b.gate);
+      const m = tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), tf.matMul(h2, b.up)), b.down);
+      x = tf.add(x, tf.reshape(m, x.shape));
+    }
+    const logits = tf.matMul(tf.reshape(rms(x, P.normF), [N, cfg.dModel]), P.head);
+    return tf.losses.softmaxCrossEntropy(targets, logits);
+  };
+  return {
+    async step() {
+      const loss = opt.minimize(lossFn, true);
+      const v = (await loss.data())[0];
+      loss.dispose();
+      return v;
+    },
+  };
+}
+
+async function timeMatmul(make, [M, K, N]) {
+  const { run, read, dispose } = make(M, K, N);
+  await read(run());
+  const reps = M * K * N >= 2048 ** 3 ? 2 : M * K * N >= 1024 ** 3 ? 3 : 10;
+  const t0 = performance.now();
+  let last;
+  for (let i = 0; i < reps; i++) {
+    if (last) dispose(last);
+    last = run();
+  }
+  await read(last);
+  const ms = (performance.now() - t0) / reps;
+  dispose(last);
+  return ms;
+}
+
+async function timeSteps(model, n) {
+  await model.step();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await model.step();
+  return (performance.now() - t0) / n;
+}
+
+/**
+ * Returns tfjs-core with all its gradients and tfjs-backend-webgpu registered on navigator.gpu. Its
+ * Node entry lacks the gradient registrations, so the ES modules are bundled into one instance.
+ */
+export async function loadTfjs() {
+  await installDawn();
+  const { build } = await import("esbuild");
+  const out = join(mkdtempSync(join(tmpdir(), "sr2se-tfjs-")), "tfjs.mjs");
+  await build({
+    stdin: {
+      contents: [
+        'export * from "@tensorflow/tfjs-core";',
+        'import "@tensorflow/tfjs-core/dist/register_all_gradients";',
+        'import "@tensorflow/tfjs-backend-webgpu";',
+      ].join("\n"),
+      resolveDir: fileURLToPath(new URL("../..", import.meta.url)),
+      loader: "js",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    mainFields: ["module", "main"],
+    outfile: out,
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
+    logLevel: "error",
+  });
+  const tf = await import(pathToFileURL(out).href);
+  await tf.setBackend("webgpu");
+  await tf.ready();
+  return tf;
+}
+
+/** Runs only the first training step on our backend and prints its time as JSON (the cold-cache child). */
+async function firstStepOnly(T) {
+  await installDawn();
+  await T.init({ device: "webgpu" });
+  const model = buildOurs(T, REFERENCE);
+  const t0 = performance.now();
+  await model.step();
+  console.log(JSON.stringify({ step1Ms: performance.now() - t0 }));
+}
+
+/** The section: `ctx.record(name, value, unit)` collects the figures; `ctx.tensor` is the built package. */
+export default async function webgpuSection(ctx) {
+  const T = ctx.tensor;
+  await installDawn();
+  let backend;
+  try {
+    backend = await T.init({ device: "webgpu" });
+  } catch (err) {
+    console.log(`webgpu section skipped: ${err.message}`);
+    return;
+  }
+  const rt = backend.runtime;
+  const a = backend.adapter;
+  console.log(
+    `webgpu adapter: ${a.vendor} ${a.architecture} ${a.description} (fallback ${a.isFallbackAdapter}, matmul ${a.matmulVariant})`,
+  );
+  const tf = await loadTfjs();
+
+  const ours = (M, K, N) => {
+    const x = T.randn([M, K], { seed: 1 });
+    const y = T.randn([K, N], { seed: 2 });
+    return { run: () => x.matmul(y), read: (t) => t.data(), dispose: (t) => t.dispose() };
+  };
+  const theirs = (M, K, N) => {
+    const x = tf.randomNormal([M, K]);
+    const y = tf.randomNormal([K, N]);
+    return { run: () => tf.matMul(x, y), read: (t) => t.data(), dispose: (t) => t.dispose() };
+  };
+  for (const shape of MATMULS) {
+    const [M, K, N] = shape;
+    const name = M === K && K === N ? `${M}³` : `${M}×${K}×${N}`;
+    const mine = await timeMatmul(ours, shape);
+    const tfm = await timeMatmul(theirs, shape);
+    const gf = (ms) => (2 * M * K * N) / ms / 1e6;
+    ctx.record(`webgpu matmul ${name}`, gf(mine), "GFLOP/s");
+    ctx.record(`tfjs-webgpu matmul ${name}`, gf(tfm), "GFLOP/s");
+    ctx.record(`webgpu/tfjs matmul ${name}`, tfm / mine, "×");
+  }
+
+  const model = buildOurs(T, REFERENCE);
+  const t1 = performance.now();
+  await model.step();
+  ctx.record("webgpu step 1 (warm Mesa cache)", performance.now() - t1, "ms");
+  rt.resetPipelineUse();
+  const before = rt.counters.submits;
+  await model.step();
+  ctx.record("webgpu pipelines used by a step", rt.pipelinesUsed.size, "pipelines");
+  ctx.record("webgpu submits per step", rt.counters.submits - before, "submits");
+  const ourStep = await timeSteps(model, 3);
+  ctx.record("webgpu reference transformer step", ourStep, "ms");
+  const tfModel = buildTfjs(tf, REFERENCE);
+  const tfStep = await timeSteps(tfModel, 2);
+  ctx.record("tfjs-webgpu reference transformer step", tfStep, "ms");
+  ctx.record("webgpu step / tfjs step", ourStep / tfStep, "×");
+
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, [self, "--first-step"], {
+    env: { ...process.env, MESA_SHADER_CACHE_DISABLE: "true" },
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  const line = (child.stdout ?? "").split("\n").find((l) => l.startsWith("{"));
+  if (line) ctx.record("webgpu step 1 (cold shader cache)", JSON.parse(line).step1Ms, "ms");
+  else console.log(`cold-cache child failed: ${(child.stderr ?? "").slice(-500)}`);
+
+  const steps = Number(process.env.SR2SE_BENCH_MEMORY_STEPS ?? 500);
+  const small = buildOurs(T, SMALL);
+  let at10 = 0;
+  for (let i = 1; i <= steps; i++) {
+    await small.step();
+    if (i === 10) at10 = backend.memoryInfo().bytesInUse;
+  }
+  const end = backend.memoryInfo();
+  ctx.record(`webgpu bytes in use after step 10 (small model)`, at10, "bytes");
+  ctx.record(`webgpu bytes in use after step ${steps} (small model)`, end.bytesInUse, "bytes");
+  ctx.record(`webgpu bytes allocated after step ${steps}`, end.bytesAllocated, "bytes");
+  ctx.record("webgpu distinct pipelines compiled", rt.pipelineCount, "pipelines");
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const T = await import(new URL("../../dist/index.js", import.meta.url).href);
+  if (process.argv.includes("--first-step")) {
+    await firstStepOnly(T);
+  } else {
+    const rows = [];
+    const record = (name, value, unit) => {
+      rows.push({ name, value, unit });
+      console.log(`${name.padEnd(52)} ${Number(value).toFixed(2).padStart(12)} ${unit}`);
+    };
+    await webgpuSection({ tensor: T, record });
+    writeFileSync(new URL("../results-webgpu.json", import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
+  }
+  process.exit(0);
+}
