@@ -21,12 +21,13 @@ const requests = [
 
 describe("generate", () => {
   it("KV-cache greedy decoding equals uncached greedy decoding token for token", async () => {
-    const cached = await vlm.generate(requests, { maxTokens: 12 });
-    const slow = await vlm.generate(requests, { maxTokens: 12, useCache: false });
+    // long enough to cross a cache block (the cache grows 64 slots at a time)
+    const cached = await vlm.generate(requests, { maxTokens: 70 });
+    const slow = await vlm.generate(requests, { maxTokens: 70, useCache: false });
     expect(cached.map((g) => g.tokens)).toEqual(slow.map((g) => g.tokens));
     expect(cached.map((g) => g.text)).toEqual(slow.map((g) => g.text));
     for (let i = 0; i < cached.length; i++) expect(cached[i].logprob).toBeCloseTo(slow[i].logprob, 3);
-    expect(cached.some((g) => g.tokens > 3)).toBe(true);
+    expect(Math.max(...cached.map((g) => g.tokens))).toBeGreaterThan(50);
   });
 
   it("batched decoding gives each request what it gets alone", async () => {

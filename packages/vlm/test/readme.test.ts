@@ -15,8 +15,13 @@ describe("README", () => {
     const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
     const script = join(await mkdtemp(join(tmpdir(), "vlm-readme-")), "example.mjs");
-    await writeFile(script, (code as string).replace('"@sr2se/vlm"', JSON.stringify(pathToFileURL(dist).href)));
-    const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: join(import.meta.dirname, "..") });
+    await writeFile(
+      script,
+      (code as string).replace('"@sr2se/vlm"', JSON.stringify(pathToFileURL(dist).href)),
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [script], {
+      cwd: join(import.meta.dirname, ".."),
+    });
     const expected = [...(code as string).matchAll(/console\.log\(.*\); \/\/ (.*)/g)].map((m) => m[1]);
     expect(expected.length).toBe(3);
     expect(stdout.trim().split("\n")).toEqual(expected);

@@ -2,7 +2,7 @@
 // one decoder step a token; only the next-token logits of the rows still running come to the host.
 // Rows that finish leave the batch (their cache rows are dropped), so short answers cost nothing later.
 import { Rng } from "@sr2se/core";
-import { keep, noGrad, type Tensor, tensor, tidy } from "@sr2se/tensor";
+import { cat, keep, noGrad, type Tensor, tensor, tidy, zeros } from "@sr2se/tensor";
 import { collate, type SequenceInput } from "../data/batch.js";
 import type { KVCache } from "../model/llama.js";
 import type { VlmForConditionalGeneration } from "../model/vlm-model.js";
@@ -33,6 +33,8 @@ export interface DecodedSequence {
 }
 
 const PAD_MASK = -1e9;
+/** Cache slots are added this many at a time. */
+const CACHE_BLOCK = 64;
 
 /** Returns an additive mask [rows, 1, 1, keys] hiding each row's left pads and the keys from `visible` on, or null when nothing is hidden. */
 function padMask(leftPad: number[], keys: number, visible: number): Tensor | null {
@@ -96,7 +98,7 @@ export async function decode(
           const col = collate(running(), { ...collateOpts, padLeft: true, padMultiple: 16 });
           leftPad = col.leftPad;
           prefillLength = col.inputs.length;
-          capacity = Math.ceil((prefillLength + opts.maxTokens) / 64) * 64;
+          capacity = Math.ceil((prefillLength + 1) / CACHE_BLOCK) * CACHE_BLOCK;
           h = model.forward(col.inputs, {
             start: 0,
             cache: useCache ? cache : undefined,
@@ -106,6 +108,17 @@ export async function decode(
         } else {
           // decoding the token at absolute position p: it fills cache slot p and sees slots ≤ p
           const p = prefillLength + t - 1;
+          if (p >= capacity) {
+            // the cache grows a block at a time: few distinct shapes, attention over little more than the tokens so far
+            for (const [l, kv] of cache.entries()) {
+              const [b, h, , d] = kv.k.shape;
+              cache[l] = {
+                k: cat([kv.k, zeros([b, h, CACHE_BLOCK, d])], 2),
+                v: cat([kv.v, zeros([b, h, CACHE_BLOCK, d])], 2),
+              };
+            }
+            capacity += CACHE_BLOCK;
+          }
           const ids = Int32Array.from(rows, (i) =>
             out[i].ids.length > 0 ? out[i].ids[out[i].ids.length - 1] : c.pad_token_id,
           );
@@ -116,13 +129,10 @@ export async function decode(
             pixels: null,
             imageSlots: new Int32Array(ids.length).fill(-1),
           };
-          const slot = new Uint8Array(capacity);
-          slot[p] = 1;
           h = model.forward(inputs, {
             start: p,
             cache,
             capacity,
-            slot: tensor(slot, { shape: [1, 1, capacity, 1], dtype: "bool" }),
             mask: padMask(leftPad, capacity, p + 1),
           });
         }

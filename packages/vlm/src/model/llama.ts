@@ -2,7 +2,7 @@
 // rotate-half convention, grouped-query attention, SwiGLU MLP, optional tied embeddings), with
 // Hugging Face's parameter names so a Llama checkpoint of matching shape loads into it.
 import type { Rng } from "@sr2se/core";
-import { cat, rope, scaledDotProductAttention, type Tensor, where, zeros } from "@sr2se/tensor";
+import { cat, rope, scaledDotProductAttention, type Tensor, zeros } from "@sr2se/tensor";
 import { type TextConfig, textHeadDim } from "../config.js";
 import { Embedding, Linear, Module, ModuleList, RMSNorm } from "./module.js";
 
@@ -18,13 +18,11 @@ export interface DecoderOptions {
   /** Additive mask broadcast to [B, heads, L, keys] (padding, unused cache slots), on top of causal masking. */
   mask?: Tensor | null;
   /**
-   * Fixed cache length: the prefill stores keys/values padded to it, and each later step (one token)
-   * writes its keys/values into the slot marked by `slot` instead of growing the cache, so every
-   * step has the same shapes (and the backend reuses its buffers).
+   * Fixed cache length: the prefill stores keys/values padded to it, and each later step writes
+   * its keys/values into slots `start…` instead of growing the cache, so every step has the same
+   * shapes (and the backend reuses its buffers); masking the unused slots is the caller's.
    */
   capacity?: number;
-  /** bool [1, 1, capacity, 1], true at the slot of the token being decoded (with `capacity`). */
-  slot?: Tensor;
 }
 
 /** Grouped-query self-attention with rotary position embeddings. */
@@ -71,9 +69,19 @@ class LlamaAttention extends Module {
         const fit = (t: Tensor) =>
           cap && cap > L ? cat([t, zeros([B, t.shape[1], cap - L, d])], 2) : t.contiguous();
         cache[layer] = { k: fit(k), v: fit(v) };
-      } else if (cap && opts.slot) {
-        k = where(opts.slot, k, past.k);
-        v = where(opts.slot, v, past.v);
+      } else if (cap) {
+        // write the new token's keys/values into slot `start` (copies run as fast row copies)
+        const into = (old: Tensor, cur: Tensor) =>
+          cat(
+            [
+              ...(start > 0 ? [old.narrow(2, 0, start)] : []),
+              cur,
+              ...(start + L < cap ? [old.narrow(2, start + L, cap - start - L)] : []),
+            ],
+            2,
+          );
+        k = into(past.k, k);
+        v = into(past.v, v);
         cache[layer] = { k, v };
       } else {
         k = cat([past.k, k], 2);
