@@ -157,3 +157,18 @@ describe("wasm gemm", () => {
     rt.heap.release(out, 48);
   });
 });
+
+describe("wasm heap", () => {
+  it("grows the shared memory and reuses freed blocks by size", () => {
+    const before = rt.memory.buffer.byteLength;
+    const big = rt.heap.alloc(before);
+    expect(rt.memory.buffer.byteLength).toBeGreaterThan(before);
+    rt.heap.release(big, before);
+    expect(rt.heap.alloc(before)).toBe(big);
+    rt.heap.release(big, before);
+  });
+
+  it("names the allocation when the 4 GiB of wasm32 cannot hold it", () => {
+    expect(() => rt.heap.alloc(2 ** 32)).toThrow(/cpu-wasm: out of memory allocating 4294967296 bytes/);
+  });
+});

@@ -31,14 +31,20 @@ export class Heap {
     if (ptr === undefined) {
       ptr = this.top;
       const end = ptr + size;
-      if (end > 2 ** 32)
-        throw new Error(`wasm heap: allocating ${size} bytes would pass the 4 GiB limit of wasm32`);
       const have = this.memory.buffer.byteLength;
       if (end > have) {
+        const needed = Math.ceil((end - have) / 65536);
         // Grow by at least 1/8 of the current size so that many small allocations grow rarely.
-        const pages = Math.ceil(Math.max(end - have, have / 8) / 65536);
-        const max = 65536 - have / 65536;
-        this.memory.grow(Math.min(pages, Math.max(max, Math.ceil((end - have) / 65536))));
+        const wanted = Math.max(needed, Math.ceil(have / 8 / 65536));
+        const room = 65536 - have / 65536;
+        try {
+          if (needed > room) throw new RangeError("it would pass the 4 GiB of wasm32");
+          this.memory.grow(Math.min(wanted, room));
+        } catch (err) {
+          throw new Error(
+            `cpu-wasm: out of memory allocating ${size} bytes (${this.bytesInUse} in use, ${have} reserved): ${(err as Error).message}`,
+          );
+        }
       }
       this.top = end;
     }
