@@ -30,7 +30,17 @@ export async function init(options: InitOptions = {}): Promise<Backend> {
     throw new Error(`init: unknown device "${String(device)}" (expected "cpu" or "webgpu")`);
   }
   const name = named ?? defaultBackendName(device ?? "cpu");
-  const b = name === "cpu" ? reference : await loadBackend(name, rest);
+  let b: Backend;
+  try {
+    b = name === "cpu" ? reference : await loadBackend(name, rest);
+  } catch (err) {
+    // a CPU device always has the reference backend to fall back on; a named backend does not
+    if (named !== undefined || (device ?? "cpu") !== "cpu") throw err;
+    console.warn(
+      `init: backend "${name}" failed to load (${(err as Error).message.split("\n")[0]}); using the reference "cpu"`,
+    );
+    return init({ ...rest, backend: "cpu" });
+  }
   loaded.set(name, b);
   byDevice.set(backendDevice(name) ?? b.device, b);
   current = b;

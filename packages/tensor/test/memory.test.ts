@@ -98,6 +98,27 @@ describe("memory", () => {
 });
 
 describe("devices", () => {
+  it("init falls back to the reference CPU backend when a faster one fails to load", async () => {
+    T.registerBackend(
+      "cpu-broken",
+      "cpu",
+      async () => Promise.reject(new Error("no worker threads here")),
+      0,
+    );
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (m: string) => warnings.push(m);
+    try {
+      const b = await T.init({ device: "cpu" });
+      expect(b.name).toBe("cpu");
+      expect(warnings[0]).toContain('init: backend "cpu-broken" failed to load (no worker threads here)');
+      await expect(T.init({ backend: "cpu-broken" })).rejects.toThrow("no worker threads here");
+    } finally {
+      console.warn = warn;
+      await T.init({ backend: "cpu" });
+    }
+  });
+
   it("toDevice copies a tensor to another backend", async () => {
     const other = new T.CpuBackend();
     const x = T.tensor([1, 2, 3]);
