@@ -30,6 +30,8 @@ const exists = (f: string) =>
     () => false,
   );
 
+const QWEN_IMAGE_MARKER = "<|vision_start|><|image_pad|><|vision_end|>";
+
 /** One completion to score: an optional image, the prompt (chat messages or a rendered chat string), the completion text. */
 export interface LogProbRequest {
   image?: string | Uint8Array;
@@ -142,9 +144,11 @@ export class VLM implements VisionLanguagePolicy {
       return this.tokenizer.encode(this.tokenizer.renderChat(prompt, { image, addGenerationPrompt: true }));
     if (!prompt.includes(SPECIAL_TOKENS.imStart))
       return this.promptIds([{ role: "user", content: prompt }], image);
-    if (image && !prompt.includes(SPECIAL_TOKENS.image))
+    // Qwen-VL's image marker (what @sr2se/ipr writes into a pair's prompt) stands for our placeholder
+    const rendered = prompt.replace(QWEN_IMAGE_MARKER, image ? `${SPECIAL_TOKENS.image}\n` : "");
+    if (image && !rendered.includes(SPECIAL_TOKENS.image))
       throw new Error("VLM: a rendered prompt with an image must contain the <image> placeholder");
-    return this.tokenizer.encode(prompt);
+    return this.tokenizer.encode(rendered);
   }
 
   /** Returns an image as the model's normalized CHW pixels. */

@@ -117,3 +117,13 @@ describe("sequenceLogProbs", () => {
     }
   });
 });
+
+describe("prompts", () => {
+  it("reads a ChatML prompt string with Qwen-VL's image marker (IPR pairs) as the rendered chat", () => {
+    const messages = [{ role: "user" as const, content: "How many circles are there?" }];
+    const ipr =
+      "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>How many circles are there?<|im_end|>\n<|im_start|>assistant\n";
+    expect(vlm.promptIds(ipr, true)).toEqual(vlm.promptIds(messages, true));
+    expect(vlm.promptIds("How many circles are there?", false)).toEqual(vlm.promptIds(messages, false));
+  });
+});
