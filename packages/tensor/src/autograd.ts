@@ -56,11 +56,16 @@ export function isGradEnabled(): boolean {
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     gradEnabled = prev;
   }
+  if (result instanceof Promise) {
+    throw new Error("noGrad: fn returned a Promise; grad mode cannot span an await (wrap the synchronous part)");
+  }
+  return result;
 }
 
 /** Returns the nodes reachable from root, inputs before users. */

@@ -101,6 +101,10 @@ describe("bad input", () => {
       /query heads 3 are not a multiple of key\/value heads 2/,
     );
   });
+  it("noGrad and tidy refuse async functions", () => {
+    expect(() => T.noGrad(async () => 1)).toThrow(/noGrad: fn returned a Promise/);
+    expect(() => T.tidy(async () => 1)).toThrow(/tidy: fn returned a Promise/);
+  });
   it("a bad dim names the op and the shape", () => {
     expect(() => T.zeros([2, 3]).sum(2)).toThrow("sum: dim 2 is out of range for shape [2,3]");
   });
