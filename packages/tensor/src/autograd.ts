@@ -63,7 +63,9 @@ export function noGrad<T>(fn: () => T): T {
     gradEnabled = prev;
   }
   if (result instanceof Promise) {
-    throw new Error("noGrad: fn returned a Promise; grad mode cannot span an await (wrap the synchronous part)");
+    throw new Error(
+      "noGrad: fn returned a Promise; grad mode cannot span an await (wrap the synchronous part)",
+    );
   }
   return result;
 }
