@@ -83,9 +83,14 @@ export class BufferPool {
 
   /** Destroys buffers released past the cap; call once their last commands are submitted. */
   afterSubmit(): void {
+    if (this.doomed.length === 0) return;
     for (const b of this.doomed) b.destroy();
     this.doomed.length = 0;
+    this.onDestroy?.();
   }
+
+  /** Called after buffers were destroyed (the runtime drops bind groups that may hold them). */
+  onDestroy?: () => void;
 
   /** Destroys every free buffer (kept ones stay valid). */
   trim(): void {

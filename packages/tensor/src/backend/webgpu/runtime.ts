@@ -23,6 +23,8 @@ const PARAM_BYTES = PARAM_WORDS * 4;
 const ARENA_BYTES = 64 * 1024;
 /** Dispatches recorded before the batch is submitted, so the GPU starts while we keep encoding. */
 const DISPATCHES_PER_SUBMIT = 384;
+/** Bytes of released buffers the pool keeps for reuse before destroying them. */
+const MAX_FREE_BYTES = 1 << 30;
 
 /**
  * The WebGPU executor: pipelines cached by structural key, dispatches batched into one compute pass
@@ -32,6 +34,10 @@ export class GpuRuntime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly groups = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
   /** Keys of the pipelines dispatched since `resetPipelineUse()`: how many shaders a step needs. */
   readonly pipelinesUsed = new Set<string>();
   private encoder: GPUCommandEncoder | null = null;
@@ -61,9 +67,10 @@ export class GpuRuntime {
     this.pool = new BufferPool(
       this.device,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      Number.POSITIVE_INFINITY,
+      MAX_FREE_BYTES,
       lim.maxBufferSize,
     );
+    this.pool.onDestroy = () => this.forgetBindGroups();
   }
 
   /** Returns a runtime on a freshly acquired device. */
@@ -92,14 +99,62 @@ export class GpuRuntime {
     if (!p) {
       const code = kernel.code();
       const module = this.device.createShaderModule({ code, label: kernel.key });
+      // An explicit layout: the parameter uniform takes a dynamic offset, so a bind group depends
+      // only on the buffers and can be reused from step to step.
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true } },
+      ];
+      for (const m of code.matchAll(/@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>/g)) {
+        entries.push({
+          binding: Number(m[1]),
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: m[2] === "read" ? "read-only-storage" : "storage" },
+        });
+      }
+      const bindGroupLayout = this.device.createBindGroupLayout({ entries, label: kernel.key });
+      this.layouts.set(kernel.key, bindGroupLayout);
       p = this.device.createComputePipeline({
-        layout: "auto",
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
         compute: { module, entryPoint: "main" },
         label: kernel.key,
       });
       this.pipelines.set(kernel.key, p);
     }
     return p;
+  }
+
+  /** Returns a bind group for these buffers, reused while the same buffers come back (pooled buffers do). */
+  private bindGroup(kernel: Kernel, bindings: Binding[]): GPUBindGroup {
+    let key = `${kernel.key}|${this.arenaIndex}`;
+    for (const b of bindings) key += `|${this.bufferId(b.buffer)}:${b.offset ?? 0}:${b.size ?? ""}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      if (this.groups.size >= 8192) this.groups.clear();
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer: this.arenas[this.arenaIndex], offset: 0, size: PARAM_BYTES } },
+      ];
+      for (let i = 0; i < bindings.length; i++) {
+        const b = bindings[i];
+        entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } });
+      }
+      group = this.device.createBindGroup({ layout: this.layouts.get(kernel.key) as GPUBindGroupLayout, entries });
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(b, id);
+    }
+    return id;
+  }
+
+  /** Forgets cached bind groups (their buffers are being destroyed). */
+  forgetBindGroups(): void {
+    this.groups.clear();
   }
 
   /** Number of distinct pipelines compiled so far. */
@@ -143,25 +198,16 @@ export class GpuRuntime {
     }
     const base = (this.arenaIndex * ARENA_BYTES + this.arenaOffset) / 4;
     this.arenaData.set(params, base);
-    const entries: GPUBindGroupEntry[] = [
-      {
-        binding: 0,
-        resource: { buffer: this.arenas[this.arenaIndex], offset: this.arenaOffset, size: PARAM_BYTES },
-      },
-    ];
-    for (let i = 0; i < bindings.length; i++) {
-      const b = bindings[i];
-      entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } });
-    }
+    const group = this.bindGroup(kernel, bindings);
+    const dynamicOffset = this.arenaOffset;
     this.arenaOffset += this.paramStride;
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const prof = this.profiling;
     if (prof && prof.keys.length >= 512) this.flush();
     const pass = prof
       ? this.profiledPass(kernel.label ? kernel.label(params) : kernel.key, params)
       : this.computePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
+    pass.setBindGroup(0, group, [dynamicOffset]);
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
     if (prof) {
       pass.end();
