@@ -500,3 +500,40 @@ describe("cpu-wasm backend strided copy against the reference", () => {
     }
   });
 });
+
+describe("cpu-wasm backend sums against the reference", () => {
+  const cases: [number[], number[]][] = [
+    [[1031], [0]],
+    [[7, 257], [1]],
+    [[257, 7], [0]],
+    [
+      [33, 33, 7],
+      [1, 2],
+    ],
+    [
+      [33, 33, 7],
+      [0, 1],
+    ],
+    [[1500, 1, 3], [0]],
+    [
+      [3, 400, 5],
+      [0, 2],
+    ],
+    [
+      [4000, 1],
+      [0, 1],
+    ],
+  ];
+  for (const [shape, axes] of cases) {
+    it(`matches sum and mean of ${JSON.stringify(shape)} over axes ${JSON.stringify(axes)}`, async () => {
+      for (const op of ["sum", "mean"] as const) {
+        const x = pair(shape);
+        const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const outs = outPair(numel(outShape));
+        fast.reduce(op, x[0], axes, outs[0]);
+        reference.reduce(op, x[1], axes, outs[1]);
+        expect(await readPair(outs), op).toBeLessThan(1e-5);
+      }
+    });
+  }
+});

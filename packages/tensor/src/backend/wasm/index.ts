@@ -11,6 +11,7 @@ import {
   isContiguous,
   matrixLayout,
   numel,
+  type ReduceOp,
   type UnaryOp,
   type View,
 } from "../backend.js";
@@ -525,6 +526,37 @@ export class WasmCpuBackend extends CpuBackend {
       L * 2,
     );
     return true;
+  }
+
+  override reduce(op: ReduceOp, x: View, axes: readonly number[], out: BufferHandle): void {
+    const n = numel(x.shape);
+    if ((op !== "sum" && op !== "mean") || !allFloat32(x, out) || !isContiguous(x) || n < 1024) {
+      super.reduce(op, x, axes, out);
+      return;
+    }
+    // Split the dims (size 1 ignored) into kept and reduced; fast when the reduced ones are a suffix
+    // (row sums) or a prefix (column sums).
+    const reduced = x.shape.map((d, i) => d !== 1 && axes.includes(i));
+    const kept = x.shape.map((d, i) => d !== 1 && !axes.includes(i));
+    const firstKept = kept.indexOf(true);
+    const lastKept = kept.lastIndexOf(true);
+    const firstReduced = reduced.indexOf(true);
+    const lastReduced = reduced.lastIndexOf(true);
+    let inner = 1;
+    for (let i = 0; i < x.shape.length; i++) if (reduced[i]) inner *= x.shape[i];
+    const scale = op === "mean" ? 1 / inner : 1;
+    const outer = n / inner;
+    if (firstReduced < 0) {
+      super.reduce(op, x, axes, out);
+      return;
+    }
+    if (lastKept < firstReduced) {
+      this.runtime.rows("sumRows", outer, [viewPtr(x), ptrOf(out), outer, inner, inner, scale], inner);
+    } else if (lastReduced < firstKept) {
+      this.runtime.rows("sumColumns", outer, [viewPtr(x), ptrOf(out), inner, outer, outer, scale], inner, 4);
+    } else {
+      super.reduce(op, x, axes, out);
+    }
   }
 
   override copy(src: View, dst: View): void {

@@ -2,6 +2,7 @@ import { assemble, type FuncSource } from "./assembler.js";
 import { elementwiseFuncs } from "./kernels/elementwise.js";
 import { fusedFuncs } from "./kernels/fused.js";
 import { matmulFuncs } from "./kernels/matmul.js";
+import { reduceFuncs } from "./kernels/reduce.js";
 import { rowFuncs } from "./kernels/rows.js";
 import { type Madd, mulAdd, relaxedMadd } from "./kernels/text.js";
 import { importNode } from "./node-builtin.js";
@@ -11,7 +12,7 @@ export const MAX_PAGES = 65536;
 
 /** Returns every kernel function of the fast CPU backend, written with the given multiply-add. */
 export function kernelFuncs(madd: Madd): FuncSource[] {
-  return [...matmulFuncs(madd), ...rowFuncs(), ...elementwiseFuncs(), ...fusedFuncs()];
+  return [...matmulFuncs(madd), ...rowFuncs(), ...elementwiseFuncs(), ...fusedFuncs(), ...reduceFuncs()];
 }
 
 /** Returns the binary of the kernel module (imports a shared `env.memory`). */

@@ -38,7 +38,9 @@ export type RowKernel =
   | "crossEntropyRows"
   | "crossEntropyBackwardRows"
   | "adamw"
-  | "copyRows";
+  | "copyRows"
+  | "sumRows"
+  | "sumColumns";
 
 /** The elementwise kernels: `unary_<op>` and `binary_<op>` for the ops of kernels/elementwise.ts. */
 export type ElementwiseKernel = `unary_${string}` | `binary_${string}` | `binaryRows_${string}`;
@@ -64,6 +66,8 @@ const KERNELS = [
   "crossEntropyRows",
   "crossEntropyBackwardRows",
   "adamw",
+  "sumRows",
+  "sumColumns",
   ...ELEMENTWISE_KERNELS,
 ];
 
