@@ -96,16 +96,33 @@ export class CpuBackend implements Backend {
   readonly device = "cpu" as const;
   readonly supportsFloat64 = true;
   private bytes = 0;
+  // Released arrays kept for reuse by (dtype, size): a training step allocates the same shapes every
+  // time, and reusing them spares the zeroing and most of the garbage collector's work.
+  private readonly pool = new Map<string, TypedArray[]>();
+  private pooled = 0;
+  /** Bytes of released arrays the pool may hold. */
+  poolCapBytes = 256 * 2 ** 20;
 
   allocate(size: number, dtype: DType): BufferHandle {
-    const b: CpuBuffer = { dtype, size, data: allocHost(dtype, size) };
-    this.bytes += size * dtypeBytes(dtype);
+    const bytes = size * dtypeBytes(dtype);
+    const reused = this.pool.get(`${dtype}:${size}`)?.pop();
+    if (reused) this.pooled -= bytes;
+    const b: CpuBuffer = { dtype, size, data: reused ?? allocHost(dtype, size) };
+    this.bytes += bytes;
     return b;
   }
   release(buffer: BufferHandle): void {
     const b = buffer as CpuBuffer;
     if (!b.data) return;
-    this.bytes -= b.size * dtypeBytes(b.dtype);
+    const bytes = b.size * dtypeBytes(b.dtype);
+    this.bytes -= bytes;
+    if (bytes > 0 && this.pooled + bytes <= this.poolCapBytes) {
+      const key = `${b.dtype}:${b.size}`;
+      let list = this.pool.get(key);
+      if (!list) this.pool.set(key, (list = []));
+      list.push(b.data);
+      this.pooled += bytes;
+    }
     (b as { data: TypedArray | null }).data = null as unknown as TypedArray;
   }
   write(buffer: BufferHandle, data: TypedArray, offset = 0): void {
@@ -118,7 +135,7 @@ export class CpuBackend implements Backend {
     return data.slice(offset, offset + (length ?? data.length - offset));
   }
   memoryInfo(): { bytesInUse: number; bytesAllocated: number } {
-    return { bytesInUse: this.bytes, bytesAllocated: this.bytes };
+    return { bytesInUse: this.bytes, bytesAllocated: this.bytes + this.pooled };
   }
 
   fill(dst: View, value: number): void {
