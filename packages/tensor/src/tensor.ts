@@ -310,6 +310,18 @@ export class Tensor {
   ge(other: Tensor | number): Tensor {
     return F.ge(this, other);
   }
+  /** Returns bool ¬this. */
+  logicalNot(): Tensor {
+    return F.logicalNot(this);
+  }
+  /** Returns bool this ∧ other. */
+  logicalAnd(other: Tensor): Tensor {
+    return F.logicalAnd(this, other);
+  }
+  /** Returns bool this ∨ other. */
+  logicalOr(other: Tensor): Tensor {
+    return F.logicalOr(this, other);
+  }
   /** Returns this converted to a dtype (a copy; gradients flow between float dtypes). */
   to(dtype: DType): Tensor {
     return F.cast(this, dtype);

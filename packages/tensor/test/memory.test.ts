@@ -129,3 +129,17 @@ describe("devices", () => {
     y.dispose();
   });
 });
+
+describe("masks", () => {
+  it("logicalNot, logicalAnd, logicalOr combine bool masks with broadcasting", async () => {
+    const causal = T.ones([3, 3]).tril().eq(1);
+    const padding = T.tensor([true, true, false]);
+    expect(await causal.logicalAnd(padding).toArray()).toEqual([
+      [true, false, false],
+      [true, true, false],
+      [true, true, false],
+    ]);
+    expect(await padding.logicalNot().toArray()).toEqual([false, false, true]);
+    expect(await padding.logicalOr(T.tensor([false, false, true])).toArray()).toEqual([true, true, true]);
+  });
+});

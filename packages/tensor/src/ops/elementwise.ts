@@ -290,3 +290,15 @@ export function reciprocal(x: Tensor): Tensor {
 export function sign(x: Tensor): Tensor {
   return unaryOp("sign", x);
 }
+/** Returns bool ¬x (x ≠ 0 counts as true). */
+export function logicalNot(x: Tensor): Tensor {
+  return unaryRaw("logicalNot", x, undefined, "bool");
+}
+/** Returns bool a ∧ b with broadcasting. */
+export function logicalAnd(a: Tensor, b: Tensor): Tensor {
+  return binaryRaw("logicalAnd", a, b);
+}
+/** Returns bool a ∨ b with broadcasting. */
+export function logicalOr(a: Tensor, b: Tensor): Tensor {
+  return binaryRaw("logicalOr", a, b);
+}
