@@ -52,7 +52,8 @@ export function defaultConfig(
     model_type: "sr2se_vlm",
     vision_config: {
       image_size: 48,
-      patch_size: 8,
+      // one patch per cell of the shapes world's 3×3 grid at 48 px: 9 image tokens, a short sequence
+      patch_size: 16,
       num_channels: 3,
       hidden_size: 96,
       intermediate_size: 256,
