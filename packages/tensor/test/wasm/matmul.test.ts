@@ -172,3 +172,47 @@ describe("wasm heap", () => {
     expect(() => rt.heap.alloc(2 ** 32)).toThrow(/cpu-wasm: out of memory allocating 4294967296 bytes/);
   });
 });
+
+describe("wasm gemm without relaxed SIMD", () => {
+  it("runs the mul+add kernels (the fallback where relaxed_madd is missing) with the same results", async () => {
+    const plain = await WasmRuntime.create({ threads: 2, relaxed: false });
+    try {
+      expect(plain.relaxed).toBe(false);
+      const [M, N, K] = [33, 257, 65];
+      const a = plain.heap.alloc(M * K * 4);
+      const b = plain.heap.alloc(K * N * 4);
+      const c = plain.heap.alloc(M * N * 4);
+      const A = new Float32Array(plain.memory.buffer, a, M * K);
+      const B = new Float32Array(plain.memory.buffer, b, K * N);
+      for (const v of [A, B]) for (let i = 0; i < v.length; i++) v[i] = random();
+      plain.gemm({
+        a,
+        b,
+        c,
+        batch: 1,
+        M,
+        N,
+        K,
+        sab: 0,
+        sam: K,
+        sak: 1,
+        sbb: 0,
+        sbk: N,
+        sbn: 1,
+        scb: 0,
+        scm: N,
+      });
+      const C = new Float32Array(plain.memory.buffer, c, M * N);
+      let err = 0;
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += A[m * K + k] * B[k * N + n];
+          err = Math.max(err, Math.abs(s - C[m * N + n]));
+        }
+      expect(err).toBeLessThan(1e-4);
+    } finally {
+      plain.close();
+    }
+  });
+});
