@@ -187,23 +187,30 @@ export function attentionBackward(
   rt.gemmList([...scoreItems(ptr, d, q, k, s), ...dpItems]);
   softmaxScores(rt, ptr, d, s, mask, options, null);
   // rowsum(dO ∘ O), then dS in place of dP.
-  const D4 = new Float32Array(rt.memory.buffer, dvec, rows);
-  const go = dOut.buffer as unknown as { data: Float32Array };
-  const oo = out.buffer as unknown as { data: Float32Array };
-  const gd = go.data;
-  const od = oo.data;
-  let r = 0;
-  for (let b = 0; b < d.B; b++)
-    for (let h = 0; h < d.Hq; h++)
-      for (let i = 0; i < d.Lq; i++, r++) {
-        let gp = dOut.offset + b * dOut.strides[0] + h * dOut.strides[1] + i * dOut.strides[2];
-        let op = out.offset + b * out.strides[0] + h * out.strides[1] + i * out.strides[2];
-        const gs = dOut.strides[3];
-        const os = out.strides[3];
-        let acc = 0;
-        for (let e = 0; e < d.D; e++, gp += gs, op += os) acc += gd[gp] * od[op];
-        D4[r] = acc;
-      }
+  const g = dOut.strides;
+  const o = out.strides;
+  rt.rows(
+    "attnRowDot",
+    rows,
+    [
+      ptr(dOut.buffer) + dOut.offset * 4,
+      g[0],
+      g[1],
+      g[2],
+      g[3],
+      ptr(out.buffer) + out.offset * 4,
+      o[0],
+      o[1],
+      o[2],
+      o[3],
+      rows,
+      d.Hq,
+      d.Lq,
+      d.D,
+      dvec,
+    ],
+    d.D,
+  );
   rt.rows("attnGradScores", rows, [s, dp, dvec, rows, d.Lk, options.scale], d.Lk);
   const kvBytes = d.Lk * d.D * 4;
   const grads: GemmArgs[] = [

@@ -34,6 +34,7 @@ export type RowKernel =
   | "softmaxRows"
   | "attnSoftmax"
   | "attnGradScores"
+  | "attnRowDot"
   | "normRows"
   | "crossEntropyRows"
   | "crossEntropyBackwardRows"
@@ -61,6 +62,7 @@ const KERNELS = [
   "softmaxRows",
   "attnSoftmax",
   "attnGradScores",
+  "attnRowDot",
   "normRows",
   "normBackwardRows",
   "crossEntropyRows",

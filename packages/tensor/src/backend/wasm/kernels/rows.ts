@@ -9,7 +9,7 @@ import type { FuncSource } from "../assembler.js";
 
 /** Returns the row kernels and their exp/log helpers. */
 export function rowFuncs(): FuncSource[] {
-  return [exp4(), ln(), softmaxRows(), attnSoftmax(), attnGradScores()];
+  return [exp4(), ln(), softmaxRows(), attnSoftmax(), attnGradScores(), attnRowDot()];
 }
 
 function exp4(): FuncSource {
@@ -380,6 +380,69 @@ function attnGradScores(): FuncSource {
             local.get $pp i32.const 4 i32.add local.set $pp
             local.get $j i32.const 1 i32.add local.set $j br $l2
           end end
+          local.get $r i32.const 1 i32.add local.tee $r local.get $rEnd i32.lt_s br_if $row
+        end
+        br $claim
+      end`,
+  };
+}
+
+/**
+ * attnRowDot(x, xs0, xs1, xs2, xs3, y, ys0, ys1, ys2, ys3, rows, H, L, D, out, counter, chunk): out[r] =
+ * Σ_d x[b,h,i,d]·y[b,h,i,d] for row r = (b·H + h)·L + i of two strided 4-D views (attention's dO·O).
+ */
+function attnRowDot(): FuncSource {
+  const i32 = (n: string): [string, "i32"] => [n, "i32"];
+  return {
+    name: "attnRowDot",
+    params: [
+      "$x",
+      "$xs0",
+      "$xs1",
+      "$xs2",
+      "$xs3",
+      "$y",
+      "$ys0",
+      "$ys1",
+      "$ys2",
+      "$ys3",
+      "$rows",
+      "$H",
+      "$L",
+      "$D",
+      "$out",
+      "$counter",
+      "$chunk",
+    ].map(i32),
+    locals: [
+      ...["$r", "$rEnd", "$b", "$h", "$i", "$t", "$px", "$py", "$d", "$sx", "$sy"].map(i32),
+      ["$acc", "f32"],
+    ],
+    body: `
+      local.get $xs3 i32.const 2 i32.shl local.set $sx
+      local.get $ys3 i32.const 2 i32.shl local.set $sy
+      loop $claim
+        ${claim}
+        loop $row
+          local.get $r local.get $L i32.div_u local.tee $t local.get $H i32.div_u local.set $b
+          local.get $t local.get $b local.get $H i32.mul i32.sub local.set $h
+          local.get $r local.get $t local.get $L i32.mul i32.sub local.set $i
+          local.get $x local.get $b local.get $xs0 i32.mul local.get $h local.get $xs1 i32.mul i32.add
+          local.get $i local.get $xs2 i32.mul i32.add i32.const 2 i32.shl i32.add local.set $px
+          local.get $y local.get $b local.get $ys0 i32.mul local.get $h local.get $ys1 i32.mul i32.add
+          local.get $i local.get $ys2 i32.mul i32.add i32.const 2 i32.shl i32.add local.set $py
+          f32.const 0 local.set $acc
+          local.get $D local.set $d
+          block $done
+            local.get $d i32.eqz br_if $done
+            loop $l
+              local.get $acc local.get $px f32.load local.get $py f32.load f32.mul f32.add local.set $acc
+              local.get $px local.get $sx i32.add local.set $px
+              local.get $py local.get $sy i32.add local.set $py
+              local.get $d i32.const 1 i32.sub local.tee $d br_if $l
+            end
+          end
+          local.get $out local.get $r i32.const 2 i32.shl i32.add local.get $acc f32.store
           local.get $r i32.const 1 i32.add local.tee $r local.get $rEnd i32.lt_s br_if $row
         end
         br $claim
