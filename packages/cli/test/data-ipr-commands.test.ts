@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,7 +27,20 @@ function sr2seAsync(args: string[]): Promise<{ status: number | null; stdout: st
 describe("sr2se data", () => {
   it("synth writes splits, images and a manifest; check passes on them", () => {
     const out = path.join(dir, "data");
-    const r = sr2se(["data", "synth", "--out", out, "--train", "40", "--val", "8", "--test", "8", "--seed", "3"]);
+    const r = sr2se([
+      "data",
+      "synth",
+      "--out",
+      out,
+      "--train",
+      "40",
+      "--val",
+      "8",
+      "--test",
+      "8",
+      "--seed",
+      "3",
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(out, "manifest.json"), "utf8"));
     expect(manifest.seed).toBeDefined();
@@ -41,7 +54,10 @@ describe("sr2se data", () => {
 
   it("check lists problems and exits non-zero on a bad file", () => {
     const bad = path.join(dir, "bad.jsonl");
-    writeFileSync(bad, `{"id":"a","image":"nope.png","question":"q","answer":"1"}\n{"id":"b","image":"x.png"}\n`);
+    writeFileSync(
+      bad,
+      `{"id":"a","image":"nope.png","question":"q","answer":"1"}\n{"id":"b","image":"x.png"}\n`,
+    );
     const r = sr2se(["data", "check", bad]);
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/bad\.jsonl:1:/);
@@ -85,31 +101,85 @@ describe("sr2se ipr generate", () => {
 
   it("writes a pair per corrected sample against an OpenAI-compatible endpoint", async () => {
     const data = path.join(dir, "ipr");
-    const gen = sr2se(["data", "synth", "--out", data, "--train", "4", "--val", "1", "--test", "1", "--seed", "5"]);
+    const gen = sr2se([
+      "data",
+      "synth",
+      "--out",
+      data,
+      "--train",
+      "4",
+      "--val",
+      "1",
+      "--test",
+      "1",
+      "--seed",
+      "5",
+    ]);
     expect(gen.status, gen.stderr).toBe(0);
     const samples = readFileSync(path.join(data, "train.jsonl"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => ({ ...JSON.parse(l), answer: "1", answer_type: "integer", question: "How many circles are there?" }));
+      .map((l) => ({
+        ...JSON.parse(l),
+        answer: "1",
+        answer_type: "integer",
+        question: "How many circles are there?",
+      }));
     const file = path.join(data, "circles.jsonl");
     writeFileSync(file, `${samples.map((s) => JSON.stringify(s)).join("\n")}\n`);
     const out = path.join(dir, "pairs.jsonl");
-    const r = await sr2seAsync(["ipr", "generate", "--data", file, "--endpoint", url, "--model", "m", "--out", out, "--rounds", "2"]);
+    const r = await sr2seAsync([
+      "ipr",
+      "generate",
+      "--data",
+      file,
+      "--endpoint",
+      url,
+      "--model",
+      "m",
+      "--out",
+      out,
+      "--rounds",
+      "2",
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    const pairs = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const pairs = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(pairs).toHaveLength(4);
     for (const p of pairs) {
       expect(p.chosen).toContain("\\boxed{1}");
       expect(p.rejected).toContain("\\boxed{2}");
     }
     // A rerun resumes: nothing new, nothing duplicated.
-    const again = await sr2seAsync(["ipr", "generate", "--data", file, "--endpoint", url, "--model", "m", "--out", out, "--rounds", "2"]);
+    const again = await sr2seAsync([
+      "ipr",
+      "generate",
+      "--data",
+      file,
+      "--endpoint",
+      url,
+      "--model",
+      "m",
+      "--out",
+      out,
+      "--rounds",
+      "2",
+    ]);
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(4);
   });
 
   it("needs a policy: --ckpt or --endpoint", () => {
-    const r = sr2se(["ipr", "generate", "--data", path.join(dir, "bad.jsonl"), "--out", path.join(dir, "p.jsonl")]);
+    const r = sr2se([
+      "ipr",
+      "generate",
+      "--data",
+      path.join(dir, "bad.jsonl"),
+      "--out",
+      path.join(dir, "p.jsonl"),
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--ckpt|--endpoint/);
   });

@@ -16,10 +16,26 @@ const lines = (f: string) =>
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l));
-const writeJsonl = (f: string, recs: unknown[]) => writeFileSync(f, `${recs.map((r) => JSON.stringify(r)).join("\n")}\n`);
+const writeJsonl = (f: string, recs: unknown[]) =>
+  writeFileSync(f, `${recs.map((r) => JSON.stringify(r)).join("\n")}\n`);
 
 beforeAll(() => {
-  const r = sr2se(["data", "bench", "--out", bench, "--pope", "6", "--mmmu", "10", "--mathvista", "10", "--mmvet", "4", "--seed", "2"]);
+  const r = sr2se([
+    "data",
+    "bench",
+    "--out",
+    bench,
+    "--pope",
+    "6",
+    "--mmmu",
+    "10",
+    "--mathvista",
+    "10",
+    "--mmvet",
+    "4",
+    "--seed",
+    "2",
+  ]);
   expect(r.status, r.stderr).toBe(0);
 });
 
@@ -27,9 +43,25 @@ describe("sr2se eval score", () => {
   it("scores POPE over the three splits: perfect answers give F1 100, always-yes gives recall 1", () => {
     const splits = ["random", "popular", "adversarial"];
     const data = splits.map((s) => path.join(bench, `pope_${s}.jsonl`));
-    const perfect = splits.flatMap((s) => lines(path.join(bench, `pope_${s}.jsonl`)).map((q) => ({ id: `${s}/${q.question_id}`, response: `\\boxed{${q.label}}` })));
+    const perfect = splits.flatMap((s) =>
+      lines(path.join(bench, `pope_${s}.jsonl`)).map((q) => ({
+        id: `${s}/${q.question_id}`,
+        response: `\\boxed{${q.label}}`,
+      })),
+    );
     writeJsonl(path.join(dir, "pope-perfect.jsonl"), perfect);
-    const r = sr2se(["eval", "score", "--bench", "pope", "--data", ...data, "--pred", path.join(dir, "pope-perfect.jsonl"), "--out", path.join(dir, "pope-perfect.json")]);
+    const r = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "pope",
+      "--data",
+      ...data,
+      "--pred",
+      path.join(dir, "pope-perfect.jsonl"),
+      "--out",
+      path.join(dir, "pope-perfect.json"),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(readFileSync(path.join(dir, "pope-perfect.json"), "utf8"));
     expect(res.headline.value).toBeCloseTo(100, 6);
@@ -37,33 +69,96 @@ describe("sr2se eval score", () => {
 
     const yes = perfect.map((p) => ({ id: p.id, response: "Yes, there is." }));
     writeJsonl(path.join(dir, "pope-yes.jsonl"), yes);
-    const r2 = sr2se(["eval", "score", "--bench", "pope", "--data", ...data, "--pred", path.join(dir, "pope-yes.jsonl"), "--out", path.join(dir, "pope-yes.json")]);
+    const r2 = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "pope",
+      "--data",
+      ...data,
+      "--pred",
+      path.join(dir, "pope-yes.jsonl"),
+      "--out",
+      path.join(dir, "pope-yes.json"),
+    ]);
     expect(r2.status, r2.stderr).toBe(0);
     const res2 = JSON.parse(readFileSync(path.join(dir, "pope-yes.json"), "utf8"));
     // Half the questions are "yes": precision 0.5, recall 1, F1 2/3.
     expect(res2.headline.value).toBeCloseTo(66.667, 2);
 
-    const cmp = sr2se(["eval", "compare", path.join(dir, "pope-yes.json"), path.join(dir, "pope-perfect.json"), "--iterations", "200"]);
+    const cmp = sr2se([
+      "eval",
+      "compare",
+      path.join(dir, "pope-yes.json"),
+      path.join(dir, "pope-perfect.json"),
+      "--iterations",
+      "200",
+    ]);
     expect(cmp.status, cmp.stderr).toBe(0);
     expect(cmp.stdout).toMatch(/\| *Benchmark *\| *Baseline *\| *Ours *\| *Improvement/);
   });
 
   it("scores MMMU, MathVista and MM-Vet answer files written from the gold answers", () => {
     const mmmu = lines(path.join(bench, "mmmu.jsonl"));
-    writeJsonl(path.join(dir, "mmmu-pred.jsonl"), mmmu.map((q) => ({ id: q.id, response: `The answer is ${q.answer}.` })));
-    const m = sr2se(["eval", "score", "--bench", "mmmu", "--data", path.join(bench, "mmmu.jsonl"), "--pred", path.join(dir, "mmmu-pred.jsonl"), "--out", path.join(dir, "mmmu.json")]);
+    writeJsonl(
+      path.join(dir, "mmmu-pred.jsonl"),
+      mmmu.map((q) => ({ id: q.id, response: `The answer is ${q.answer}.` })),
+    );
+    const m = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "mmmu",
+      "--data",
+      path.join(bench, "mmmu.jsonl"),
+      "--pred",
+      path.join(dir, "mmmu-pred.jsonl"),
+      "--out",
+      path.join(dir, "mmmu.json"),
+    ]);
     expect(m.status, m.stderr).toBe(0);
     expect(JSON.parse(readFileSync(path.join(dir, "mmmu.json"), "utf8")).headline.value).toBeCloseTo(100, 6);
 
     const mv = lines(path.join(bench, "mathvista.jsonl"));
-    writeJsonl(path.join(dir, "mv-pred.jsonl"), mv.map((q) => ({ id: q.pid, response: `\\boxed{${q.answer}}` })));
-    const v = sr2se(["eval", "score", "--bench", "mathvista", "--data", path.join(bench, "mathvista.jsonl"), "--pred", path.join(dir, "mv-pred.jsonl"), "--out", path.join(dir, "mv.json")]);
+    writeJsonl(
+      path.join(dir, "mv-pred.jsonl"),
+      mv.map((q) => ({ id: q.pid, response: `\\boxed{${q.answer}}` })),
+    );
+    const v = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "mathvista",
+      "--data",
+      path.join(bench, "mathvista.jsonl"),
+      "--pred",
+      path.join(dir, "mv-pred.jsonl"),
+      "--out",
+      path.join(dir, "mv.json"),
+    ]);
     expect(v.status, v.stderr).toBe(0);
     expect(JSON.parse(readFileSync(path.join(dir, "mv.json"), "utf8")).headline.value).toBeCloseTo(100, 6);
 
     const mmvet = lines(path.join(bench, "mmvet.jsonl"));
-    writeJsonl(path.join(dir, "mmvet-pred.jsonl"), mmvet.map((q) => ({ id: q.id, response: String(q.answer).split(" <AND> ").join(", ").split(" <OR> ")[0] })));
-    const t = sr2se(["eval", "score", "--bench", "mmvet", "--data", path.join(bench, "mmvet.jsonl"), "--pred", path.join(dir, "mmvet-pred.jsonl"), "--out", path.join(dir, "mmvet.json")]);
+    writeJsonl(
+      path.join(dir, "mmvet-pred.jsonl"),
+      mmvet.map((q) => ({
+        id: q.id,
+        response: String(q.answer).split(" <AND> ").join(", ").split(" <OR> ")[0],
+      })),
+    );
+    const t = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "mmvet",
+      "--data",
+      path.join(bench, "mmvet.jsonl"),
+      "--pred",
+      path.join(dir, "mmvet-pred.jsonl"),
+      "--out",
+      path.join(dir, "mmvet.json"),
+    ]);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/not official/i);
     expect(JSON.parse(readFileSync(path.join(dir, "mmvet.json"), "utf8")).headline.value).toBeGreaterThan(50);
@@ -72,8 +167,20 @@ describe("sr2se eval score", () => {
   it("names the ids when predictions are missing, and exits non-zero", () => {
     const data = path.join(bench, "pope_random.jsonl");
     const qs = lines(data);
-    writeJsonl(path.join(dir, "partial.jsonl"), qs.slice(1).map((q) => ({ id: String(q.question_id), response: "yes" })));
-    const r = sr2se(["eval", "score", "--bench", "pope", "--data", data, "--pred", path.join(dir, "partial.jsonl")]);
+    writeJsonl(
+      path.join(dir, "partial.jsonl"),
+      qs.slice(1).map((q) => ({ id: String(q.question_id), response: "yes" })),
+    );
+    const r = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "pope",
+      "--data",
+      data,
+      "--pred",
+      path.join(dir, "partial.jsonl"),
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/no prediction/i);
     expect(r.stderr).toContain(String(qs[0].question_id));
@@ -81,7 +188,16 @@ describe("sr2se eval score", () => {
 
   it("refuses an empty predictions file with a clear error", () => {
     writeFileSync(path.join(dir, "empty.jsonl"), "");
-    const r = sr2se(["eval", "score", "--bench", "pope", "--data", path.join(bench, "pope_random.jsonl"), "--pred", path.join(dir, "empty.jsonl")]);
+    const r = sr2se([
+      "eval",
+      "score",
+      "--bench",
+      "pope",
+      "--data",
+      path.join(bench, "pope_random.jsonl"),
+      "--pred",
+      path.join(dir, "empty.jsonl"),
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/empty/);
   });

@@ -109,7 +109,10 @@ export function register(program: Command): void {
     )
     .option("--model <name>", "model name at the endpoint (env OPENAI_MODEL)")
     .option("--api-key <key>", "API key (env OPENAI_API_KEY)")
-    .option("--logprobs", "ask the endpoint for token log-probs, so --samples picks the most confident wrong response")
+    .option(
+      "--logprobs",
+      "ask the endpoint for token log-probs, so --samples picks the most confident wrong response",
+    )
     .option("--rounds <K>", "refinement rounds after round 0", integer(0), 3)
     .option(
       "--samples <n>",
