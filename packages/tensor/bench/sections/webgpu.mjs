@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-/** The reference transformer of part 1's bench: decoder-only, pre-norm, SwiGLU, AdamW. */
-export const REFERENCE = { dModel: 256, layers: 4, heads: 4, ffn: 1024, vocab: 512, seq: 96, batch: 16 };
-export const SMALL = { dModel: 64, layers: 2, heads: 4, ffn: 256, vocab: 128, seq: 32, batch: 4 };
+/** The reference transformer of the issue (bench/run.mjs passes the same as ctx.reference). */
+export const REFERENCE = { vocabSize: 512, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 1024, seq: 96, batch: 16 };
+/** A small model for the 500-step memory check. */
+export const SMALL = { vocabSize: 128, dModel: 64, nLayers: 2, nHeads: 4, ffnHidden: 256, seq: 32, batch: 4 };
 const MATMULS = [
   [256, 256, 256],
   [1024, 1024, 1024],
@@ -39,64 +40,23 @@ function tokens(cfg, seed) {
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    ids[i] = s % cfg.vocab;
+    ids[i] = s % cfg.vocabSize;
   }
   return ids;
 }
 
-/** Builds the reference model on our engine; returns { step(): Promise<number> } (one training step, awaiting the loss). */
+/** Returns { step(): Promise<number> }: one training step (forward, backward, AdamW) of part 1's TransformerLM, awaiting the loss. */
 export function buildOurs(T, cfg) {
-  const { nn, optim } = T;
-  const hd = cfg.dModel / cfg.heads;
-  class Block extends nn.Module {
-    constructor(i) {
-      super();
-      this.norm1 = new nn.RMSNorm(cfg.dModel);
-      this.qkv = new nn.Linear(cfg.dModel, 3 * cfg.dModel, { bias: false, seed: 10 + i });
-      this.proj = new nn.Linear(cfg.dModel, cfg.dModel, { bias: false, seed: 20 + i });
-      this.norm2 = new nn.RMSNorm(cfg.dModel);
-      this.mlp = new nn.SwiGLU(cfg.dModel, cfg.ffn, { seed: 30 + i });
-    }
-    forward(x) {
-      const [B, L] = x.shape;
-      const h = this.norm1.forward(x);
-      const qkv = this.qkv.forward(h).reshape([B, L, 3, cfg.heads, hd]).permute([2, 0, 3, 1, 4]);
-      const [q, k, v] = [0, 1, 2].map((j) => qkv.narrow(0, j, 1).squeeze(0));
-      const a = T.scaledDotProductAttention(q, k, v, { isCausal: true });
-      const merged = a.transpose(1, 2).reshape([B, L, cfg.dModel]);
-      const x1 = x.add(this.proj.forward(merged));
-      return x1.add(this.mlp.forward(this.norm2.forward(x1)));
-    }
-  }
-  class Model extends nn.Module {
-    constructor() {
-      super();
-      this.tok = new nn.Embedding(cfg.vocab, cfg.dModel, { seed: 1 });
-      this.pos = new nn.Embedding(cfg.seq, cfg.dModel, { seed: 2 });
-      this.blocks = new nn.Sequential(...Array.from({ length: cfg.layers }, (_, i) => new Block(i)));
-      this.norm = new nn.RMSNorm(cfg.dModel);
-      this.head = new nn.Linear(cfg.dModel, cfg.vocab, { bias: false, seed: 3 });
-    }
-    forward(ids, positions) {
-      const x = this.tok.forward(ids).add(this.pos.forward(positions));
-      return this.head.forward(this.norm.forward(this.blocks.forward(x)));
-    }
-  }
-  const model = new Model();
-  const opt = new optim.AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
+  const model = new T.nn.TransformerLM(cfg, { seed: 1 });
+  const opt = new T.optim.AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
   const ids = T.tensor(tokens(cfg, 1), { dtype: "int32" }).reshape([cfg.batch, cfg.seq]);
-  const targets = T.tensor(tokens(cfg, 2), { dtype: "int32" });
-  const positions = T.arange(0, cfg.seq, 1, { dtype: "int32" });
+  const targets = T.tensor(tokens(cfg, 2), { dtype: "int32" }).reshape([cfg.batch, cfg.seq]);
   return {
     async step() {
-      const loss = T.tidy(() => {
-        const logits = model.forward(ids, positions);
-        const l = T.crossEntropy(logits.reshape([cfg.batch * cfg.seq, cfg.vocab]), targets);
-        l.backward();
-        opt.step();
-        opt.zeroGrad();
-        return l;
-      });
+      const loss = T.tidy(() => model.loss(ids, targets));
+      loss.backward();
+      opt.step();
+      opt.zeroGrad();
       const v = await loss.item();
       loss.dispose();
       return v;
@@ -104,51 +64,66 @@ export function buildOurs(T, cfg) {
   };
 }
 
-/** Builds the same model in tfjs; returns { step(): Promise<number> }. */
+/**
+ * Returns { step(): Promise<number> } for the same model in tfjs: embedding, per layer RMSNorm,
+ * q/k/v/o projections with bias, rotary embedding, causal softmax attention, RMSNorm, SwiGLU; final
+ * RMSNorm and an unbiased head; Adam (tfjs has no AdamW).
+ */
 export function buildTfjs(tf, cfg) {
-  const hd = cfg.dModel / cfg.heads;
-  const init = (shape, fanIn) =>
-    tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 7));
+  const d = cfg.dModel;
+  const hd = d / cfg.nHeads;
+  const N = cfg.batch * cfg.seq;
+  const lin = (i, o, bias = true) => ({
+    w: tf.variable(tf.randomUniform([i, o], -1 / Math.sqrt(i), 1 / Math.sqrt(i), "float32", 7)),
+    b: bias ? tf.variable(tf.zeros([o])) : null,
+  });
+  const apply = (l, x) => (l.b ? tf.add(tf.matMul(x, l.w), l.b) : tf.matMul(x, l.w));
   const P = {
-    tok: tf.variable(tf.randomNormal([cfg.vocab, cfg.dModel], 0, 1, "float32", 1)),
-    pos: tf.variable(tf.randomNormal([cfg.seq, cfg.dModel], 0, 1, "float32", 2)),
-    normF: tf.variable(tf.ones([cfg.dModel])),
-    head: init([cfg.dModel, cfg.vocab], cfg.dModel),
-    blocks: Array.from({ length: cfg.layers }, () => ({
-      n1: tf.variable(tf.ones([cfg.dModel])),
-      qkv: init([cfg.dModel, 3 * cfg.dModel], cfg.dModel),
-      proj: init([cfg.dModel, cfg.dModel], cfg.dModel),
-      n2: tf.variable(tf.ones([cfg.dModel])),
-      gate: init([cfg.dModel, cfg.ffn], cfg.dModel),
-      up: init([cfg.dModel, cfg.ffn], cfg.dModel),
-      down: init([cfg.ffn, cfg.dModel], cfg.ffn),
+    embed: tf.variable(tf.randomNormal([cfg.vocabSize, d], 0, 1, "float32", 1)),
+    norm: tf.variable(tf.ones([d])),
+    head: lin(d, cfg.vocabSize, false),
+    layers: Array.from({ length: cfg.nLayers }, () => ({
+      n1: tf.variable(tf.ones([d])),
+      q: lin(d, d),
+      k: lin(d, d),
+      v: lin(d, d),
+      o: lin(d, d),
+      n2: tf.variable(tf.ones([d])),
+      gate: lin(d, cfg.ffnHidden, false),
+      up: lin(d, cfg.ffnHidden, false),
+      down: lin(cfg.ffnHidden, d, false),
     })),
   };
   const rms = (x, w) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6))), w);
-  const N = cfg.batch * cfg.seq;
+  const half = hd / 2;
+  const inv = Array.from({ length: half }, (_, i) => 10000 ** (-(2 * i) / hd));
+  const ang = Array.from({ length: cfg.seq }, (_, p) => [...inv, ...inv].map((f) => p * f));
+  const cos = tf.tensor2d(ang.map((r) => r.map(Math.cos)));
+  const sin = tf.tensor2d(ang.map((r) => r.map(Math.sin)));
+  const rope = (x) => {
+    const [x1, x2] = tf.split(x, 2, -1);
+    return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], -1), sin));
+  };
+  const heads = (x) => tf.transpose(tf.reshape(x, [cfg.batch, cfg.seq, cfg.nHeads, hd]), [0, 2, 1, 3]);
   const mask = tf.mul(tf.sub(tf.linalg.bandPart(tf.ones([cfg.seq, cfg.seq]), -1, 0), 1), 1e9);
   const ids = tf.tensor1d(tokens(cfg, 1), "int32");
-  const targets = tf.oneHot(tf.tensor1d(tokens(cfg, 2), "int32"), cfg.vocab);
+  const targets = tf.oneHot(tf.tensor1d(tokens(cfg, 2), "int32"), cfg.vocabSize);
   const opt = tf.train.adam(3e-4);
   const lossFn = () => {
-    let x = tf.add(tf.reshape(tf.gather(P.tok, ids), [cfg.batch, cfg.seq, cfg.dModel]), P.pos);
-    for (const b of P.blocks) {
-      const h = tf.reshape(rms(x, b.n1), [N, cfg.dModel]);
-      const qkv = tf.transpose(
-        tf.reshape(tf.matMul(h, b.qkv), [cfg.batch, cfg.seq, 3, cfg.heads, hd]),
-        [2, 0, 3, 1, 4],
-      );
-      const [q, k, v] = tf.unstack(qkv, 0);
+    let x = tf.gather(P.embed, ids);
+    for (const b of P.layers) {
+      const h = rms(x, b.n1);
+      const q = rope(heads(apply(b.q, h)));
+      const k = rope(heads(apply(b.k, h)));
+      const v = heads(apply(b.v, h));
       const s = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask);
-      const a = tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), v), [0, 2, 1, 3]), [N, cfg.dModel]);
-      x = tf.add(x, tf.reshape(tf.matMul(a, b.proj), x.shape));
-      const h2 = tf.reshape(rms(x, b.n2), [N, cfg.dModel]);
-      const g = tf.matMul(h2, b.gate);
-      const m = tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), tf.matMul(h2, b.up)), b.down);
-      x = tf.add(x, tf.reshape(m, x.shape));
+      const a = tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), v), [0, 2, 1, 3]), [N, d]);
+      x = tf.add(x, apply(b.o, a));
+      const h2 = rms(x, b.n2);
+      const g = apply(b.gate, h2);
+      x = tf.add(x, apply(b.down, tf.mul(tf.mul(g, tf.sigmoid(g)), apply(b.up, h2))));
     }
-    const logits = tf.matMul(tf.reshape(rms(x, P.normF), [N, cfg.dModel]), P.head);
-    return tf.losses.softmaxCrossEntropy(targets, logits);
+    return tf.losses.softmaxCrossEntropy(targets, apply(P.head, rms(x, P.norm)));
   };
   return {
     async step() {
@@ -266,7 +241,8 @@ export default async function webgpuSection(ctx) {
     ctx.record(`webgpu/tfjs matmul ${name}`, tfm / mine, "×");
   }
 
-  const model = buildOurs(T, REFERENCE);
+  const reference = ctx.reference ?? REFERENCE;
+  const model = buildOurs(T, reference);
   const t1 = performance.now();
   await model.step();
   ctx.record("webgpu step 1 (warm Mesa cache)", performance.now() - t1, "ms");
@@ -277,7 +253,7 @@ export default async function webgpuSection(ctx) {
   ctx.record("webgpu submits per step", rt.counters.submits - before, "submits");
   const ourStep = await timeSteps(model, 3);
   ctx.record("webgpu reference transformer step", ourStep, "ms");
-  const tfModel = buildTfjs(tf, REFERENCE);
+  const tfModel = buildTfjs(tf, reference);
   const tfStep = await timeSteps(tfModel, 2);
   ctx.record("tfjs-webgpu reference transformer step", tfStep, "ms");
   ctx.record("webgpu step / tfjs step", ourStep / tfStep, "×");

@@ -207,6 +207,7 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     ["aligned, b row-major (vec4 columns)", 12, 9, 16, false, false],
     ["aligned, transposed a, b row-major", 12, 9, 16, true, false],
     ["aligned, b transposed (vec4 along k)", 13, 16, 10, false, true],
+    ["aligned, both transposed (vec4 b along k, scalar a)", 6, 8, 5, true, true],
   ];
   for (const variant of ["register", "tiled"] as const) {
     it.each(mm)(`matmul (${variant}) %s`, async (_name, M, K, N, ta, tb) => {

@@ -37,6 +37,9 @@ const OUT_STRIDES = 16;
 const IN_DT = 22;
 const IN_OFF = 26;
 const IN_STRIDES = 30;
+const RUN = 54;
+/** Elements one invocation of the strided kernel takes along the last dim. */
+const RUN_LENGTH = 8;
 
 /** Returns the body of one op's case: binds its argument names to slots, then the expression. */
 function caseBody(code: number): string {
@@ -77,26 +80,42 @@ fn load${k}(idx: u32) -> f32 { return word_to_f32(in${k}[idx], pu(${IN_DT + k}u)
       const ops = only === null ? ELEMENTWISE_OPS : [ELEMENTWISE_OPS[only]];
       const cases = ops.map((o) => caseBody(o.code)).join("\n    ");
       const arity = only === null ? 4 : raw ? 1 : ELEMENTWISE_OPS[only].arity;
+      // strided: an invocation takes a run of `RUN` elements along the last dim, so the integer
+      // divisions that locate it (scalar on CPU-like adapters) are paid once per run
+      const used = raw ? 1 : arity;
+      const slot = (k: number) => k < used;
       const index = contiguous
         ? "o0 += i; o1 += i; o2 += i; o3 += i; oo += i;"
-        : `var rem = i;
-    let rank = pu(${RANK}u);
-    for (var d = 0u; d < rank; d++) {
+        : `let rank = pu(${RANK}u);
+    let nl = pu(${SHAPE}u + rank - 1u);
+    let run = pu(${RUN}u);
+    let cpr = (nl + run - 1u) / run;
+    var rem = i / cpr;
+    let c0 = (i % cpr) * run;
+    oo += c0 * pu(${OUT_STRIDES}u + rank - 1u);
+    ${[0, 1, 2, 3].filter(slot).map((k) => `o${k} += c0 * pu(${IN_STRIDES + k * MAX_RANK}u + rank - 1u);`).join(" ")}
+    for (var d = 1u; d < rank; d++) {
       let dd = rank - 1u - d;
       let n = pu(${SHAPE}u + dd);
       let c = rem % n;
       rem = rem / n;
       oo += c * pu(${OUT_STRIDES}u + dd);
-      o0 += c * pu(${IN_STRIDES}u + dd);
-      o1 += c * pu(${IN_STRIDES + MAX_RANK}u + dd);
-      o2 += c * pu(${IN_STRIDES + 2 * MAX_RANK}u + dd);
-      o3 += c * pu(${IN_STRIDES + 3 * MAX_RANK}u + dd);
-    }`;
-      const body = raw
+      ${[0, 1, 2, 3].filter(slot).map((k) => `o${k} += c * pu(${IN_STRIDES + k * MAX_RANK}u + dd);`).join(" ")}
+    }
+    let lo = pu(${OUT_STRIDES}u + rank - 1u);
+    ${[0, 1, 2, 3].filter(slot).map((k) => `let l${k} = pu(${IN_STRIDES + k * MAX_RANK}u + rank - 1u);`).join(" ")}`;
+      const one = raw
         ? "out[oo] = in0[o0];"
         : `var v0 = 0.0; var v1 = 0.0; var v2 = 0.0; var v3 = 0.0;
   ${Array.from({ length: arity }, (_, k) => `v${k} = load${k}(o${k});`).join(" ")}
   out[oo] = f32_to_word(apply(pu(${OP}u), v0, v1, v2, v3), pu(${OUT_DT}u));`;
+      const body = contiguous
+        ? one
+        : `for (var j = 0u; j < run; j++) {
+    if (c0 + j >= nl) { break; }
+    ${one}
+    oo += lo; ${[0, 1, 2, 3].filter(slot).map((k) => `o${k} += l${k};`).join(" ")}
+  }`;
       return `${PARAMS_WGSL}${WORD_WGSL}${ELEMENTWISE_HELPERS}
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 ${bindings}
@@ -193,13 +212,16 @@ export function runElementwise(
     const e = Math.min(n, s + chunk);
     const p = new ParamWriter();
     const raw = name === "identity" && inputs[0].dtype === out.dtype;
+    const run = contiguous || big ? 1 : RUN_LENGTH;
+    const nl = shape[shape.length - 1] ?? 1;
+    const threads = run === 1 ? e - s : (n / nl) * Math.ceil(nl / run);
     p.at(N)
-      .u(e - s)
+      .u(threads)
       .u(shape.length)
       .u(op.code)
       .u(DTYPE_CODE[out.dtype]);
     p.at(FLAGS).u((contiguous ? 1 : 0) | (inputs.length << 1) | (raw ? 16 : 0));
-    const g = grid(rt, e - s);
+    const g = grid(rt, threads);
     p.at(PITCH)
       .u(g.pitch)
       .f(scalars.s0 ?? 0)
@@ -231,7 +253,7 @@ export function runElementwise(
       p.at(IN_OFF + k).u(b.offset);
       for (let d = 0; d < MAX_RANK; d++) p.at(IN_STRIDES + k * MAX_RANK + d).u(stridesIn[k][d] ?? 0);
     }
-    p.at(IN_STRIDES + SLOTS * MAX_RANK);
+    p.at(RUN).u(run);
     rt.dispatch(kernelFor(rt, op.code, contiguous, raw), p.done(), bindings, g.groups);
   }
 }

@@ -56,9 +56,10 @@ const RX = 16;
  * no gather); each invocation owns 4 adjacent columns, read as one vec4 when B's rows allow (`n4`),
  * as vec4s along K when B is transposed (`k4`), else as 4 scalars (`s`). No workgroup memory.
  */
-function laneKernel(mode: "n4" | "k4" | "s"): Kernel {
+function laneKernel(mode: "n4" | "k4" | "k4v" | "s"): Kernel {
   const rows = [0, 1, 2, 3];
-  const aRow = rows.map((i) => `let a${i} = bo.x + min(row0 + ${i}u, M - 1u) * ars;`).join("\n  ");
+  const aDiv = mode === "k4v" ? " / 4u" : "";
+  const aRow = rows.map((i) => `let a${i} = (bo.x + min(row0 + ${i}u, M - 1u) * ars)${aDiv};`).join("\n  ");
   let loop: string;
   if (mode === "n4") {
     loop = `let cb = (bo.y + min(col0, N - 4u)) / 4u;
@@ -76,6 +77,18 @@ function laneKernel(mode: "n4" | "k4" | "s"): Kernel {
     let ka = k * acs;
     ${rows.map((i) => `c${i} += A[a${i} + ka] * b;`).join(" ")}
   }`;
+  } else if (mode === "k4v") {
+    // A's rows are contiguous along K too: one uniform vec4 per row and 4 k-steps
+    loop = `${rows.map((j) => `let n${j} = (bo.y + min(col0 + ${j}u, N - 1u) * bcs) / 4u;`).join(" ")}
+  for (var k = 0u; k < K / 4u; k++) {
+    let b0 = B[n0 + k]; let b1 = B[n1 + k]; let b2 = B[n2 + k]; let b3 = B[n3 + k];
+    ${rows
+      .map(
+        (i) => `let x${i} = A[a${i} + k];
+    c${i} += vec4<f32>(dot(x${i}, b0), dot(x${i}, b1), dot(x${i}, b2), dot(x${i}, b3));`,
+      )
+      .join("\n    ")}
+  }`;
   } else {
     loop = `${rows.map((j) => `let n${j} = (bo.y + min(col0 + ${j}u, N - 1u) * bcs) / 4u;`).join(" ")}
   for (var k = 0u; k < K / 4u; k++) {
@@ -92,7 +105,7 @@ function laneKernel(mode: "n4" | "k4" | "s"): Kernel {
   }
   return {
     key: `matmul.lanes.${mode}.${RX}`,
-    code: () => `${PARAMS_WGSL}${prelude(false, mode !== "s")}
+    code: () => `${PARAMS_WGSL}${prelude(mode === "k4v", mode !== "s")}
 @compute @workgroup_size(${RX})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u);
@@ -256,9 +269,11 @@ export function runMatmul(
   } else {
     const q = (x: number) => x % 4 === 0;
     const aligned = (s: readonly number[]) => s.every(q);
-    let mode: "n4" | "k4" | "s" = "s";
+    let mode: "n4" | "k4" | "k4v" | "s" = "s";
     if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) mode = "n4";
-    else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) mode = "k4";
+    else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) {
+      mode = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) ? "k4v" : "k4";
+    }
     const k = kernel(`lanes.${mode}`, () => laneKernel(mode));
     const rowGroups = Math.ceil(M / 4);
     if (rowGroups > maxZ) throw new Error(`webgpu: matmul: ${M} rows exceed the dispatch limit`);
