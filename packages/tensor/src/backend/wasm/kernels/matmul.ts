@@ -258,16 +258,27 @@ function packA(): FuncSource {
           )
           .join("\n")}
         local.get $kc local.set $k
-        loop $kl
-          ${rows
-            .map(
-              (r) => `
-          local.get $dst local.get $p${r} f32.load f32.store offset=${r * 4}
-          local.get $p${r} local.get $s${r} i32.add local.set $p${r}`,
-            )
-            .join("\n")}
-          local.get $dst i32.const 16 i32.add local.set $dst
-          local.get $k i32.const 1 i32.sub local.tee $k br_if $kl
+        local.get $sam i32.const 1 i32.eq local.get $i0 i32.const ${MR} i32.add local.get $mc i32.le_s i32.and
+        if
+          ;; A read transposed (its rows adjacent in memory): one vector copy per k
+          loop $kv
+            local.get $dst local.get $p0 v128.load v128.store
+            local.get $p0 local.get $s0 i32.add local.set $p0
+            local.get $dst i32.const 16 i32.add local.set $dst
+            local.get $k i32.const 1 i32.sub local.tee $k br_if $kv
+          end
+        else
+          loop $kl
+            ${rows
+              .map(
+                (r) => `
+            local.get $dst local.get $p${r} f32.load f32.store offset=${r * 4}
+            local.get $p${r} local.get $s${r} i32.add local.set $p${r}`,
+              )
+              .join("\n")}
+            local.get $dst i32.const 16 i32.add local.set $dst
+            local.get $k i32.const 1 i32.sub local.tee $k br_if $kl
+          end
         end
         local.get $i0 i32.const ${MR} i32.add local.tee $i0 local.get $mc i32.lt_s br_if $panel
       end`,
