@@ -1,7 +1,7 @@
 // WebGPU section of `npm run bench -w @sr2se/tensor`: matmul and the reference transformer step on
 // our WebGPU backend and on tfjs-backend-webgpu over the same Dawn adapter, their ratios, the first
 // step with a cold Mesa shader cache, the pipelines a step uses, and bytes in use over 500 steps.
-// Runs alone too: `node bench/sections/webgpu.mjs` (after `npm run build`).
+// Runs alone too: `node bench/sections/webgpu.mjs` (after `npm run build`; writes bench/results.json).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -294,7 +294,7 @@ if (isMain) {
       console.log(`${name.padEnd(52)} ${Number(value).toFixed(2).padStart(12)} ${unit}`);
     };
     await webgpuSection({ tensor: T, record });
-    writeFileSync(new URL("../results-webgpu.json", import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
+    writeFileSync(new URL("../results.json", import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
   }
   process.exit(0);
 }

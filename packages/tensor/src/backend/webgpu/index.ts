@@ -16,6 +16,11 @@ import {
 import type { AdapterReport } from "./device.js";
 import { runAdamW } from "./kernels/adamw.js";
 import { runAttention, runAttentionBackward } from "./kernels/attention.js";
+import {
+  runComposedAttention,
+  runComposedAttentionBackward,
+  useComposedAttention,
+} from "./kernels/attention-composed.js";
 import { dummyBinding } from "./kernels/common.js";
 import { runElementwise } from "./kernels/elementwise.js";
 import { runGather, runScatterAdd } from "./kernels/indexing.js";
@@ -59,7 +64,20 @@ export class WebGpuBackend implements Backend {
   readonly device = "webgpu" as const;
   readonly supportsFloat64 = false;
 
+  /**
+   * Which attention kernels run: "fused" (online softmax, one invocation per row), "composed"
+   * (batched matmuls and row kernels), or "auto" (composed on CPU-like adapters while the score
+   * matrix stays under 64 MiB, fused otherwise).
+   */
+  attentionPath: "auto" | "fused" | "composed" = "auto";
+
   constructor(readonly runtime: GpuRuntime) {}
+
+  private composed(a: Parameters<typeof useComposedAttention>[1]): boolean {
+    if (this.attentionPath === "fused") return false;
+    if (this.attentionPath === "composed") return a.q.shape[3] > 0 && a.k.shape[2] > 0 && a.q.shape[2] > 0;
+    return useComposedAttention(this.runtime, a);
+  }
 
   /** Returns what was found about the adapter (vendor, software fallback, limits). */
   get adapter(): AdapterReport {
@@ -399,20 +417,18 @@ export class WebGpuBackend implements Backend {
     out: BufferHandle,
     outLse: BufferHandle,
   ): void {
-    runAttention(
-      this.runtime,
-      {
-        q: this.view(q, "attention"),
-        k: this.view(k, "attention"),
-        v: this.view(v, "attention"),
-        mask: mask && this.view(mask, "attention"),
-        scale: options.scale,
-        causal: options.causal,
-      },
-      this.h(out, "attention").gpu,
-      this.h(outLse, "attention").gpu,
-      dummyBinding(this.runtime),
-    );
+    const inputs = {
+      q: this.view(q, "attention"),
+      k: this.view(k, "attention"),
+      v: this.view(v, "attention"),
+      mask: mask && this.view(mask, "attention"),
+      scale: options.scale,
+      causal: options.causal,
+    };
+    const o = this.h(out, "attention").gpu;
+    const l = this.h(outLse, "attention").gpu;
+    if (this.composed(inputs)) runComposedAttention(this.runtime, inputs, o, l);
+    else runAttention(this.runtime, inputs, o, l, dummyBinding(this.runtime));
   }
 
   attentionBackward(
@@ -428,24 +444,31 @@ export class WebGpuBackend implements Backend {
     dk: BufferHandle,
     dv: BufferHandle,
   ): void {
+    const inputs = {
+      q: this.view(q, "attentionBackward"),
+      k: this.view(k, "attentionBackward"),
+      v: this.view(v, "attentionBackward"),
+      mask: mask && this.view(mask, "attentionBackward"),
+      scale: options.scale,
+      causal: options.causal,
+    };
+    const [gq, gk, gv] = [dq, dk, dv].map((b) => this.h(b, "attentionBackward").gpu);
+    const dO = this.view(dOut, "attentionBackward");
+    if (this.composed(inputs)) {
+      runComposedAttentionBackward(this.runtime, inputs, dO, gq, gk, gv);
+      return;
+    }
     const rows = numel(q.shape.slice(0, 3));
     const scratch = this.scratch(2 * rows);
     runAttentionBackward(
       this.runtime,
-      {
-        q: this.view(q, "attentionBackward"),
-        k: this.view(k, "attentionBackward"),
-        v: this.view(v, "attentionBackward"),
-        mask: mask && this.view(mask, "attentionBackward"),
-        scale: options.scale,
-        causal: options.causal,
-      },
+      inputs,
       this.view(out, "attentionBackward"),
       this.view(lse, "attentionBackward"),
-      this.view(dOut, "attentionBackward"),
-      this.h(dq, "attentionBackward").gpu,
-      this.h(dk, "attentionBackward").gpu,
-      this.h(dv, "attentionBackward").gpu,
+      dO,
+      gq,
+      gk,
+      gv,
       scratch,
       dummyBinding(this.runtime),
     );

@@ -102,7 +102,11 @@ export class GpuRuntime {
       // An explicit layout: the parameter uniform takes a dynamic offset, so a bind group depends
       // only on the buffers and can be reused from step to step.
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true } },
+        {
+          binding: 0,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: "uniform", hasDynamicOffset: true },
+        },
       ];
       for (const m of code.matchAll(/@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>/g)) {
         entries.push({
@@ -137,7 +141,10 @@ export class GpuRuntime {
         const b = bindings[i];
         entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } });
       }
-      group = this.device.createBindGroup({ layout: this.layouts.get(kernel.key) as GPUBindGroupLayout, entries });
+      group = this.device.createBindGroup({
+        layout: this.layouts.get(kernel.key) as GPUBindGroupLayout,
+        entries,
+      });
       this.groups.set(key, group);
     }
     return group;

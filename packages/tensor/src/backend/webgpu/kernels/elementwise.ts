@@ -93,17 +93,26 @@ fn load${k}(idx: u32) -> f32 { return word_to_f32(in${k}[idx], pu(${IN_DT + k}u)
     var rem = i / cpr;
     let c0 = (i % cpr) * run;
     oo += c0 * pu(${OUT_STRIDES}u + rank - 1u);
-    ${[0, 1, 2, 3].filter(slot).map((k) => `o${k} += c0 * pu(${IN_STRIDES + k * MAX_RANK}u + rank - 1u);`).join(" ")}
+    ${[0, 1, 2, 3]
+      .filter(slot)
+      .map((k) => `o${k} += c0 * pu(${IN_STRIDES + k * MAX_RANK}u + rank - 1u);`)
+      .join(" ")}
     for (var d = 1u; d < rank; d++) {
       let dd = rank - 1u - d;
       let n = pu(${SHAPE}u + dd);
       let c = rem % n;
       rem = rem / n;
       oo += c * pu(${OUT_STRIDES}u + dd);
-      ${[0, 1, 2, 3].filter(slot).map((k) => `o${k} += c * pu(${IN_STRIDES + k * MAX_RANK}u + dd);`).join(" ")}
+      ${[0, 1, 2, 3]
+        .filter(slot)
+        .map((k) => `o${k} += c * pu(${IN_STRIDES + k * MAX_RANK}u + dd);`)
+        .join(" ")}
     }
     let lo = pu(${OUT_STRIDES}u + rank - 1u);
-    ${[0, 1, 2, 3].filter(slot).map((k) => `let l${k} = pu(${IN_STRIDES + k * MAX_RANK}u + rank - 1u);`).join(" ")}`;
+    ${[0, 1, 2, 3]
+      .filter(slot)
+      .map((k) => `let l${k} = pu(${IN_STRIDES + k * MAX_RANK}u + rank - 1u);`)
+      .join(" ")}`;
       const one = raw
         ? "out[oo] = in0[o0];"
         : `var v0 = 0.0; var v1 = 0.0; var v2 = 0.0; var v3 = 0.0;
@@ -114,7 +123,10 @@ fn load${k}(idx: u32) -> f32 { return word_to_f32(in${k}[idx], pu(${IN_DT + k}u)
         : `for (var j = 0u; j < run; j++) {
     if (c0 + j >= nl) { break; }
     ${one}
-    oo += lo; ${[0, 1, 2, 3].filter(slot).map((k) => `o${k} += l${k};`).join(" ")}
+    oo += lo; ${[0, 1, 2, 3]
+      .filter(slot)
+      .map((k) => `o${k} += l${k};`)
+      .join(" ")}
   }`;
       return `${PARAMS_WGSL}${WORD_WGSL}${ELEMENTWISE_HELPERS}
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
@@ -215,11 +227,7 @@ export function runElementwise(
     const run = contiguous || big ? 1 : RUN_LENGTH;
     const nl = shape[shape.length - 1] ?? 1;
     const threads = run === 1 ? e - s : (n / nl) * Math.ceil(nl / run);
-    p.at(N)
-      .u(threads)
-      .u(shape.length)
-      .u(op.code)
-      .u(DTYPE_CODE[out.dtype]);
+    p.at(N).u(threads).u(shape.length).u(op.code).u(DTYPE_CODE[out.dtype]);
     p.at(FLAGS).u((contiguous ? 1 : 0) | (inputs.length << 1) | (raw ? 16 : 0));
     const g = grid(rt, threads);
     p.at(PITCH)
