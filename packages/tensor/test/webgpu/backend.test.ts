@@ -316,8 +316,15 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     }
   });
 
-  for (const rms of [false, true]) {
-    it(`${rms ? "rmsNorm" : "layerNorm"} forward and backward`, async () => {
+  for (const [rms, gpuLike] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ]) {
+    it(`${rms ? "rmsNorm" : "layerNorm"} forward and backward (${gpuLike ? "workgroup trees, as on GPUs" : "one row per invocation"})`, async () => {
+      const saved = g.adapter.isFallbackAdapter;
+      if (gpuLike) g.adapter.isFallbackAdapter = false;
       const R = 9;
       const D = 130;
       const x = pair(g, rand(R * D, 6, -3, 5), [R, D]);
@@ -342,6 +349,7 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
       await expectSame(g, dx, 1e-4, "dx");
       await expectSame(g, dw, 1e-4, "dWeight");
       if (!rms) await expectSame(g, db, 1e-4, "dBias");
+      g.adapter.isFallbackAdapter = saved;
     });
   }
 

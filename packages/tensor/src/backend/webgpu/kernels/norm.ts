@@ -11,9 +11,11 @@ const WGS = 64;
  * LayerNorm / RMSNorm over the last axis, one workgroup per row. mode 0: forward (out, mean, rstd);
  * mode 1: dx from the saved statistics; mode 2: dWeight and dBias, one invocation per column.
  */
-const NORM_KERNEL: Kernel = {
-  key: "norm",
-  code: () => `${PARAMS_WGSL}${ROW_WGSL}
+function normKernel(serial: boolean): Kernel {
+  const STEP = serial ? "1u" : `${WGS}u`;
+  return {
+    key: serial ? "norm.serial" : "norm",
+    code: () => `${PARAMS_WGSL}${ROW_WGSL}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out2: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out3: array<f32>;
@@ -22,7 +24,10 @@ const NORM_KERNEL: Kernel = {
 @group(0) @binding(6) var<storage, read> b: array<f32>;
 @group(0) @binding(7) var<storage, read> stats: array<f32>;
 @group(0) @binding(8) var<storage, read> dy: array<f32>;
-var<workgroup> red: array<vec2<f32>, ${WGS}>;
+${
+  serial
+    ? "fn wg_sum2(tid: u32, v: vec2<f32>) -> vec2<f32> { return v; }"
+    : `var<workgroup> red: array<vec2<f32>, ${WGS}>;
 fn wg_sum2(tid: u32, v: vec2<f32>) -> vec2<f32> {
   red[tid] = v;
   workgroupBarrier();
@@ -33,18 +38,25 @@ fn wg_sum2(tid: u32, v: vec2<f32>) -> vec2<f32> {
   let r = red[0];
   workgroupBarrier();
   return r;
+}`
 }
 fn weight(c: u32) -> f32 { if ((pu(5u) & 1u) == 0u) { return 1.0; } return w[pu(28u) + c * pu(29u)]; }
 fn bias(c: u32) -> f32 { if ((pu(5u) & 2u) == 0u) { return 0.0; } return b[pu(30u) + c * pu(31u)]; }
 @compute @workgroup_size(${WGS})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+${
+  serial
+    ? `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let tid = 0u;
+  let item = gid.x + gid.y * pu(3u) * ${WGS}u;`
+    : `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let item = wid.x + wid.y * pu(3u);`
+}
   let R = pu(0u); let D = pu(1u); let mode = pu(2u);
   let rms = (pu(5u) & 4u) != 0u;
   let eps = pf(4u);
-  let item = wid.x + wid.y * pu(3u);
   if (mode == 2u) {
     // column sums: dWeight[c] = Σ_r dy·xhat, dBias[c] = Σ_r dy
-    let c = item * ${WGS}u + tid;
+    let c = ${serial ? "item" : `item * ${WGS}u + tid`};
     if (c < D) {
     var gw = 0.0; var gb = 0.0;
     for (var r = 0u; r < R; r++) {
@@ -64,20 +76,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let xo = row_off(6u, r); let xs = col_stride(6u);
   if (mode == 0u) {
     var acc = vec2<f32>(0.0);
-    for (var c = tid; c < D; c += ${WGS}u) { let v = x[xo + c * xs]; acc += vec2<f32>(v, v * v); }
+    for (var c = tid; c < D; c += ${STEP}) { let v = x[xo + c * xs]; acc += vec2<f32>(v, v * v); }
     acc = wg_sum2(tid, acc);
     var mean = acc.x / f32(D);
     var varr = max(acc.y / f32(D) - mean * mean, 0.0);
     if (rms) { mean = 0.0; varr = acc.y / f32(D); } else {
       // second pass for a stable variance
       var s2 = vec2<f32>(0.0);
-      for (var c = tid; c < D; c += ${WGS}u) { let d = x[xo + c * xs] - mean; s2 += vec2<f32>(d * d, 0.0); }
+      for (var c = tid; c < D; c += ${STEP}) { let d = x[xo + c * xs] - mean; s2 += vec2<f32>(d * d, 0.0); }
       s2 = wg_sum2(tid, s2);
       varr = s2.x / f32(D);
     }
     let rstd = inverseSqrt(varr + eps);
     if (item < R) {
-      for (var c = tid; c < D; c += ${WGS}u) { out[r * D + c] = (x[xo + c * xs] - mean) * rstd * weight(c) + bias(c); }
+      for (var c = tid; c < D; c += ${STEP}) { out[r * D + c] = (x[xo + c * xs] - mean) * rstd * weight(c) + bias(c); }
       if (tid == 0u) { if (!rms) { out2[r] = mean; } out3[r] = rstd; }
     }
   } else {
@@ -85,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let mean = select(b[pu(32u) + r * pu(33u)], 0.0, rms);
     let rstd = stats[pu(34u) + r * pu(35u)];
     var acc = vec2<f32>(0.0);
-    for (var c = tid; c < D; c += ${WGS}u) {
+    for (var c = tid; c < D; c += ${STEP}) {
       let gh = dy[go + c * gs] * weight(c);
       let xh = (x[xo + c * xs] - mean) * rstd;
       acc += vec2<f32>(gh, gh * xh);
@@ -94,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let m1 = select(acc.x / f32(D), 0.0, rms);
     let m2 = acc.y / f32(D);
     if (item < R) {
-      for (var c = tid; c < D; c += ${WGS}u) {
+      for (var c = tid; c < D; c += ${STEP}) {
         let gh = dy[go + c * gs] * weight(c);
         let xh = (x[xo + c * xs] - mean) * rstd;
         out[r * D + c] = rstd * (gh - m1 - xh * m2);
@@ -103,7 +115,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 }
 `,
-};
+  };
+}
+
+const NORM_KERNELS = [normKernel(false), normKernel(true)];
+/** Returns the barrier-free variant on CPU-like adapters (barriers are coroutine switches there). */
+function normFor(rt: GpuRuntime): Kernel {
+  return NORM_KERNELS[rt.ctx.adapter.isFallbackAdapter ? 1 : 0];
+}
 
 /** Buffers the norm kernels write, plus a placeholder for unused slots. */
 export interface NormTargets {
@@ -160,10 +179,10 @@ export function runNorm(
 ): void {
   const R = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   if (R === 0) return;
-  const g = groupsFor(rt, R);
+  const g = groupsFor(rt, rt.ctx.adapter.isFallbackAdapter ? Math.ceil(R / WGS) : R);
   const p = params(0, g.gx, x, weight, bias, eps, rms, null, null, null);
   rt.dispatch(
-    NORM_KERNEL,
+    normFor(rt),
     p.done(),
     [
       { buffer: t.out },
@@ -199,7 +218,7 @@ export function runNormBackward(
   if (R === 0 || D === 0) return;
   // backward reads the mean through the bias slot and rstd through the stats slot
   const stats = rstd.buffer;
-  const g = groupsFor(rt, R);
+  const g = groupsFor(rt, rt.ctx.adapter.isFallbackAdapter ? Math.ceil(R / WGS) : R);
   const bind = (out: GPUBuffer, out2: GPUBuffer, out3: GPUBuffer) => [
     { buffer: out },
     { buffer: out2 },
@@ -211,10 +230,10 @@ export function runNormBackward(
     { buffer: dy.buffer },
   ];
   const p = params(1, g.gx, x, weight, null, 0, rms, dy, rms ? null : mean, rstd);
-  rt.dispatch(NORM_KERNEL, p.done(), bind(t.out, t.out2, t.out3), g.groups);
+  rt.dispatch(normFor(rt), p.done(), bind(t.out, t.out2, t.out3), g.groups);
   if (withParams) {
     const cg = groupsFor(rt, Math.ceil(D / WGS));
     const q = params(2, cg.gx, x, weight, null, 0, rms, dy, rms ? null : mean, rstd);
-    rt.dispatch(NORM_KERNEL, q.done(), bind(t.out, t.out2, t.out3), cg.groups);
+    rt.dispatch(normFor(rt), q.done(), bind(t.out, t.out2, t.out3), cg.groups);
   }
 }
