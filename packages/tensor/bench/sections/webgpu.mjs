@@ -143,27 +143,46 @@ export function buildTfjs(tf, cfg) {
   };
 }
 
-async function timeMatmul(make, [M, K, N]) {
-  const { run, read, dispose } = make(M, K, N);
-  await read(run());
-  const reps = M * K * N >= 2048 ** 3 ? 2 : M * K * N >= 1024 ** 3 ? 3 : 10;
-  const t0 = performance.now();
-  let last;
-  for (let i = 0; i < reps; i++) {
-    if (last) dispose(last);
-    last = run();
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+/**
+ * Times two matmul implementations on one shape, alternating them run by run so that both see the
+ * same machine load (this machine is shared); resolves to their median ms.
+ */
+async function timeMatmulPair(makeA, makeB, [M, K, N]) {
+  const sides = [makeA(M, K, N), makeB(M, K, N)];
+  for (const s of sides) {
+    const t = s.run();
+    await s.read(t);
+    s.dispose(t);
   }
-  await read(last);
-  const ms = (performance.now() - t0) / reps;
-  dispose(last);
-  return ms;
+  const reps = M * K * N >= 2048 ** 3 ? 3 : M * K * N >= 1024 ** 3 ? 5 : 9;
+  const times = [[], []];
+  for (let i = 0; i < reps; i++) {
+    for (const [j, s] of sides.entries()) {
+      const t0 = performance.now();
+      const t = s.run();
+      await s.read(t);
+      times[j].push(performance.now() - t0);
+      s.dispose(t);
+    }
+  }
+  return times.map(median);
 }
 
-async function timeSteps(model, n) {
-  await model.step();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await model.step();
-  return (performance.now() - t0) / n;
+/** Times training steps of two models alternately after one warm-up step each; resolves to their median ms. */
+async function timeStepPair(a, b, n) {
+  await a.step();
+  await b.step();
+  const times = [[], []];
+  for (let i = 0; i < n; i++) {
+    for (const [j, m] of [a, b].entries()) {
+      const t0 = performance.now();
+      await m.step();
+      times[j].push(performance.now() - t0);
+    }
+  }
+  return times.map(median);
 }
 
 /**
@@ -241,8 +260,7 @@ export default async function webgpuSection(ctx) {
   for (const shape of MATMULS) {
     const [M, K, N] = shape;
     const name = M === K && K === N ? `${M}³` : `${M}×${K}×${N}`;
-    const mine = await timeMatmul(ours, shape);
-    const tfm = await timeMatmul(theirs, shape);
+    const [mine, tfm] = await timeMatmulPair(ours, theirs, shape);
     const gf = (ms) => (2 * M * K * N) / ms / 1e6;
     ctx.record(`webgpu matmul ${name}`, gf(mine), "GFLOP/s");
     ctx.record(`tfjs-webgpu matmul ${name}`, gf(tfm), "GFLOP/s");
@@ -259,10 +277,9 @@ export default async function webgpuSection(ctx) {
   await model.step();
   ctx.record("webgpu pipelines used by a step", rt.pipelinesUsed.size, "pipelines");
   ctx.record("webgpu submits per step", rt.counters.submits - before, "submits");
-  const ourStep = await timeSteps(model, 3);
-  ctx.record("webgpu reference transformer step", ourStep, "ms");
   const tfModel = buildTfjs(tf, reference);
-  const tfStep = await timeSteps(tfModel, 2);
+  const [ourStep, tfStep] = await timeStepPair(model, tfModel, 3);
+  ctx.record("webgpu reference transformer step", ourStep, "ms");
   ctx.record("tfjs-webgpu reference transformer step", tfStep, "ms");
   ctx.record("webgpu step / tfjs step", ourStep / tfStep, "×");
 
