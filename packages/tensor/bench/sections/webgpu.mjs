@@ -232,6 +232,7 @@ async function firstStepOnly(T) {
 /** The section: `ctx.record(name, value, unit)` collects the figures; `ctx.tensor` is the built package. */
 export default async function webgpuSection(ctx) {
   const T = ctx.tensor;
+  const previous = T.defaultBackend().name;
   await installDawn();
   let backend;
   try {
@@ -305,6 +306,7 @@ export default async function webgpuSection(ctx) {
   ctx.record(`webgpu bytes in use after step ${steps} (small model)`, end.bytesInUse, "bytes");
   ctx.record(`webgpu bytes allocated after step ${steps}`, end.bytesAllocated, "bytes");
   ctx.record("webgpu distinct pipelines compiled", rt.pipelineCount, "pipelines");
+  await T.init({ backend: previous });
 }
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -56,12 +56,26 @@ const RX = 16;
  * no gather); each invocation owns 4 adjacent columns, read as one vec4 when B's rows allow (`n4`),
  * as vec4s along K when B is transposed (`k4`), else as 4 scalars (`s`). No workgroup memory.
  */
-function laneKernel(mode: "n4" | "k4" | "k4v" | "s"): Kernel {
+function laneKernel(mode: "n4" | "n4v" | "k4" | "k4v" | "s"): Kernel {
   const rows = [0, 1, 2, 3];
-  const aDiv = mode === "k4v" ? " / 4u" : "";
+  const aDiv = mode === "k4v" || mode === "n4v" ? " / 4u" : "";
   const aRow = rows.map((i) => `let a${i} = (bo.x + min(row0 + ${i}u, M - 1u) * ars)${aDiv};`).join("\n  ");
   let loop: string;
-  if (mode === "n4") {
+  if (mode === "n4v") {
+    // A's rows are contiguous along K: one uniform vec4 of A per row covers four k-steps
+    const comp = ["x", "y", "z", "w"];
+    loop = `let cb = (bo.y + min(col0, N - 4u)) / 4u;
+  let brs4 = brs / 4u;
+  for (var k = 0u; k < K / 4u; k++) {
+    ${rows.map((i) => `let x${i} = A[a${i} + k];`).join(" ")}
+    ${[0, 1, 2, 3]
+      .map(
+        (t) =>
+          `{ let b = B[cb + (4u * k + ${t}u) * brs4]; ${rows.map((i) => `c${i} += x${i}.${comp[t]} * b;`).join(" ")} }`,
+      )
+      .join("\n    ")}
+  }`;
+  } else if (mode === "n4") {
     loop = `let cb = (bo.y + min(col0, N - 4u)) / 4u;
   let brs4 = brs / 4u;
   for (var k = 0u; k < K; k++) {
@@ -105,7 +119,7 @@ function laneKernel(mode: "n4" | "k4" | "k4v" | "s"): Kernel {
   }
   return {
     key: `matmul.lanes.${mode}.${RX}`,
-    code: () => `${PARAMS_WGSL}${prelude(mode === "k4v", mode !== "s")}
+    code: () => `${PARAMS_WGSL}${prelude(mode === "k4v" || mode === "n4v", mode !== "s")}
 @compute @workgroup_size(${RX})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u);
@@ -269,9 +283,11 @@ export function runMatmul(
   } else {
     const q = (x: number) => x % 4 === 0;
     const aligned = (s: readonly number[]) => s.every(q);
-    let mode: "n4" | "k4" | "k4v" | "s" = "s";
-    if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) mode = "n4";
-    else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) {
+    let mode: "n4" | "n4v" | "k4" | "k4v" | "s" = "s";
+    const aRows = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) && q(K);
+    if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) {
+      mode = aRows ? "n4v" : "n4";
+    } else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) {
       mode = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) ? "k4v" : "k4";
     }
     const k = kernel(`lanes.${mode}`, () => laneKernel(mode));
