@@ -450,4 +450,28 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     for (const h of [a, b, o]) g.release(h);
     expect(contiguousStrides([2])).toEqual([1]);
   });
+
+  it("runs AdamW over parameters larger than one 128 MiB binding", async () => {
+    const n = 34 * 1024 * 1024; // 136 MiB of float32 per buffer
+    const [p, grad, m, v] = [0, 1, 2, 3].map(() => g.allocate(n, "float32"));
+    const all = (h: typeof p) => ({ buffer: h, shape: [n], strides: [1], offset: 0 });
+    g.fill(all(p), 1);
+    g.fill(all(grad), 0.5);
+    g.fill({ buffer: grad, shape: [3], strides: [1], offset: n - 3 }, -2);
+    g.fill(all(m), 0);
+    g.fill(all(v), 0);
+    const h = { lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, step: 1 };
+    g.adamw(p, all(grad), m, v, h);
+    // step 1: m̂ = g, v̂ = g², so the update is lr·sign(g) (plus decay)
+    const expected = (gi: number) => 1 * (1 - h.lr * h.weightDecay) - h.lr * Math.sign(gi);
+    const head = await g.read(p, 0, 2);
+    const tail = await g.read(p, n - 4, 4);
+    expect([...head].map((x) => x.toFixed(5))).toEqual(
+      [expected(0.5), expected(0.5)].map((x) => x.toFixed(5)),
+    );
+    expect([...tail].map((x) => x.toFixed(5))).toEqual(
+      [0.5, -2, -2, -2].map((gi) => expected(gi).toFixed(5)),
+    );
+    for (const b of [p, grad, m, v]) g.release(b);
+  });
 });
