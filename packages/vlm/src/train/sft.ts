@@ -41,7 +41,7 @@ export interface SftTrainingConfig {
 
 /** The default SFT recipe for the default model on the shapes world. */
 export const DEFAULT_TRAINING: SftTrainingConfig = {
-  steps: 900,
+  steps: 1600,
   batch_size: 16,
   lr: 3e-3,
   min_lr: 3e-4,
@@ -49,10 +49,10 @@ export const DEFAULT_TRAINING: SftTrainingConfig = {
   weight_decay: 0.01,
   grad_clip: 1,
   max_length: 320,
-  eval_every: 300,
+  eval_every: 400,
   eval_samples: 32,
   eval_max_tokens: 160,
-  save_every: 150,
+  save_every: 200,
   seed: 0,
   vocab_size: 512,
 };
