@@ -14,6 +14,15 @@ describe("answer checks by type", () => {
       expect(check(p, gold("yes", "yes_no"))).toBe(true);
     for (const p of ["no", "No.", "maybe", ""]) expect(check(p, gold("yes", "yes_no"))).toBe(false);
     expect(check("No", gold("no", "yes_no"))).toBe(true);
+    expect(check("No, there is not.", gold("no", "yes_no"))).toBe(true);
+    // an answer that contradicts itself or only starts like one is neither
+    for (const p of [
+      "yes. red circle not listed. no",
+      "not listed. no",
+      "n hexagon. not listed",
+      "Yes, it is not",
+    ])
+      expect(check(p, gold("yes", "yes_no")) || check(p, gold("no", "yes_no"))).toBe(false);
   });
 
   it("integer compares values: digits, words, separators, one number in a phrase", () => {

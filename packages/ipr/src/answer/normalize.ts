@@ -74,11 +74,21 @@ function numberOf(token: string): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-/** `yes` or `no` for the usual spellings (yes/true/correct, no/false/incorrect), else null. */
+/**
+ * `yes` or `no` when the answer commits to one without contradicting itself: it starts with
+ * yes/true/correct (or no/false/incorrect, or is "none") and no word of the other side follows
+ * ("Yes, there is" is yes; "yes. red circle not listed. no" and "n hexagon" are neither). A winner
+ * must be right on purpose, not by a stray prefix.
+ */
 export function parseYesNo(answer: string): "yes" | "no" | null {
   const s = normalizeText(answer);
-  if (/^(yes|y|true|correct|yes it is|yes there is|yes there are)\b/.test(s)) return "yes";
-  if (/^(no|n|false|incorrect|not|none)\b/.test(s)) return "no";
+  const words = s.match(/[a-z]+/g) ?? [];
+  const saysYes = words.some((w) => w === "yes" || w === "true" || w === "correct");
+  const saysNo = words.some(
+    (w) => w === "no" || w === "not" || w === "false" || w === "incorrect" || w === "none",
+  );
+  if (/^(yes|true|correct)\b/.test(s) && !saysNo) return "yes";
+  if ((/^(no|false|incorrect)\b/.test(s) || s === "none") && !saysYes) return "no";
   return null;
 }
 

@@ -1,0 +1,139 @@
+// IPR with the real in-process VLM (issue 10): a tiny VLM is fine-tuned on a small shapes-world set,
+// then `sr2se ipr generate --ckpt` turns its wrong answers into pairs. Every pair must have a
+// rejected answer that is wrong and a chosen answer that is right, checked here against the gold
+// answers with a comparison of this test's own (not the engine's bookkeeping).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { extractBoxed } from "@sr2se/core";
+import { expect, it } from "vitest";
+
+const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
+const dir = mkdtempSync(path.join(tmpdir(), "sr2se-ipr-vlm-"));
+
+function sr2se(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Whether a boxed answer commits to `word` (yes/no): it starts with it and never says the other. */
+const commitsTo = (content: string | null, word: string) => {
+  const words = (content ?? "").toLowerCase().match(/[a-z]+/g) ?? [];
+  const other = word === "yes" ? ["no", "not"] : ["yes"];
+  return words[0] === word && !words.some((w) => other.includes(w));
+};
+
+it("turns a real VLM's wrong answers into pairs: rejected wrong, chosen right", async () => {
+  const world = path.join(dir, "world.json");
+  // Yes/no existence questions only, so a barely trained model is right often enough to be corrected.
+  writeFileSync(
+    world,
+    JSON.stringify({
+      families: { existence: 1, count: 0, arithmetic: 0, attribute: 0, position: 0, spatial: 0, describe: 0 },
+      correctionShare: 0,
+    }),
+  );
+  const data = path.join(dir, "data");
+  const synth = await sr2se([
+    "data",
+    "synth",
+    "--out",
+    data,
+    "--train",
+    "48",
+    "--val",
+    "4",
+    "--test",
+    "4",
+    "--seed",
+    "11",
+    "--config",
+    world,
+  ]);
+  expect(synth.status, synth.stderr).toBe(0);
+
+  const tiny = path.join(dir, "tiny.json");
+  writeFileSync(
+    tiny,
+    JSON.stringify({
+      vision_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2 },
+      text_config: {
+        hidden_size: 64,
+        intermediate_size: 128,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        head_dim: 32,
+      },
+      projector_hidden_size: 64,
+      training: {
+        steps: 120,
+        batch_size: 8,
+        lr: 0.004,
+        min_lr: 0.001,
+        warmup_steps: 10,
+        eval_every: 1000,
+        save_every: 1000,
+        vocab_size: 320,
+      },
+    }),
+  );
+  const sft = path.join(dir, "sft");
+  const train = await sr2se(["train", "sft", "--data", data, "--out", sft, "--config", tiny]);
+  expect(train.status, train.stderr).toBe(0);
+
+  const pairsFile = path.join(dir, "pairs.jsonl");
+  const ipr = await sr2se([
+    "ipr",
+    "generate",
+    "--data",
+    path.join(data, "train.jsonl"),
+    "--ckpt",
+    sft,
+    "--out",
+    pairsFile,
+    "--rounds",
+    "3",
+    "--samples",
+    "2",
+    "--temperature",
+    "1",
+    "--format",
+    "off",
+    "--no-self-reward",
+    "--seed",
+    "3",
+  ]);
+  expect(ipr.status, ipr.stderr).toBe(0);
+
+  const gold = new Map(
+    readFileSync(path.join(data, "train.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .map((s) => [s.id, s.answer as string]),
+  );
+  const pairs = readFileSync(pairsFile, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  expect(pairs.length).toBeGreaterThan(0);
+  for (const p of pairs) {
+    const answer = gold.get(p.sample_id);
+    expect(["yes", "no"]).toContain(answer);
+    expect(commitsTo(extractBoxed(p.chosen), answer as string)).toBe(true);
+    expect(commitsTo(extractBoxed(p.rejected), answer as string)).toBe(false);
+    expect(p.meta.chosen_correct).toBe(true);
+    expect(p.meta.rejected_correct).toBe(false);
+  }
+  const stats = JSON.parse(readFileSync(path.join(dir, "pairs.stats.json"), "utf8"));
+  expect(stats.pairs).toBe(pairs.length);
+}, 600_000);
