@@ -58,10 +58,17 @@ describe("readJsonl", () => {
   });
 
   it("gives seed records without an id one from their line when asked", async () => {
-    const f = file("seed.jsonl", `{"image":"a.png","question":"q","answer":"1"}\n\n{"id":"own","image":"b.png","question":"q","answer":"2"}\n`);
-    const recs = await collect(readJsonl<{ id: string }>(f, { schema: SampleSchema, defaultId: (l) => `line-${l}` }));
+    const f = file(
+      "seed.jsonl",
+      `{"image":"a.png","question":"q","answer":"1"}\n\n{"id":"own","image":"b.png","question":"q","answer":"2"}\n`,
+    );
+    const recs = await collect(
+      readJsonl<{ id: string }>(f, { schema: SampleSchema, defaultId: (l) => `line-${l}` }),
+    );
     expect(recs.map((r) => r.id)).toEqual(["line-1", "own"]);
-    await expect(collect(readJsonl(f, { schema: SampleSchema }))).rejects.toThrow(`${f}:1: field "id" is missing`);
+    await expect(collect(readJsonl(f, { schema: SampleSchema }))).rejects.toThrow(
+      `${f}:1: field "id" is missing`,
+    );
   });
 
   it("reports a truncated last line", async () => {

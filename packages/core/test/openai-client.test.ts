@@ -83,13 +83,25 @@ describe("OpenAIChatClient", () => {
       {
         body: JSON.stringify({
           choices: [
-            { message: { content: "a b" }, logprobs: { content: [{ token: "a", logprob: -0.5 }, { token: " b", logprob: -0.25 }] } },
+            {
+              message: { content: "a b" },
+              logprobs: {
+                content: [
+                  { token: "a", logprob: -0.5 },
+                  { token: " b", logprob: -0.25 },
+                ],
+              },
+            },
             { message: { content: "c" }, logprobs: null },
           ],
         }),
       },
     ];
-    const r = await client().chat([{ role: "user", content: "x" }], { logprobs: true, n: 2, extraBody: { top_k: 5 } });
+    const r = await client().chat([{ role: "user", content: "x" }], {
+      logprobs: true,
+      n: 2,
+      extraBody: { top_k: 5 },
+    });
     expect(r.logprobs).toEqual([-0.75, undefined]);
     expect(r.texts).toEqual(["a b", "c"]);
     expect(seen[seen.length - 1].body).toMatchObject({ logprobs: true, n: 2, top_k: 5 });

@@ -265,7 +265,9 @@ describe("the deterministic shapes-world judge (not official)", () => {
       { judge: new ShapesWorldJudge(), runs: 2, mode: "robust" },
     );
     expect(result.official).toBe(false);
-    expect(result.label).toBe("NOT official MM-Vet: deterministic sr2se-shapes-judge-v1 judge (mode: robust), 2 runs");
+    expect(result.label).toBe(
+      "NOT official MM-Vet: deterministic sr2se-shapes-judge-v1 judge (mode: robust), 2 runs",
+    );
     expect(result.capabilities.total.score).toBe(75);
     expect(result.capabilities.std).toBe(0);
     expect(result.capabilitySets.columns.rec_math?.score).toBe(100);

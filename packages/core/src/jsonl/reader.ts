@@ -14,7 +14,11 @@ export interface ReadOptions<T> {
 }
 
 /** Sets `id` on an object record that lacks one, when the options ask for it. */
-export function fillDefaultId(value: unknown, line: number, options: { defaultId?: (line: number) => string }): void {
+export function fillDefaultId(
+  value: unknown,
+  line: number,
+  options: { defaultId?: (line: number) => string },
+): void {
   if (!options.defaultId || typeof value !== "object" || value === null || Array.isArray(value)) return;
   const rec = value as Record<string, unknown>;
   if (rec.id === undefined) rec.id = options.defaultId(line);

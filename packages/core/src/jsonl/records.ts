@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
-import { type ReadOptions, fillDefaultId, readJsonl } from "./reader.js";
+import { fillDefaultId, type ReadOptions, readJsonl } from "./reader.js";
 
 /** Records read into memory, with the 1-based line each one started on. */
 export interface RecordsResult<T> {

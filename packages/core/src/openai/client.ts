@@ -178,7 +178,13 @@ export class OpenAIChatClient {
     const texts = choices.map((c) => (typeof c?.message?.content === "string" ? c.message.content : ""));
     const usage = (json as { usage?: ChatResult["usage"] }).usage;
     const logprobs = choices.map((c) => sumLogprobs((c as { logprobs?: unknown }).logprobs));
-    return { text: texts[0], texts, ...(logprobs.some((l) => l !== undefined) ? { logprobs } : {}), usage, raw: json };
+    return {
+      text: texts[0],
+      texts,
+      ...(logprobs.some((l) => l !== undefined) ? { logprobs } : {}),
+      usage,
+      raw: json,
+    };
   }
 }
 

@@ -23,8 +23,7 @@ export function encodeChat(
   opts: { image: boolean; maxLength?: number },
 ): EncodedExample {
   const last = turns[turns.length - 1];
-  if (!last || last.role !== "assistant")
-    throw new Error("encodeChat: the last turn must be the assistant's target");
+  if (last?.role !== "assistant") throw new Error("encodeChat: the last turn must be the assistant's target");
   const prompt = tok.encode(
     tok.renderChat(turns.slice(0, -1), { image: opts.image, addGenerationPrompt: true }),
   );
