@@ -6,6 +6,7 @@ import { register as registerIpr } from "./ipr.js";
 import { register as registerPredict } from "./predict.js";
 import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
+import { register as registerTrainSrDpo } from "./train-sr-dpo.js";
 
 /** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
 export const commandGroups: Array<(program: Command) => void> = [
@@ -13,6 +14,7 @@ export const commandGroups: Array<(program: Command) => void> = [
   registerData,
   registerTokenizer,
   registerTrain,
+  registerTrainSrDpo,
   registerPredict,
   registerIpr,
   registerEval,

@@ -1,0 +1,238 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { createProgress } from "@sr2se/core";
+import type { DpoLossOptions } from "@sr2se/sr-dpo";
+import {
+  type CompletionRequest,
+  readPairs,
+  type ScoredCompletions,
+  SrDpoTrainer,
+  type TrainablePolicy,
+} from "@sr2se/sr-dpo/tensor";
+import { optim, type Tensor, tensor } from "@sr2se/tensor";
+import { readSafetensors, VLM, type VlmConfig } from "@sr2se/vlm";
+import { type Command, InvalidArgumentError } from "commander";
+
+interface SrDpoFlags {
+  ckpt: string;
+  pairs: string;
+  out: string;
+  images?: string;
+  steps: number;
+  batchSize: number;
+  gradAccum: number;
+  lr: number;
+  warmup: number;
+  beta: number;
+  loss: string;
+  alpha: number;
+  labelSmoothing: number;
+  maxGradNorm: number;
+  saveEvery: number;
+  guardDrop?: number;
+  guardAction: "warn" | "stop";
+  seed: number;
+  resume?: boolean;
+  device?: "cpu" | "webgpu";
+}
+
+const number =
+  (what: string, min = 0) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min)
+      throw new InvalidArgumentError(`${what}: expected a number ≥ ${min}, got "${value}"`);
+    return n;
+  };
+const integer =
+  (what: string, min = 1) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${what}: expected an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+
+/** Resolves a pair's image against the folders it may be relative to; errors name the pair's line. */
+function imageResolver(pairsFile: string, imagesDir: string | undefined) {
+  const roots = [imagesDir, path.dirname(path.resolve(pairsFile))].filter((r): r is string => Boolean(r));
+  return (image: string, where: string): string => {
+    if (path.isAbsolute(image)) {
+      if (existsSync(image)) return image;
+    } else {
+      for (const root of roots) {
+        const p = path.resolve(root, image);
+        if (existsSync(p)) return p;
+      }
+    }
+    throw new Error(
+      `${where}: image "${image}" not found${imagesDir ? ` under ${imagesDir}` : "; give --images DIR (the dataset folder)"}`,
+    );
+  };
+}
+
+/**
+ * Scores completions with a VLM for the SR-DPO trainer: images decoded once up front, then each
+ * micro-batch is tokenized and run through the model synchronously.
+ */
+function scorerOf(vlm: VLM, pixels: Map<string, Float32Array>) {
+  return {
+    sequenceLogProbs(requests: CompletionRequest[]): ScoredCompletions {
+      const seqs = requests.map((r) => {
+        const px = r.image !== undefined ? pixels.get(r.image) : undefined;
+        return { ...vlm.encodeCompletion(r.prompt, r.completion, px !== undefined), pixels: px };
+      });
+      const { sum, mean, tokens } = vlm.sequenceLogProbsOf(seqs);
+      mean.dispose();
+      return { sum, tokens: tensor(new Float32Array(tokens)) };
+    },
+  };
+}
+
+/** Registers `sr2se train sr-dpo` under the `train` group. */
+export function register(program: Command): void {
+  const train =
+    program.commands.find((c) => c.name() === "train") ??
+    program.command("train").description("train the policy");
+  train
+    .command("sr-dpo")
+    .description(
+      "SR-DPO on preference pairs (from `sr2se ipr generate`) against the frozen starting checkpoint; writes OUT/checkpoint, OUT/trainer and OUT/logs/sr-dpo.jsonl",
+    )
+    .requiredOption("--ckpt <dir>", "starting checkpoint (an SFT output folder); also the frozen reference")
+    .requiredOption("--pairs <file>", "preference pairs JSONL (DESIGN.md format)")
+    .requiredOption("--out <dir>", "output folder")
+    .option(
+      "--images <dir>",
+      "folder the pairs' image paths are relative to (default: the pairs file's folder)",
+    )
+    .option("--steps <n>", "optimizer steps", integer("--steps"), 200)
+    .option("--batch-size <n>", "pairs per micro-batch", integer("--batch-size"), 8)
+    .option("--grad-accum <n>", "micro-batches per optimizer step", integer("--grad-accum"), 1)
+    .option("--lr <lr>", "peak learning rate (AdamW, linear warmup then cosine to 10%)", number("--lr"), 5e-5)
+    .option("--warmup <n>", "warmup steps", integer("--warmup", 0), 10)
+    .option("--beta <b>", "DPO beta", number("--beta"), 0.1)
+    .option(
+      "--loss <types>",
+      "loss type(s), TRL's names, comma-separated (sigmoid, ipo, hinge, robust, …)",
+      "sigmoid",
+    )
+    .option(
+      "--alpha <a>",
+      "weight of the NLL term on the chosen response (RPO), against likelihood displacement",
+      number("--alpha"),
+      0.2,
+    )
+    .option("--label-smoothing <e>", "conservative DPO's label smoothing", number("--label-smoothing"), 0)
+    .option("--max-grad-norm <n>", "global-norm gradient clipping (0: off)", number("--max-grad-norm"), 1)
+    .option("--save-every <n>", "checkpoint every n steps", integer("--save-every"), 50)
+    .option(
+      "--guard-drop <nats>",
+      "warn or stop when chosen log-probs fall this many nats per token below the reference",
+      number("--guard-drop"),
+    )
+    .option(
+      "--guard-action <a>",
+      "warn or stop",
+      (v) => {
+        if (v !== "warn" && v !== "stop") throw new InvalidArgumentError(`expected warn or stop, got "${v}"`);
+        return v;
+      },
+      "warn",
+    )
+    .option("--seed <n>", "seed of the pair order", integer("--seed", 0), 0)
+    .option("--resume", "continue from OUT/trainer exactly where it stopped")
+    .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  sr2se ipr generate --data runs/demo/data/train.jsonl --ckpt runs/demo/sft --out runs/demo/ipr/pairs.jsonl\n  sr2se train sr-dpo --ckpt runs/demo/sft --pairs runs/demo/ipr/pairs.jsonl --images runs/demo/data --out runs/demo/sr-dpo",
+    )
+    .action(async (flags: SrDpoFlags) => {
+      if (flags.device !== undefined && flags.device !== "cpu" && flags.device !== "webgpu")
+        throw new Error(`--device: expected cpu or webgpu, got "${flags.device}"`);
+      const trainerDir = path.join(flags.out, "trainer");
+      const resuming = flags.resume && existsSync(path.join(trainerDir, "trainer_state.json"));
+      if (flags.resume && !resuming)
+        process.stderr.write(`sr-dpo: nothing to resume in ${trainerDir}; starting fresh\n`);
+
+      const reference = await VLM.load(flags.ckpt, { device: flags.device });
+      let policy: VLM;
+      if (resuming) {
+        // The trainer's checkpoint holds the policy's weights (HF names) and config; the tokenizer is the starting one's.
+        const config = JSON.parse(await readFile(path.join(trainerDir, "config.json"), "utf8")) as VlmConfig;
+        const weights = await readSafetensors(path.join(trainerDir, "model.safetensors"));
+        policy = VLM.fromFiles({ config, weights, tokenizer: reference.tokenizer.json }, trainerDir);
+      } else {
+        policy = await VLM.load(flags.ckpt, { device: flags.device });
+      }
+
+      const pairs = await readPairs(flags.pairs);
+      if (pairs.length === 0) throw new Error(`${flags.pairs}: no preference pairs`);
+      const resolve = imageResolver(flags.pairs, flags.images);
+      const pixels = new Map<string, Float32Array>();
+      for (const { pair, line } of pairs) {
+        if (pair.image === undefined || pixels.has(pair.image)) continue;
+        pixels.set(pair.image, await policy.pixelsOf(resolve(pair.image, `${flags.pairs}:${line}`)));
+      }
+
+      const named = policy.namedParameters();
+      const policyScorer: TrainablePolicy = {
+        ...scorerOf(policy, pixels),
+        parameters: () => policy.parameters(),
+        stateDict: () => Object.fromEntries(named) as Record<string, Tensor>,
+        // Weights are restored above from the same checkpoint; the trainer restores the optimizer and position.
+        loadStateDict: () => undefined,
+        config: policy.config,
+      };
+      const types = flags.loss
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const loss = {
+        beta: flags.beta,
+        lossType: types.length === 1 ? types[0] : types,
+        alpha: flags.alpha,
+        labelSmoothing: flags.labelSmoothing,
+      } as DpoLossOptions;
+      const optimizer = new optim.AdamW(policy.parameters(), { lr: flags.lr, weightDecay: 0 });
+      const scheduler = new optim.LambdaLR(optimizer, optim.warmupCosine(flags.warmup, flags.steps, 0.1));
+      const trainer = new SrDpoTrainer({
+        policy: policyScorer,
+        reference: scorerOf(reference, pixels),
+        optimizer,
+        scheduler,
+        pairs: flags.pairs,
+        loss,
+        batchSize: flags.batchSize,
+        gradientAccumulationSteps: flags.gradAccum,
+        maxGradNorm: flags.maxGradNorm,
+        seed: flags.seed,
+        metricsFile: path.join(flags.out, "logs", "sr-dpo.jsonl"),
+        ...(flags.guardDrop !== undefined
+          ? { likelihoodGuard: { maxDropPerToken: flags.guardDrop, action: flags.guardAction } }
+          : {}),
+      });
+      if (resuming) await trainer.resume(trainerDir);
+      const todo = Math.max(0, flags.steps - trainer.step);
+      const progress = createProgress({ label: "sr-dpo", total: flags.steps, unit: "steps" });
+      progress.update(trainer.step);
+      const result = await trainer.train(todo, {
+        saveDir: trainerDir,
+        saveEvery: flags.saveEvery,
+        onStep: (row) =>
+          progress.update(row.step, {
+            loss: Number(row.loss),
+            acc: Number(row["rewards/accuracies"]),
+            margin: Number(row["rewards/margins"]),
+          }),
+      });
+      progress.stop();
+      await policy.save(path.join(flags.out, "checkpoint"));
+      const last = result.last;
+      process.stdout.write(
+        `${JSON.stringify({ steps: result.steps, stopped: result.stopped, pairs: pairs.length, last, checkpoint: path.join(flags.out, "checkpoint") })}\n`,
+      );
+      if (result.stopped) throw new Error(`sr-dpo stopped by the likelihood guard at ${result.stopped}`);
+    });
+}
