@@ -101,7 +101,10 @@ describeBackends("optim", () => {
     const b = make();
     b.loadStateDict(modelState);
     const ob = new optim.AdamW(b.parameters(), { lr: 0.5 });
+    const live = T.memory().tensors;
     ob.loadStateDict(optState);
+    // Exactly one new tensor per moment (exp_avg, exp_avg_sq of each parameter): no leaked views.
+    expect(T.memory().tensors - live).toBe(2 * b.parameters().length);
     train(b, ob, 2);
     const pa = a.parameters();
     const pb = b.parameters();

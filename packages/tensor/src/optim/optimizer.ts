@@ -1,7 +1,7 @@
 // The optimizer base: parameter groups with their own hyper-parameters, per-parameter state, and
 // state dicts in PyTorch's layout ({ state: {index: {...}}, paramGroups: [{..., params: [indices]}] }).
 import { noGrad } from "../autograd.js";
-import { keep } from "../memory.js";
+import { keep, tidy } from "../memory.js";
 import { bufferOf } from "../ops/core.js";
 import { fmtShape, type Tensor } from "../tensor.js";
 
@@ -113,7 +113,8 @@ export abstract class Optimizer {
             throw new Error(
               `loadStateDict: state ${k} of parameter ${id} is ${fmtShape(v.shape)}, parameter is ${fmtShape(p.shape)}`,
             );
-          copy[k] = keep(noGrad(() => v.reshape(p.shape).clone()));
+          // tidy: the reshape is a view of the caller's tensor; only the clone is kept.
+          copy[k] = keep(tidy(() => noGrad(() => v.reshape(p.shape).clone())));
         }
       }
       this.state.set(p, copy);
