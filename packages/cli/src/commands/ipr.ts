@@ -1,5 +1,6 @@
 import path from "node:path";
 import { createProgress, type VisionLanguagePolicy } from "@sr2se/core";
+import { DEFAULT_WORLD_CONFIG } from "@sr2se/data";
 import {
   type FormatCheck,
   OpenAICompatiblePolicy,
@@ -48,6 +49,8 @@ interface GenerateFlags {
   data: string;
   out: string;
   ckpt?: string;
+  promptTemplate?: string;
+  refinementTemplate?: string;
   endpoint?: string;
   model?: string;
   apiKey?: string;
@@ -103,6 +106,14 @@ export function register(program: Command): void {
     .requiredOption("--data <file>", "samples (JSONL or a JSON array; images relative to the file)")
     .requiredOption("--out <file>", "pairs JSONL; .outcomes.jsonl and .stats.json are written next to it")
     .option("--ckpt <dir>", "checkpoint folder of the in-process VLM (@sr2se/vlm)")
+    .option(
+      "--prompt-template <text>",
+      "the original prompt x, with {question} and {choices} (default: the question with the format instruction; with --ckpt: {question}, as the shapes-world SFT saw it)",
+    )
+    .option(
+      "--refinement-template <text>",
+      "the refinement turn (default: the re-examine instruction; with --ckpt: the one of the SFT correction dialogues)",
+    )
     .option(
       "--endpoint <url>",
       "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (env OPENAI_BASE_URL)",
@@ -185,6 +196,12 @@ Example:
         concurrency: flags.concurrency,
         batchSize: flags.batchSize,
         maxInFlight: flags.maxInFlight,
+        templates: {
+          // Our VLM learned the bare question and the correction dialogues' refinement turn in SFT.
+          prompt: flags.promptTemplate ?? (flags.ckpt ? "{question}" : undefined),
+          refinement:
+            flags.refinementTemplate ?? (flags.ckpt ? DEFAULT_WORLD_CONFIG.refinementPrompt : undefined),
+        },
       });
       const progress = createProgress({ label: "ipr", unit: "samples" });
       let result: Awaited<ReturnType<RefinementEngine["run"]>>;
