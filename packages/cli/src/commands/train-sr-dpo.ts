@@ -156,6 +156,16 @@ export function register(program: Command): void {
       if (flags.resume && !resuming)
         process.stderr.write(`sr-dpo: nothing to resume in ${trainerDir}; starting fresh\n`);
 
+      // Bad pairs or missing images fail here, before any model is loaded.
+      const pairs = await readPairs(flags.pairs);
+      if (pairs.length === 0) throw new Error(`${flags.pairs}: no preference pairs`);
+      const resolve = imageResolver(flags.pairs, flags.images);
+      const imagePaths = new Map<string, string>();
+      for (const { pair, line } of pairs) {
+        if (pair.image !== undefined && !imagePaths.has(pair.image))
+          imagePaths.set(pair.image, resolve(pair.image, `${flags.pairs}:${line}`));
+      }
+
       const reference = await VLM.load(flags.ckpt, { device: flags.device });
       let policy: VLM;
       if (resuming) {
@@ -167,14 +177,8 @@ export function register(program: Command): void {
         policy = await VLM.load(flags.ckpt, { device: flags.device });
       }
 
-      const pairs = await readPairs(flags.pairs);
-      if (pairs.length === 0) throw new Error(`${flags.pairs}: no preference pairs`);
-      const resolve = imageResolver(flags.pairs, flags.images);
       const pixels = new Map<string, Float32Array>();
-      for (const { pair, line } of pairs) {
-        if (pair.image === undefined || pixels.has(pair.image)) continue;
-        pixels.set(pair.image, await policy.pixelsOf(resolve(pair.image, `${flags.pairs}:${line}`)));
-      }
+      for (const [image, file] of imagePaths) pixels.set(image, await policy.pixelsOf(file));
 
       const named = policy.namedParameters();
       const policyScorer: TrainablePolicy = {
