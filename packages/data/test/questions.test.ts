@@ -110,12 +110,17 @@ describe("gold text", () => {
     }
   });
 
-  test("existence reasoning spells out the lookup: the query, the listed objects, the verdict", () => {
+  test("existence reasoning spells out the lookup: the query, the objects of its shape, the color check", () => {
     for (const s of of("existence")) {
       const target = /^Is there an? (\w+ \w+)/.exec(s.question)?.[1] as string;
-      const listed = [...new Set(s.objects.map(category))].join(", ");
+      const [color, shape] = target.split(" ");
+      const same = s.objects
+        .filter((o) => o.shape === shape)
+        .map((o) => `${o.color} ${o.shape} ${CELL_NAMES[o.cell[0]][o.cell[1]]}`);
+      const yes = s.objects.some((o) => o.color === color && o.shape === shape);
+      expect(s.answer).toBe(yes ? "yes" : "no");
       expect(s.reasoning).toBe(
-        `Find ${target}. Listed: ${listed}. ${target} is ${s.answer === "yes" ? "" : "not "}listed. Answer: ${s.answer}.`,
+        `Find ${target}. Matches for ${shape}s: ${same.join(", ") || "none"}. ${yes ? "One" : "None"} is ${color}. Answer: ${s.answer}.`,
       );
     }
   });

@@ -54,6 +54,18 @@ export {
   trainSft,
 } from "./train/sft.js";
 export {
+  type AttributeClasses,
+  attributeClasses,
+  cellGrid,
+  type LabelledImage,
+  PATCH_ATTRIBUTES,
+  type PatchLabels,
+  patchLabels,
+  pretrainVision,
+  type VisionPretrainOptions,
+  type VisionPretrainRow,
+} from "./train/vision-pretrain.js";
+export {
   type LogProbRequest,
   type SequenceLogProbs,
   type TrainingState,

@@ -10,6 +10,8 @@ export interface AdamWOptions {
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  /** Learning-rate multiplier of a parameter by name (default 1; 0 freezes it). */
+  lrScale?: (name: string) => number;
 }
 
 /** AdamW over named parameters; parameters of one dimension (norms, biases) get no weight decay, as in nanoGPT. */
@@ -23,6 +25,7 @@ export class AdamW {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  private readonly scales: number[];
 
   constructor(
     readonly params: [string, Tensor][],
@@ -31,6 +34,7 @@ export class AdamW {
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.95];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0.1;
+    this.scales = params.map(([name]) => opts.lrScale?.(name) ?? 1);
     this.m = params.map(([, p]) => new Float32Array(p.size));
     this.v = params.map(([, p]) => new Float32Array(p.size));
   }
@@ -65,15 +69,17 @@ export class AdamW {
     const c1 = 1 - b1 ** this.stepCount;
     const c2 = 1 - b2 ** this.stepCount;
     this.params.forEach(([, p], k) => {
+      const plr = lr * this.scales[k];
+      if (plr === 0) return;
       const w = this.values[k];
       const g = grads[k];
       const m = this.m[k];
       const v = this.v[k];
-      const decay = p.ndim >= 2 ? 1 - lr * this.weightDecay : 1;
+      const decay = p.ndim >= 2 ? 1 - plr * this.weightDecay : 1;
       for (let i = 0; i < w.length; i++) {
         m[i] = b1 * m[i] + (1 - b1) * g[i];
         v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-        w[i] = w[i] * decay - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+        w[i] = w[i] * decay - (plr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
       }
       copyInto(p, w);
     });

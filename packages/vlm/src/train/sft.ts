@@ -17,6 +17,14 @@ import { AdamW } from "./adamw.js";
 import { type Validation, validate } from "./evaluate.js";
 import { corpusOf, encodeExamples, epochBatches, type TrainExample } from "./examples.js";
 import { warmupCosine } from "./schedule.js";
+import {
+  attributeClasses,
+  cellGrid,
+  type LabelledImage,
+  patchLabels,
+  pretrainVision,
+  type VisionPretrainRow,
+} from "./vision-pretrain.js";
 
 /** Training hyper-parameters (the `training` section of a config file). */
 export interface SftTrainingConfig {
@@ -35,6 +43,17 @@ export interface SftTrainingConfig {
   eval_max_tokens: number;
   save_every: number;
   seed: number;
+  /**
+   * Steps of vision-tower pretraining on the samples' object annotations before SFT (0: none; skipped
+   * when no sample has `objects`). See vision-pretrain.ts for why.
+   */
+  vision_pretrain_steps: number;
+  vision_pretrain_lr: number;
+  /**
+   * Learning-rate multiplier of the vision tower during SFT once it is pretrained (0 keeps it
+   * frozen, as LLaVA keeps its encoder); a tower that was not pretrained trains at the full rate.
+   */
+  vision_lr_scale: number;
   /** Vocabulary size of the BPE tokenizer trained on the data when the run starts. */
   vocab_size: number;
 }
@@ -55,6 +74,9 @@ export const DEFAULT_TRAINING: SftTrainingConfig = {
   save_every: 200,
   seed: 0,
   vocab_size: 512,
+  vision_pretrain_steps: 400,
+  vision_pretrain_lr: 3e-3,
+  vision_lr_scale: 0,
 };
 
 /** A config file: any part of the model config (`vision_config`, `text_config`, …) and of `training`. */
@@ -153,6 +175,7 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   // the model: resumed from the checkpoint, or new with a tokenizer trained on this data
   let vlm: VLM;
   let startStep = 0;
+  let visionPretrained = false;
   let resumedOptimizer: {
     state: Map<string, import("../checkpoint/safetensors.js").HostTensor>;
     step: number;
@@ -160,8 +183,14 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   if (opts.resume && (await exists(join(ckptDir, "trainer_state.json")))) {
     const files = await readCheckpoint(ckptDir, { trainingState: true });
     vlm = VLM.fromFiles(files, ckptDir);
-    const state = files.trainerState as { step: number; training: SftTrainingConfig; optimizer_step: number };
+    const state = files.trainerState as {
+      step: number;
+      training: SftTrainingConfig;
+      optimizer_step: number;
+      vision_pretrained?: boolean;
+    };
     startStep = state.step;
+    visionPretrained = state.vision_pretrained === true;
     Object.assign(training, state.training, opts.steps !== undefined ? { steps: opts.steps } : {});
     resumedOptimizer = {
       state: files.optimizer as Map<string, import("../checkpoint/safetensors.js").HostTensor>,
@@ -207,7 +236,14 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     return p;
   };
 
-  const optimizer = new AdamW(vlm.namedParameters(), { weightDecay: training.weight_decay });
+  if (startStep === 0 && !resumedOptimizer && training.vision_pretrain_steps > 0) {
+    visionPretrained = await runVisionPretraining(vlm, train, val, pixelsOf, training, opts);
+  }
+  const visionScale = visionPretrained ? training.vision_lr_scale : 1;
+  const optimizer = new AdamW(vlm.namedParameters(), {
+    weightDecay: training.weight_decay,
+    lrScale: (name) => (name.startsWith("vision_tower.") ? visionScale : 1),
+  });
   if (resumedOptimizer)
     optimizer.loadStateDict(
       resumedOptimizer.state,
@@ -237,6 +273,7 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
         optimizer_step: optimizer.stepCount,
         data: opts.data,
         epoch: Math.floor(step / batchesPerEpoch),
+        vision_pretrained: visionPretrained,
       },
       optimizer: optimizer.stateDict(),
     });
@@ -329,4 +366,64 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     validation,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/**
+ * Pretrains the vision tower on the training samples' object annotations (one image each, shuffled
+ * with the seed), scoring on up to 256 validation images; logs to logs/vision_pretrain.jsonl.
+ * Returns false (and trains nothing) when no training sample has objects.
+ */
+async function runVisionPretraining(
+  vlm: VLM,
+  train: { samples: Sample[]; images: string[] },
+  val: { samples: Sample[]; images: string[] },
+  pixelsOf: (path: string) => Promise<Float32Array>,
+  training: SftTrainingConfig,
+  opts: SftOptions,
+): Promise<boolean> {
+  const classes = attributeClasses(train.samples);
+  if (!classes) return false;
+  const grid = cellGrid([...train.samples, ...val.samples]);
+  const side = vlm.config.vision_config.image_size / vlm.config.vision_config.patch_size;
+  const labelled = (set: { samples: Sample[]; images: string[] }, limit: number): LabelledImage[] => {
+    const seen = new Set<string>();
+    const out: LabelledImage[] = [];
+    set.samples.forEach((s, i) => {
+      const path = set.images[i];
+      if (!s.objects || seen.has(path) || out.length >= limit) return;
+      seen.add(path);
+      out.push({ pixels: () => pixelsOf(path), labels: patchLabels(s.objects, classes, side, grid) });
+    });
+    return out;
+  };
+  const logFile = join(opts.out, "logs", "vision_pretrain.jsonl");
+  await writeFile(logFile, "");
+  const progress =
+    opts.progress === false
+      ? null
+      : createProgress({ label: "vision pretraining", total: training.vision_pretrain_steps, unit: "steps" });
+  const rows: VisionPretrainRow[] = [];
+  const last = await pretrainVision(
+    vlm,
+    classes,
+    labelled(train, Number.POSITIVE_INFINITY),
+    labelled(val, 256),
+    {
+      steps: training.vision_pretrain_steps,
+      batchSize: training.batch_size,
+      lr: training.vision_pretrain_lr,
+      seed: training.seed,
+      onStep: () => progress?.tick(1),
+      onLog: (row) => rows.push(row),
+    },
+  );
+  progress?.stop();
+  await writeFile(logFile, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  if (opts.progress !== false && last.accuracy)
+    process.stderr.write(
+      `vision pretraining: held-out accuracy ${Object.entries(last.accuracy)
+        .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
+        .join(", ")}\n`,
+    );
+  return true;
 }
