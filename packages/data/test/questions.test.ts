@@ -120,7 +120,7 @@ describe("gold text", () => {
       const yes = s.objects.some((o) => o.color === color && o.shape === shape);
       expect(s.answer).toBe(yes ? "yes" : "no");
       expect(s.reasoning).toBe(
-        `Find ${target}. Matches for ${shape}s: ${same.join(", ") || "none"}. ${yes ? "One" : "None"} is ${color}. Answer: ${s.answer}.`,
+        `Find ${target}. Matches for ${shape}s: ${same.join(", ") || "none"}. Any ${color}: ${s.answer}. Answer: ${s.answer}.`,
       );
     }
   });

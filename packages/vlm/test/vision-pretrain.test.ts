@@ -65,20 +65,13 @@ describe("vision pretraining", () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "vlm-vpre-"));
     data = join(root, "data");
-    await synthesize({ out: data, counts: { train: 160, val: 32, test: 0 }, seed: 5, config: { size: 32 } });
+    await synthesize({ out: data, counts: { train: 160, val: 32, test: 0 }, seed: 5, config: { size: 48 } });
   });
 
   it("learns what each patch holds: held-out color and shape well above chance", async () => {
     const tok = tinyTokenizer();
-    const config = resolveModelConfig(tok, {
-      vision_config: {
-        image_size: 32,
-        patch_size: 8,
-        hidden_size: 32,
-        intermediate_size: 64,
-        num_hidden_layers: 1,
-      },
-    });
+    // the default vision tower: 48 px, one patch per cell of the 3×3 grid
+    const config = resolveModelConfig(tok, {});
     const vlm = new VLM(config, tok);
     const read = async (file: string) => {
       const ds = await readDataset(join(data, file), { checkImages: false });
@@ -91,18 +84,26 @@ describe("vision pretraining", () => {
     const grid = cellGrid(train.map((t) => t.sample));
     const label = (t: { sample: Sample; path: string }): LabelledImage => ({
       pixels: () => preprocessImage(t.path, config),
-      labels: patchLabels(t.sample.objects ?? [], classes, 4, grid),
+      labels: patchLabels(t.sample.objects ?? [], classes, 3, grid),
     });
     const logged: number[] = [];
     const last = await pretrainVision(vlm, classes, train.map(label), val.map(label), {
-      steps: 120,
+      steps: 150,
       batchSize: 16,
       lr: 3e-3,
       seed: 1,
-      logEvery: 40,
+      logEvery: 50,
       onLog: (r) => logged.push(r.step),
     });
-    expect(logged).toEqual([40, 80, 120]);
+    expect(logged).toEqual([50, 100, 150]);
+    // labels made for another patch grid are refused, not trained on
+    const wrong = {
+      ...label(train[0]),
+      labels: patchLabels(train[0].sample.objects ?? [], classes, 4, grid),
+    };
+    await expect(
+      pretrainVision(vlm, classes, [wrong], [], { steps: 1, batchSize: 1, lr: 1e-3, seed: 1 }),
+    ).rejects.toThrow("training image 0 has labels for 16 patches, the tower makes 9");
     const acc = last.accuracy;
     if (!acc) throw new Error("held-out images were given");
     // chance: 1 in 10 colors, 1 in 7 shapes, 1 in 2 sizes
@@ -128,7 +129,7 @@ describe("vision pretraining", () => {
       head_dim: 8,
     },
     projector_hidden_size: 32,
-    training: { steps: 6, batch_size: 4, eval_every: 0, save_every: 0, vocab_size: 300 },
+    training: { steps: 6, batch_size: 4, eval_every: 0, save_every: 0, vocab_size: 300, max_length: 512 },
   };
   const visionWeights = async (vlm: VLM) =>
     Promise.all(

@@ -85,14 +85,14 @@ export function existenceQuestion(rng: Rng, scene: Scene, config: WorldConfig): 
     difficulty: 1,
     lure: target,
     // The check in two short steps a small model can learn: list the objects of the asked shape
-    // (the count family's step, so the two families train one skill), then look for the asked
-    // color among those few.
+    // (the count family's step, so the two families train one skill), then name the asked color
+    // and say whether it is among those few (the verdict right after the color it checks).
     solve(objects) {
       const [color, shape] = target.split(" ");
       const found = listedCategories(objects).includes(target);
       return {
         answer: found ? "yes" : "no",
-        reasoning: `Find ${target}. ${countLine(shapeGroup(shape), objects).text} ${found ? "One" : "None"} is ${color}. Answer: ${found ? "yes" : "no"}.`,
+        reasoning: `Find ${target}. ${countLine(shapeGroup(shape), objects).text} Any ${color}: ${found ? "yes" : "no"}. Answer: ${found ? "yes" : "no"}.`,
       };
     },
   };

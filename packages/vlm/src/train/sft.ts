@@ -60,7 +60,7 @@ export interface SftTrainingConfig {
 
 /** The default SFT recipe for the default model on the shapes world. */
 export const DEFAULT_TRAINING: SftTrainingConfig = {
-  steps: 1600,
+  steps: 2400,
   batch_size: 16,
   lr: 3e-3,
   min_lr: 3e-4,

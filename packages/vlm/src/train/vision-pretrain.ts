@@ -118,6 +118,17 @@ export async function pretrainVision(
   const S = cfg.vision_config.image_size;
   const plane = cfg.vision_config.num_channels * S * S;
   const N = (S / cfg.vision_config.patch_size) ** 2;
+  for (const [set, items] of [
+    ["training", train],
+    ["held-out", heldOut],
+  ] as const) {
+    items.forEach((it, i) => {
+      if (it.labels.length !== PATCH_ATTRIBUTES.length || it.labels.some((l) => l.length !== N))
+        throw new Error(
+          `pretrainVision: ${set} image ${i} has labels for ${it.labels[0]?.length ?? 0} patches, the tower makes ${N} (${S} px / patch ${cfg.vision_config.patch_size}, squared)`,
+        );
+    });
+  }
   const rng = new Rng(`${opts.seed}:vision-pretrain`);
   const heads = PATCH_ATTRIBUTES.map((a) => {
     const C = classes[a].length;
