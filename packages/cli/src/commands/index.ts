@@ -3,6 +3,7 @@ import { register as registerData } from "./data.js";
 import { register as registerDoctor } from "./doctor.js";
 import { register as registerEval } from "./eval.js";
 import { register as registerIpr } from "./ipr.js";
+import { register as registerPipeline } from "./pipeline.js";
 import { register as registerPredict } from "./predict.js";
 import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
@@ -11,6 +12,7 @@ import { register as registerTrainSrDpo } from "./train-sr-dpo.js";
 /** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
 export const commandGroups: Array<(program: Command) => void> = [
   registerDoctor,
+  registerPipeline,
   registerData,
   registerTokenizer,
   registerTrain,

@@ -68,7 +68,7 @@ export function patchLabels(
     const p = clamp(y) * patchesPerSide + clamp(x);
     PATCH_ATTRIBUTES.forEach((a, k) => {
       const c = classes[a].indexOf(String(o[a]));
-      out[k][p] = c < 0 ? 0 : c;
+      out[k][p] = Math.max(c, 0);
     });
   }
   return out;

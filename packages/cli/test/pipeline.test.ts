@@ -1,0 +1,141 @@
+// `sr2se pipeline` end to end on a tiny setup: every stage runs and writes its output, a rerun
+// skips the finished stages, a rerun with other options is refused, and stages whose record is
+// gone run again and finish from what is on disk.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
+const dir = mkdtempSync(path.join(tmpdir(), "sr2se-pipeline-"));
+
+function sr2se(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stderr = "";
+    child.stdout.resume();
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stderr }));
+  });
+}
+
+const STAGES = ["data", "sft", "bench", "eval-sft", "ipr", "sr-dpo", "eval-sr-dpo", "compare"];
+
+describe("sr2se pipeline", () => {
+  const world = path.join(dir, "world.json");
+  // existence questions only, so a barely trained model is right often enough to be corrected
+  writeFileSync(
+    world,
+    JSON.stringify({
+      families: { existence: 1, count: 0, arithmetic: 0, attribute: 0, position: 0, spatial: 0, describe: 0 },
+      correctionShare: 0,
+    }),
+  );
+  const tiny = path.join(dir, "tiny.json");
+  writeFileSync(
+    tiny,
+    JSON.stringify({
+      vision_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2 },
+      text_config: {
+        hidden_size: 64,
+        intermediate_size: 128,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        head_dim: 32,
+      },
+      projector_hidden_size: 64,
+      training: {
+        steps: 120,
+        batch_size: 8,
+        lr: 0.004,
+        min_lr: 0.001,
+        warmup_steps: 10,
+        eval_every: 1000,
+        save_every: 1000,
+        vocab_size: 320,
+        vision_pretrain_steps: 100,
+      },
+    }),
+  );
+  const out = path.join(dir, "run");
+  const args = [
+    "pipeline",
+    "--out",
+    out,
+    "--seed",
+    "11",
+    "--train",
+    "48",
+    "--val",
+    "4",
+    "--test",
+    "4",
+    "--pope",
+    "4",
+    "--mmmu",
+    "4",
+    "--mathvista",
+    "4",
+    "--ipr-shards",
+    "1",
+    "--sft-config",
+    tiny,
+    "--dpo-steps",
+    "4",
+    "--world",
+    world,
+    "--ipr-options",
+    "--rounds 3 --samples 2 --temperature 1 --format off --no-self-reward --seed 3",
+  ];
+  const state = () => JSON.parse(readFileSync(path.join(out, "pipeline.json"), "utf8"));
+
+  it("runs every stage and writes its output", async () => {
+    const r = await sr2se(args);
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    expect(Object.keys(state().done)).toEqual(STAGES);
+    for (const f of [
+      "data/train.jsonl",
+      "sft/checkpoint/model.safetensors",
+      "bench/pope_adversarial.jsonl",
+      "eval/sft/all.json",
+      "ipr/pairs.jsonl",
+      "eval/sr-dpo/all.json",
+      "eval/compare/pope_adversarial.json",
+      "eval/compare/mmmu.json",
+    ])
+      expect(existsSync(path.join(out, f)), f).toBe(true);
+    const pope = JSON.parse(readFileSync(path.join(out, "eval/sft/pope_random.json"), "utf8"));
+    expect(pope.splits.random.n).toBe(24);
+    expect(pope.splits.random.f1).toBeGreaterThanOrEqual(0);
+    const all = JSON.parse(readFileSync(path.join(out, "eval/sr-dpo/all.json"), "utf8"));
+    expect(all.map((r: { bench: string }) => r.bench)).toEqual(["pope", "pope", "pope", "mmmu", "mathvista"]);
+    for (const [i, s] of STAGES.entries()) expect(r.stderr).toContain(`pipeline [${i + 1}/8] ${s}: `);
+  }, 600_000);
+
+  it("a rerun skips every finished stage", async () => {
+    const r = await sr2se(args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.match(/done earlier/g)?.length).toBe(8);
+  }, 120_000);
+
+  it("a rerun with other options is refused, naming the option", async () => {
+    const r = await sr2se(args.map((a) => (a === "11" ? "12" : a)));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("this run was started with seed = 11, now 12");
+  }, 120_000);
+
+  it("stages whose record is gone run again and finish from what is on disk", async () => {
+    const s = state();
+    for (const stage of ["sr-dpo", "eval-sr-dpo", "compare"]) delete s.done[stage];
+    writeFileSync(path.join(out, "pipeline.json"), JSON.stringify(s));
+    const before = readFileSync(path.join(out, "eval/sr-dpo/pope_random.pred.jsonl"), "utf8");
+    const r = await sr2se(args);
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stderr.match(/done earlier/g)?.length).toBe(5);
+    expect(Object.keys(state().done).sort()).toEqual([...STAGES].sort());
+    // predictions already written are kept, not answered twice
+    expect(readFileSync(path.join(out, "eval/sr-dpo/pope_random.pred.jsonl"), "utf8")).toBe(before);
+  }, 300_000);
+});
