@@ -383,6 +383,35 @@ describe("cpu-wasm backend fused training kernels against the reference", () => 
     });
   }
 
+  it("norm backward's weight and bias gradients are the same bits on every run (threads split rows the same way)", async () => {
+    // big enough for every thread to take part; with rows claimed dynamically, which rows went to
+    // which thread's partial sums changed from run to run, and so did the last bits of the sums
+    const R = 301;
+    const D = 96;
+    const x = pair([R, D]);
+    const w = pair([D]);
+    const b = pair([D]);
+    const out = fast.allocate(R * D, "float32");
+    const mean = fast.allocate(R, "float32");
+    const rstd = fast.allocate(R, "float32");
+    fast.norm(x[0], w[0], b[0], 1e-5, false, out, mean, rstd);
+    const dy = pair([R, D]);
+    const runs: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const dx = fast.allocate(R * D, "float32");
+      const dw = fast.allocate(D, "float32");
+      const db = fast.allocate(D, "float32");
+      fast.normBackward(x[0], w[0], view(mean, [R]), view(rstd, [R]), dy[0], false, dx, dw, db);
+      const bits = [
+        ...new Uint32Array((await fast.read(dw)).buffer),
+        ...new Uint32Array((await fast.read(db)).buffer),
+      ];
+      runs.push(bits.join(","));
+      for (const h of [dx, dw, db]) fast.release(h);
+    }
+    expect(new Set(runs).size).toBe(1);
+  });
+
   for (const C of [1, 7, 33, 257]) {
     it(`matches crossEntropy forward and backward over ${C} classes, with ignored rows and label smoothing`, async () => {
       const N = 41;

@@ -353,19 +353,20 @@ export class WasmCpuBackend extends CpuBackend {
     const sums = new Float32Array(rt.memory.buffer, partial, T * 2 * D);
     sums.fill(0);
     const w = weight ? viewPtr(weight) : this.constant(D, 1);
+    // a fixed split of the rows over threads: the same bits on every run
     const used = rt.rowsPerThread(
       "normBackwardRows",
       R,
-      (t) => [
-        viewPtr(x),
-        R,
+      (t, first, n) => [
+        viewPtr(x) + first * D * 4,
+        n,
         D,
         w,
-        viewPtr(mean),
-        viewPtr(rstd),
-        viewPtr(dy),
+        viewPtr(mean) + first * 4,
+        viewPtr(rstd) + first * 4,
+        viewPtr(dy) + first * D * 4,
         rms ? 1 : 0,
-        ptrOf(dx),
+        ptrOf(dx) + first * D * 4,
         partial + t * 2 * D * 4,
         partial + (t * 2 + 1) * D * 4,
       ],

@@ -293,23 +293,33 @@ export class WasmRuntime {
   }
 
   /**
-   * Runs a row kernel whose arguments differ per thread (partial sums): `argsFor(t)` gives thread t's
-   * arguments; the runtime appends the counter and chunk. Returns the number of threads used.
+   * Runs a row kernel whose arguments differ per thread (partial sums), with a fixed split: thread t
+   * gets rows [t·per, t·per + n) through `argsFor(t, first, n)` (its pointers offset to its first
+   * row, `n` rows) and a counter of its own, so the same rows always land in the same partial sums
+   * and their total does not depend on which thread ran first. Returns the number of threads used.
    */
   rowsPerThread(
     kernel: "normBackwardRows",
     rows: number,
-    argsFor: (t: number) => number[],
+    argsFor: (t: number, first: number, n: number) => number[],
     rowCost: number,
   ): number {
     if (rows <= 0) return 0;
     const T = rows * rowCost < 1 << 15 ? 1 : this.threads;
-    const chunk = Math.max(1, Math.ceil(rows / (4 * T)));
-    const used = Math.min(T, Math.ceil(rows / chunk));
-    this.counterView[0] = 0;
+    const per = Math.ceil(rows / T);
+    const used = Math.ceil(rows / per);
+    const counters = this.heap.alloc(used * 4);
+    new Int32Array(this.memory.buffer, counters, used).fill(0);
     const shares: number[][] = [];
-    for (let t = 0; t < used; t++) shares.push([...argsFor(t), this.counter, chunk]);
-    this.pool.run(this.pool.kernel(kernel), shares);
+    for (let t = 0; t < used; t++) {
+      const n = Math.min(per, rows - t * per);
+      shares.push([...argsFor(t, t * per, n), counters + t * 4, n]);
+    }
+    try {
+      this.pool.run(this.pool.kernel(kernel), shares);
+    } finally {
+      this.heap.release(counters, used * 4);
+    }
     return used;
   }
 
