@@ -10,7 +10,7 @@ import type {
   Message,
   VisionLanguagePolicy,
 } from "@sr2se/core";
-import { crossEntropy, type Tensor, tensor } from "@sr2se/tensor";
+import { crossEntropy, type Tensor, tensor, tidy } from "@sr2se/tensor";
 import { type CheckpointFiles, readCheckpoint, writeCheckpoint } from "./checkpoint/checkpoint.js";
 import type { HostTensor } from "./checkpoint/safetensors.js";
 import { loadStateDict, stateDict } from "./checkpoint/weights.js";
@@ -195,12 +195,20 @@ export class VLM implements VisionLanguagePolicy {
 
   /** Returns the mean next-token cross entropy over the target tokens of a batch, and their count. */
   loss(seqs: SequenceInput[]): { loss: Tensor; tokens: number } {
-    const { logits, target, rowOf } = this.labelledLogits(seqs);
-    return { loss: crossEntropy(logits, target), tokens: rowOf.filter((r) => r >= 0).length };
+    // tidy: the intermediates go now (backward keeps what it needs), only the loss is the caller's
+    return tidy(() => {
+      const { logits, target, rowOf } = this.labelledLogits(seqs);
+      return { loss: crossEntropy(logits, target), tokens: rowOf.filter((r) => r >= 0).length };
+    });
   }
 
   /** Returns summed and mean log-probs of the labelled tokens of each sequence (differentiable). */
   sequenceLogProbsOf(seqs: SequenceInput[]): SequenceLogProbs {
+    // tidy: the intermediates go now (backward keeps what it needs), only sum and mean are the caller's
+    return tidy(() => this.sequenceLogProbsIn(seqs));
+  }
+
+  private sequenceLogProbsIn(seqs: SequenceInput[]): SequenceLogProbs {
     const { logits, target, rowOf } = this.labelledLogits(seqs);
     const B = seqs.length;
     const P = target.size;

@@ -66,6 +66,33 @@ describe("generate", () => {
 });
 
 describe("sequenceLogProbs", () => {
+  it("leaves only its outputs behind: live tensors stay flat over training-like steps, gradients still flow", async () => {
+    const batch = [
+      { image: tinyPng(255, 0, 0), prompt: "How many circles are there?", completion: "\\boxed{2}" },
+      { prompt: "Is there a green triangle?", completion: "<description>none</description>\\boxed{no}" },
+    ];
+    const live: number[] = [];
+    for (let step = 0; step < 3; step++) {
+      const { sum, mean } = await vlm.sequenceLogProbs(batch);
+      const total = sum.sum();
+      total.backward();
+      const grad = await vlm.parameters()[0].grad?.data();
+      expect(grad && grad.some((g) => g !== 0)).toBe(true);
+      for (const t of [sum, mean, total]) t.dispose();
+      for (const p of vlm.parameters()) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+      const seqs = batch.map((r) => vlm.encodeCompletion(r.prompt, r.completion, false));
+      const { loss } = vlm.loss(seqs);
+      loss.dispose();
+      live.push(memory().tensors);
+    }
+    // the forward pass makes hundreds of intermediates; none may outlive the call
+    expect(live[2]).toBe(live[0]);
+    expect(live[0]).toBe(vlm.parameters().length);
+  });
+
   it("equals the sum of per-token log-softmax computed the slow way", async () => {
     const batch = [
       { image: tinyPng(255, 0, 0), prompt: "How many circles are there?", completion: "\\boxed{1}" },
