@@ -82,8 +82,8 @@ describe("sr2se pipeline", () => {
     "1",
     "--sft-config",
     tiny,
-    "--dpo-steps",
-    "4",
+    "--dpo-epochs",
+    "1",
     "--world",
     world,
     "--ipr-options",
@@ -112,6 +112,10 @@ describe("sr2se pipeline", () => {
     const all = JSON.parse(readFileSync(path.join(out, "eval/sr-dpo/all.json"), "utf8"));
     expect(all.map((r: { bench: string }) => r.bench)).toEqual(["pope", "pope", "pope", "mmmu", "mathvista"]);
     for (const [i, s] of STAGES.entries()) expect(r.stderr).toContain(`pipeline [${i + 1}/8] ${s}: `);
+    // one pass over the pairs: as many steps of 8 as the pairs fill
+    const pairs = readFileSync(path.join(out, "ipr/pairs.jsonl"), "utf8").trim().split("\n").length;
+    const dpoRows = readFileSync(path.join(out, "sr-dpo/logs/sr-dpo.jsonl"), "utf8").trim().split("\n");
+    expect(dpoRows.length).toBe(Math.ceil(pairs / 8));
   }, 600_000);
 
   it("a rerun skips every finished stage", async () => {

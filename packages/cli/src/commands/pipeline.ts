@@ -31,7 +31,8 @@ interface PipelineOptions {
   iprShards: number;
   sftConfig?: string;
   sftSteps?: number;
-  dpoSteps: number;
+  dpoSteps?: number;
+  dpoEpochs: number;
   iprOptions?: string;
   world?: string;
   device?: string;
@@ -72,6 +73,8 @@ function sr2se(args: string[]): Promise<void> {
 }
 
 const POPE_SPLITS = ["random", "popular", "adversarial"] as const;
+/** Pairs an SR-DPO step (the `train sr-dpo` default). */
+const DPO_BATCH = 8;
 
 /** The benchmark files of the bench stage with their scorer, for the options given. */
 function benchFiles(o: PipelineOptions): { file: string; bench: string; extra: string[] }[] {
@@ -99,7 +102,13 @@ export function register(program: Command): void {
     .option("--ipr-shards <n>", "IPR refines one shard of N of the training samples (1: all)", integer(1), 5)
     .option("--sft-config <file>", "`train sft --config` file (model and training overrides)")
     .option("--sft-steps <n>", "SFT steps (default: the SFT recipe's)", integer(1))
-    .option("--dpo-steps <n>", "SR-DPO steps", integer(1), 200)
+    .option(
+      "--dpo-epochs <n>",
+      "SR-DPO passes over the pairs (steps of 8 pairs; a few pairs overfit fast)",
+      integer(1),
+      2,
+    )
+    .option("--dpo-steps <n>", "SR-DPO steps (overrides --dpo-epochs)", integer(1))
     .option("--ipr-options <flags>", 'more `ipr generate` flags, e.g. "--rounds 2 --format description"')
     .option("--world <file>", "world config JSON for `data synth` and `data bench`")
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)")
@@ -262,8 +271,12 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
     {
       name: "sr-dpo",
       what: "SR-DPO on the pairs against the frozen SFT model (sr2se train sr-dpo)",
-      run: () =>
-        sr2se([
+      run: async () => {
+        const pairs = (await readFile(p("ipr", "pairs.jsonl"), "utf8"))
+          .split("\n")
+          .filter((l) => l.trim()).length;
+        const steps = o.dpoSteps ?? Math.max(1, Math.ceil((o.dpoEpochs * pairs) / DPO_BATCH));
+        await sr2se([
           "train",
           "sr-dpo",
           "--ckpt",
@@ -275,10 +288,13 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
           "--out",
           p("sr-dpo"),
           "--steps",
-          String(o.dpoSteps),
+          String(steps),
+          "--batch-size",
+          String(DPO_BATCH),
           "--resume",
           ...dev,
-        ]),
+        ]);
+      },
     },
     { name: "eval-sr-dpo", what: "the SR-DPO model on every benchmark", run: evaluate("sr-dpo", "sr-dpo") },
     {
