@@ -77,7 +77,7 @@ describe("sequenceLogProbs", () => {
       const total = sum.sum();
       total.backward();
       const grad = await vlm.parameters()[0].grad?.data();
-      expect(grad && grad.some((g) => g !== 0)).toBe(true);
+      expect(grad?.some((g) => g !== 0)).toBe(true);
       for (const t of [sum, mean, total]) t.dispose();
       for (const p of vlm.parameters()) {
         p.grad?.dispose();
