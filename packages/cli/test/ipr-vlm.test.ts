@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { extractBoxed } from "@sr2se/core";
 import { expect, it } from "vitest";
+import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-ipr-vlm-"));
@@ -34,13 +35,7 @@ const commitsTo = (content: string | null, word: string) => {
 it("turns a real VLM's wrong answers into pairs: rejected wrong, chosen right", async () => {
   const world = path.join(dir, "world.json");
   // Yes/no existence questions only, so a barely trained model is right often enough to be corrected.
-  writeFileSync(
-    world,
-    JSON.stringify({
-      families: { existence: 1, count: 0, arithmetic: 0, attribute: 0, position: 0, spatial: 0, describe: 0 },
-      correctionShare: 0,
-    }),
-  );
+  writeFileSync(world, JSON.stringify(EXISTENCE_WORLD));
   const data = path.join(dir, "data");
   const synth = await sr2se([
     "data",
@@ -61,31 +56,7 @@ it("turns a real VLM's wrong answers into pairs: rejected wrong, chosen right", 
   expect(synth.status, synth.stderr).toBe(0);
 
   const tiny = path.join(dir, "tiny.json");
-  writeFileSync(
-    tiny,
-    JSON.stringify({
-      vision_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2 },
-      text_config: {
-        hidden_size: 64,
-        intermediate_size: 128,
-        num_hidden_layers: 1,
-        num_attention_heads: 2,
-        num_key_value_heads: 1,
-        head_dim: 32,
-      },
-      projector_hidden_size: 64,
-      training: {
-        steps: 120,
-        batch_size: 8,
-        lr: 0.004,
-        min_lr: 0.001,
-        warmup_steps: 10,
-        eval_every: 1000,
-        save_every: 1000,
-        vocab_size: 320,
-      },
-    }),
-  );
+  writeFileSync(tiny, JSON.stringify(TINY_SFT));
   const sft = path.join(dir, "sft");
   const train = await sr2se(["train", "sft", "--data", data, "--out", sft, "--config", tiny]);
   expect(train.status, train.stderr).toBe(0);

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-pipeline-"));
@@ -24,40 +25,11 @@ const STAGES = ["data", "sft", "bench", "eval-sft", "ipr", "sr-dpo", "eval-sr-dp
 
 describe("sr2se pipeline", () => {
   const world = path.join(dir, "world.json");
-  // existence questions only, so a barely trained model is right often enough to be corrected
-  writeFileSync(
-    world,
-    JSON.stringify({
-      families: { existence: 1, count: 0, arithmetic: 0, attribute: 0, position: 0, spatial: 0, describe: 0 },
-      correctionShare: 0,
-    }),
-  );
+  writeFileSync(world, JSON.stringify(EXISTENCE_WORLD));
   const tiny = path.join(dir, "tiny.json");
   writeFileSync(
     tiny,
-    JSON.stringify({
-      vision_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2 },
-      text_config: {
-        hidden_size: 64,
-        intermediate_size: 128,
-        num_hidden_layers: 1,
-        num_attention_heads: 2,
-        num_key_value_heads: 1,
-        head_dim: 32,
-      },
-      projector_hidden_size: 64,
-      training: {
-        steps: 120,
-        batch_size: 8,
-        lr: 0.004,
-        min_lr: 0.001,
-        warmup_steps: 10,
-        eval_every: 1000,
-        save_every: 1000,
-        vocab_size: 320,
-        vision_pretrain_steps: 100,
-      },
-    }),
+    JSON.stringify({ ...TINY_SFT, training: { ...TINY_SFT.training, vision_pretrain_steps: 100 } }),
   );
   const out = path.join(dir, "run");
   const args = [

@@ -103,5 +103,5 @@ describe("determinism", () => {
   });
 });
 
-const PINNED_JSONL = "7a9a8c6dbe4011a78daa72aafc669f071d4623355637ac03abe1b10e7a614a80";
+const PINNED_JSONL = "d3c53c61508ec3f9ebc37fe9e3ef1cd492bc0876d5edd921de16c0d5ccc0ee3e";
 const PINNED_IMAGES = "c86ecb1b4ce870479a7625b765699599b7680e5c66616428eef6ecca1c29632c";

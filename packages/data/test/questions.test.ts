@@ -151,9 +151,9 @@ describe("config", () => {
     });
     expect(only.every((s) => s.sample.family === "count")).toBe(true);
     const counts = Object.fromEntries(FAMILIES.map((f) => [f, of(f).length]));
-    // Defaults 3:2:1:1:1:1:1 of 10; 1500 samples.
-    expect(counts.existence / all.length).toBeGreaterThan(0.25);
-    expect(counts.existence / all.length).toBeLessThan(0.36);
+    // Defaults 5:2:1:1:1:1:1 of 12; 1500 samples.
+    expect(counts.existence / all.length).toBeGreaterThan(0.36);
+    expect(counts.existence / all.length).toBeLessThan(0.47);
     for (const f of FAMILIES) expect(counts[f]).toBeGreaterThan(60);
   });
 

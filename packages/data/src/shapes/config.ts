@@ -49,7 +49,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   themes: DEFAULT_THEMES.map((t) => ({ ...t, core: [...t.core] })),
   coreProbability: 0.8,
   clutter: { noise: 6, tint: 16, jitter: 0.06 },
-  families: { existence: 3, count: 2, arithmetic: 1, attribute: 1, position: 1, spatial: 1, describe: 1 },
+  families: { existence: 5, count: 2, arithmetic: 1, attribute: 1, position: 1, spatial: 1, describe: 1 },
   correctionShare: 0.1,
   refinementPrompt: "Your description is inaccurate, please re-examine the image and answer again.",
 };
