@@ -25,6 +25,7 @@ import {
   scorePope,
 } from "@sr2se/eval";
 import { type Command, InvalidArgumentError } from "commander";
+import { integer } from "./args.js";
 
 const BENCHES = ["pope", "mmmu", "mathvista", "mmvet", "chair"] as const;
 type Bench = (typeof BENCHES)[number];
@@ -35,15 +36,6 @@ function oneOf<T extends string>(names: readonly T[]) {
       throw new InvalidArgumentError(`expected one of ${names.join(", ")}, got "${value}"`);
     }
     return value as T;
-  };
-}
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
-    return n;
   };
 }
 

@@ -10,15 +10,7 @@ import {
   type Shard,
 } from "@sr2se/ipr";
 import { type Command, InvalidArgumentError } from "commander";
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
-    return n;
-  };
-}
+import { integer } from "./args.js";
 
 function temperatures(value: string): number[] {
   const list = value.split(",").map((v) => Number(v.trim()));

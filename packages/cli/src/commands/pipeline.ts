@@ -8,16 +8,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "@sr2se/core";
-import { type Command, InvalidArgumentError } from "commander";
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
-    return n;
-  };
-}
+import type { Command } from "commander";
+import { integer } from "./args.js";
 
 /** What a pipeline run was started with; a rerun on the same folder must match it. */
 interface PipelineOptions {
