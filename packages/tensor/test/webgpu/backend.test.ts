@@ -208,8 +208,24 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     ["aligned, transposed a, b row-major", 12, 9, 16, true, false],
     ["aligned, b transposed (vec4 along k)", 13, 16, 10, false, true],
     ["aligned, both transposed (vec4 b along k, scalar a)", 6, 8, 5, true, true],
+    // the subgroup kernel: rows past a 32-row block, columns past a workgroup's, every layout
+    ["subgroup rows, b rows", 37, 12, 44, false, false],
+    ["subgroup rows, b columns", 70, 20, 36, false, true],
+    ["subgroup columns, b rows", 68, 16, 40, true, false],
+    ["subgroup columns, b columns", 36, 8, 12, true, true],
+    ["subgroup, 16-row blocks", 12, 24, 8, true, false],
+    ["subgroup, one row", 1, 16, 64, false, true],
   ];
-  for (const variant of ["register", "tiled"] as const) {
+  const variants = (["register", "tiled", "subgroup"] as const).filter(
+    (v) => v !== "subgroup" || g.adapter.subgroupSize !== null,
+  );
+  it("reports its subgroup size, and picks the subgroup matmul on a CPU-like adapter that has one", () => {
+    const { subgroupSize, isFallbackAdapter, matmulVariant } = g.adapter;
+    if (subgroupSize !== null) expect(subgroupSize).toBeGreaterThanOrEqual(4);
+    if (subgroupSize !== null && isFallbackAdapter) expect(matmulVariant).toBe("subgroup");
+    if (!isFallbackAdapter) expect(matmulVariant).toBe("tiled");
+  });
+  for (const variant of variants) {
     it.each(mm)(`matmul (${variant}) %s`, async (_name, M, K, N, ta, tb) => {
       const a = pair(g, rand(M * K, M), ta ? [K, M] : [M, K]);
       const b = pair(g, rand(K * N, N), tb ? [N, K] : [K, N]);
@@ -230,6 +246,17 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     const b = pair(g, rand(3 * 5 * 6, 2), [3, 5, 6]);
     const o = outPair(g, [2, 3, 4, 6]);
     const bv = (s: "cpu" | "gpu") => view(b, s, [2, 3, 5, 6], [0, 30, 6, 1]);
+    cpu.matmul(view(a, "cpu"), bv("cpu"), o.cpu);
+    g.matmul(view(a, "gpu"), bv("gpu"), o.gpu);
+    await expectSame(g, o, 1e-4, "batched matmul");
+  });
+
+  it("batched matmul with a broadcast batch dim, aligned for vec4 reads", async () => {
+    const a = pair(g, rand(2 * 3 * 8 * 4, 3), [2, 3, 8, 4]);
+    const b = pair(g, rand(3 * 8 * 4, 4), [3, 8, 4]);
+    const o = outPair(g, [2, 3, 8, 8]);
+    // b read transposed ([.., K=4, N=8] with column stride 4) and broadcast over the first dim
+    const bv = (s: "cpu" | "gpu") => view(b, s, [2, 3, 4, 8], [0, 32, 1, 4]);
     cpu.matmul(view(a, "cpu"), bv("cpu"), o.cpu);
     g.matmul(view(a, "gpu"), bv("gpu"), o.gpu);
     await expectSame(g, o, 1e-4, "batched matmul");

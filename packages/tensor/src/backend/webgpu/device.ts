@@ -8,8 +8,14 @@ export interface AdapterReport {
   description: string;
   /** True for software rasterizers (lavapipe, SwiftShader, WARP): CPU-like execution. */
   isFallbackAdapter: boolean;
-  /** Which matmul variant suits the adapter: register-blocked for CPU-like, tiled for real GPUs. */
-  matmulVariant: "register" | "tiled";
+  /**
+   * Which matmul variant suits the adapter: for CPU-like adapters, register blocking whose rows are
+   * shared across a subgroup (`subgroup`, where the subgroup size is fixed) or across a workgroup's
+   * lanes (`register`); shared-memory tiling (`tiled`) for real GPUs.
+   */
+  matmulVariant: MatmulVariant;
+  /** The subgroup size when the device has subgroups and the size is fixed, else null. */
+  subgroupSize: number | null;
   limits: {
     maxBufferSize: number;
     maxStorageBufferBindingSize: number;
@@ -20,6 +26,9 @@ export interface AdapterReport {
     minUniformBufferOffsetAlignment: number;
   };
 }
+
+/** The matmul kernel families: see `AdapterReport.matmulVariant`. */
+export type MatmulVariant = "subgroup" | "register" | "tiled";
 
 /** A device plus what we learnt about its adapter, and the first fatal error it reported. */
 export interface GpuContext {
@@ -81,6 +90,7 @@ function describeAdapter(adapter: GPUAdapter, limits: GPUSupportedLimits): Adapt
     description,
     isFallbackAdapter,
     matmulVariant: isFallbackAdapter ? "register" : "tiled",
+    subgroupSize: null,
     limits: {
       maxBufferSize: limits.maxBufferSize,
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
@@ -97,7 +107,7 @@ function describeAdapter(adapter: GPUAdapter, limits: GPUSupportedLimits): Adapt
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Force a matmul variant instead of choosing by adapter (benchmarks and tests). */
-  matmulVariant?: "register" | "tiled";
+  matmulVariant?: MatmulVariant;
   /** Ask for timestamp queries (per-kernel GPU times, see `GpuRuntime.profile`). */
   profile?: boolean;
 }
@@ -129,6 +139,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   try {
     const requiredFeatures: GPUFeatureName[] =
       opts.profile && adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+    if (adapter.features.has("subgroups")) requiredFeatures.push("subgroups" as GPUFeatureName);
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (err) {
     throw new Error(
@@ -136,7 +147,27 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     );
   }
   const report = describeAdapter(adapter, device.limits);
-  if (opts.matmulVariant) report.matmulVariant = opts.matmulVariant;
+  const info = (adapter as { info?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).info;
+  const sgMin = info?.subgroupMinSize;
+  if (
+    device.features.has("subgroups") &&
+    sgMin &&
+    sgMin === info?.subgroupMaxSize &&
+    sgMin >= 4 &&
+    sgMin <= 64
+  ) {
+    report.subgroupSize = sgMin;
+    // one subgroup per workgroup shares A's rows by broadcast: far fewer per-lane loads on CPU-like adapters
+    if (report.isFallbackAdapter) report.matmulVariant = "subgroup";
+  }
+  if (opts.matmulVariant) {
+    if (opts.matmulVariant === "subgroup" && report.subgroupSize === null) {
+      throw new Error(
+        `webgpu: matmulVariant "subgroup" needs the "subgroups" feature with a fixed subgroup size; adapter "${adapterName(adapter)}" has none`,
+      );
+    }
+    report.matmulVariant = opts.matmulVariant;
+  }
   const ctx: GpuContext = { device, adapter: report, fatal: null, gpu };
   device.addEventListener("uncapturederror", (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;

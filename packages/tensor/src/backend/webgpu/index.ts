@@ -13,7 +13,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
-import type { AdapterReport } from "./device.js";
+import type { AdapterReport, MatmulVariant } from "./device.js";
 import { runAdamW } from "./kernels/adamw.js";
 import { runAttention, runAttentionBackward } from "./kernels/attention.js";
 import {
@@ -47,7 +47,7 @@ export interface GpuBufferHandle extends BufferHandle {
 /** Options of `createBackend` (from `init({ device: "webgpu", ... })`). */
 export interface WebGpuBackendOptions {
   powerPreference?: GPUPowerPreference;
-  matmulVariant?: "register" | "tiled";
+  matmulVariant?: MatmulVariant;
   /** Request timestamp queries so `runtime.startProfile()` can time kernels. */
   profile?: boolean;
   [key: string]: unknown;

@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import type { MatmulVariant } from "../device.js";
 import type { GpuRuntime, Kernel } from "../runtime.js";
 import { PARAMS_WGSL, ParamWriter } from "./common.js";
 
@@ -37,14 +38,19 @@ fn batch_offsets(z: u32) -> vec2<u32> {
 }
 `;
 
-function prelude(aVec: boolean, bVec: boolean): string {
+function prelude(aVec: boolean, bVec: boolean, cVec = false): string {
   return PRELUDE.replace(
-    "var<storage, read> A: array<f32>;",
-    aVec ? "var<storage, read> A: array<vec4<f32>>;" : "var<storage, read> A: array<f32>;",
-  ).replace(
-    "var<storage, read> B: array<f32>;",
-    bVec ? "var<storage, read> B: array<vec4<f32>>;" : "var<storage, read> B: array<f32>;",
-  );
+    "var<storage, read_write> C: array<f32>;",
+    cVec ? "var<storage, read_write> C: array<vec4<f32>>;" : "var<storage, read_write> C: array<f32>;",
+  )
+    .replace(
+      "var<storage, read> A: array<f32>;",
+      aVec ? "var<storage, read> A: array<vec4<f32>>;" : "var<storage, read> A: array<f32>;",
+    )
+    .replace(
+      "var<storage, read> B: array<f32>;",
+      bVec ? "var<storage, read> B: array<vec4<f32>>;" : "var<storage, read> B: array<f32>;",
+    );
 }
 
 /** Invocations per workgroup of the CPU-like matmul; each owns 4 columns of 4 shared rows. */
@@ -147,6 +153,93 @@ ${rows
   };
 }
 
+/** How the subgroup kernel reads A: rows contiguous along K (`r`), or columns contiguous along M (`c`). */
+type SgA = "r" | "c";
+/** How the subgroup kernel reads B: rows contiguous along N (`n`), or columns contiguous along K (`k`). */
+type SgB = "n" | "k";
+
+/**
+ * Matmul for CPU-like adapters with a fixed subgroup size S (lavapipe: 8), one subgroup per
+ * workgroup. Such adapters run a subgroup's invocations as the SIMD lanes of one vector, and every
+ * storage load costs a scalar load per lane; a broadcast costs one extract. So each lane loads vec4s
+ * of a different row of the workgroup's R rows of A (or of a different k-step, when A is read along
+ * M) and `subgroupBroadcast` hands every row to every lane; each lane owns 4 columns of C and loads
+ * their B values itself, 4 k-steps at a time. A row's accumulator is touched once per 4 k-steps, so R
+ * can exceed the register file: on lavapipe this runs about 3× the `register` kernel.
+ */
+function subgroupKernel(am: SgA, bm: SgB, R: number, S: number): Kernel {
+  const Q = R / S;
+  const rows = [...Array(R).keys()];
+  const qs = [...Array(Q).keys()];
+  const comp = ["x", "y", "z", "w"];
+  const aLoads =
+    am === "r"
+      ? qs.map((q) => `let a${q} = A[ar${q} + k4];`).join(" ")
+      : qs.map((q) => `let a${q} = A[ac${q} + k4 * acs];`).join(" ");
+  const aSetup =
+    am === "r"
+      ? qs.map((q) => `let ar${q} = (bo.x + min(row0 + ${q * S}u + L, M - 1u) * ars) / 4u;`).join("\n  ")
+      : // element e = q·S + L of the R vec4s an iteration needs: row group e % (R/4), k-step e / (R/4)
+        `let acs = pu(8u);\n  ${qs
+          .map((q) => {
+            const e = `(${q * S}u + L)`;
+            return `let ac${q} = (bo.x + min(row0 + 4u * (${e} % ${R / 4}u), M - 4u) + (${e} / ${R / 4}u) * acs) / 4u;`;
+          })
+          .join("\n  ")}`;
+  const bSetup =
+    bm === "n"
+      ? "let bn = (bo.y + cl) / 4u; let brs4 = brs / 4u;"
+      : [0, 1, 2, 3].map((j) => `let bk${j} = (bo.y + (cl + ${j}u) * bcs) / 4u;`).join(" ");
+  const bLoads =
+    bm === "n"
+      ? [0, 1, 2, 3].map((t) => `let b${t} = B[bn + (k4 * 4u + ${t}u) * brs4];`).join(" ")
+      : `${[0, 1, 2, 3].map((j) => `let v${j} = B[bk${j} + k4];`).join(" ")}
+    ${[0, 1, 2, 3].map((t) => `let b${t} = vec4<f32>(v0.${comp[t]}, v1.${comp[t]}, v2.${comp[t]}, v3.${comp[t]});`).join(" ")}`;
+  const rowA = (r: number): string => {
+    if (am === "r") return `subgroupBroadcast(a${Math.floor(r / S)}, ${r % S}u)`;
+    const parts = [0, 1, 2, 3].map((t) => {
+      const e = t * (R / 4) + Math.floor(r / 4);
+      return `subgroupBroadcast(a${Math.floor(e / S)}.${comp[r % 4]}, ${e % S}u)`;
+    });
+    return `vec4<f32>(${parts.join(", ")})`;
+  };
+  const update = rows
+    .map((r) => `{ let a = ${rowA(r)}; c${r} = c${r} + a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3; }`)
+    .join("\n    ");
+  return {
+    key: `matmul.subgroup.${am}${bm}.${R}.${S}`,
+    code: () => `enable subgroups;
+${PARAMS_WGSL}${prelude(true, true, true)}
+@compute @workgroup_size(${S})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) L: u32) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let bo = batch_offsets(wid.z);
+  let ars = pu(7u); let brs = pu(9u); let bcs = pu(10u);
+  let row0 = wid.y * ${R}u;
+  let col0 = (wid.x * ${S}u + L) * 4u;
+  let cl = min(col0, N - 4u);
+  ${aSetup}
+  ${bSetup}
+  ${rows.map((r) => `var c${r} = vec4<f32>(0.0);`).join(" ")}
+  for (var k4 = 0u; k4 < K / 4u; k4++) {
+    ${aLoads}
+    ${bLoads}
+    ${update}
+  }
+  if (col0 < N) {
+    let cz = wid.z * M * N + col0;
+${rows.map((r) => `    if (row0 + ${r}u < M) { C[(cz + (row0 + ${r}u) * N) / 4u] = c${r}; }`).join("\n")}
+  }
+}
+`,
+  };
+}
+
+/** Rows per workgroup of the subgroup kernel: 32 amortizes B's loads best; 8 wastes less on short A. */
+function subgroupRows(M: number, S: number): number {
+  return Math.max(S, M <= 8 ? 8 : M <= 16 ? 16 : 32);
+}
+
 const TILE = 64;
 const KT = 16;
 /**
@@ -225,7 +318,7 @@ export function runMatmul(
   N: number,
   K: number,
   batchShape: readonly number[],
-  variant: "register" | "tiled" = rt.ctx.adapter.matmulVariant,
+  variant: MatmulVariant = rt.ctx.adapter.matmulVariant,
 ): void {
   // merge batch dims into at most MAX_BATCH_RANK
   const shape: number[] = [];
@@ -280,9 +373,33 @@ export function runMatmul(
       Math.ceil(M / TILE),
       batch,
     ]);
-  } else {
-    const q = (x: number) => x % 4 === 0;
-    const aligned = (s: readonly number[]) => s.every(q);
+    return;
+  }
+  const q = (x: number) => x % 4 === 0;
+  const aligned = (s: readonly number[]) => s.every(q);
+  const S = rt.ctx.adapter.subgroupSize;
+  if (variant === "subgroup" && S !== null && q(K) && q(N)) {
+    // A read along K (rows) or along M (columns), B along N (rows) or along K (columns), all as vec4
+    const am: SgA | null =
+      a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as)
+        ? "r"
+        : a.rs === 1 && q(a.cs) && q(a.offset) && aligned(as) && q(M)
+          ? "c"
+          : null;
+    const bm: SgB | null =
+      b.cs === 1 && q(b.rs) && q(b.offset) && aligned(bs)
+        ? "n"
+        : b.rs === 1 && q(b.cs) && q(b.offset) && aligned(bs)
+          ? "k"
+          : null;
+    const R = subgroupRows(M, S);
+    if (am && bm && R % S === 0 && Math.ceil(M / R) <= maxZ) {
+      const k = kernel(`subgroup.${am}${bm}.${R}.${S}`, () => subgroupKernel(am, bm, R, S));
+      rt.dispatch(k, p.done(), bindings, [Math.ceil(N / (4 * S)), Math.ceil(M / R), batch]);
+      return;
+    }
+  }
+  {
     let mode: "n4" | "n4v" | "k4" | "k4v" | "s" = "s";
     const aRows = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) && q(K);
     if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) {
