@@ -119,6 +119,24 @@ export const BROWSER_CASES: BrowserCase[] = [
       ),
   },
   ...(["plain", "transposed b"] as const).map<BrowserCase>((kind) => ({
+    // N a multiple of 4: the subgroup kernel where the adapter has fixed-size subgroups
+    name: `matmul ${kind}, vec4-aligned`,
+    tol: 1e-4,
+    run: (cpu, gpu) =>
+      both(
+        cpu,
+        gpu,
+        { a: { data: rand(2 * 37 * 24, 4) }, w: { data: rand(24 * 40, 5) } },
+        { o: { n: 2 * 37 * 40 } },
+        (be, b, h) =>
+          be.matmul(
+            b("a", [2, 37, 24]),
+            kind === "plain" ? b("w", [2, 24, 40], [0, 40, 1]) : b("w", [2, 24, 40], [0, 1, 24]),
+            h("o"),
+          ),
+      ),
+  })),
+  ...(["plain", "transposed b"] as const).map<BrowserCase>((kind) => ({
     name: `matmul ${kind}`,
     tol: 1e-4,
     run: (cpu, gpu) =>

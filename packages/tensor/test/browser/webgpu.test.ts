@@ -11,7 +11,13 @@ describeInChromium("webgpu in headless chromium", () => {
   }, async () => {
     const { results, js, logs } = await runPageInChromium<{
       error?: string;
-      adapter?: { isFallbackAdapter: boolean; description: string; vendor: string };
+      adapter?: {
+        isFallbackAdapter: boolean;
+        description: string;
+        vendor: string;
+        matmulVariant: string;
+        subgroupSize: number | null;
+      };
       features?: string[];
       cases?: { name: string; error: number; tol: number; ok: boolean; message?: string }[];
     }>({ entry: fileURLToPath(new URL("./page.ts", import.meta.url)), flags: ["--enable-unsafe-webgpu"] });
@@ -22,7 +28,7 @@ describeInChromium("webgpu in headless chromium", () => {
     expect(results.cases?.length).toBeGreaterThanOrEqual(15);
     const a = results.adapter;
     console.log(
-      `chromium adapter: ${a?.vendor} ${a?.description} (fallback ${a?.isFallbackAdapter}); shader-f16: ${results.features?.includes("shader-f16")}; ${results.cases?.length} cases passed`,
+      `chromium adapter: ${a?.vendor} ${a?.description} (fallback ${a?.isFallbackAdapter}, matmul ${a?.matmulVariant}, subgroup size ${a?.subgroupSize}); shader-f16: ${results.features?.includes("shader-f16")}; ${results.cases?.length} cases passed`,
     );
   });
 });

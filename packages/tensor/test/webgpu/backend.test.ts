@@ -235,9 +235,15 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
       cpu.matmul(av("cpu"), bv("cpu"), o.cpu);
       const saved = g.adapter.matmulVariant;
       g.adapter.matmulVariant = variant;
+      g.runtime.resetPipelineUse();
       g.matmul(av("gpu"), bv("gpu"), o.gpu);
       g.adapter.matmulVariant = saved;
       await expectSame(g, o, 1e-4, "matmul");
+      const [used] = [...g.runtime.pipelinesUsed];
+      // vec4-aligned cases (K and N multiples of 4) take the subgroup kernel; the rest fall back
+      if (variant === "subgroup" && K % 4 === 0 && N % 4 === 0 && (!ta || M % 4 === 0)) {
+        expect(used).toMatch(/^matmul\.subgroup\./);
+      } else expect(used).not.toMatch(/^matmul\.subgroup\./);
     });
   }
 
