@@ -232,6 +232,10 @@ async function firstStepOnly(T) {
 /** The section: `ctx.record(name, value, unit)` collects the figures; `ctx.tensor` is the built package. */
 export default async function webgpuSection(ctx) {
   const T = ctx.tensor;
+  // figures to the precision they carry: ratios 2 decimals, GFLOP/s 1, ms whole
+  const digits = { "×": 2, "GFLOP/s": 1, ms: 0 };
+  const record = (name, value, unit) =>
+    ctx.record(name, unit in digits ? Number(value.toFixed(digits[unit])) : value, unit);
   const previous = T.defaultBackend().name;
   await installDawn();
   let backend;
@@ -263,26 +267,26 @@ export default async function webgpuSection(ctx) {
     const name = M === K && K === N ? `${M}³` : `${M}×${K}×${N}`;
     const [mine, tfm] = await timeMatmulPair(ours, theirs, shape);
     const gf = (ms) => (2 * M * K * N) / ms / 1e6;
-    ctx.record(`webgpu matmul ${name}`, gf(mine), "GFLOP/s");
-    ctx.record(`tfjs-webgpu matmul ${name}`, gf(tfm), "GFLOP/s");
-    ctx.record(`webgpu/tfjs matmul ${name}`, tfm / mine, "×");
+    record(`webgpu matmul ${name}`, gf(mine), "GFLOP/s");
+    record(`tfjs-webgpu matmul ${name}`, gf(tfm), "GFLOP/s");
+    record(`webgpu/tfjs matmul ${name}`, tfm / mine, "×");
   }
 
   const reference = ctx.reference ?? REFERENCE;
   const model = buildOurs(T, reference);
   const t1 = performance.now();
   await model.step();
-  ctx.record("webgpu step 1 (warm Mesa cache)", performance.now() - t1, "ms");
+  record("webgpu step 1 (warm Mesa cache)", performance.now() - t1, "ms");
   rt.resetPipelineUse();
   const before = rt.counters.submits;
   await model.step();
-  ctx.record("webgpu pipelines used by a step", rt.pipelinesUsed.size, "pipelines");
-  ctx.record("webgpu submits per step", rt.counters.submits - before, "submits");
+  record("webgpu pipelines used by a step", rt.pipelinesUsed.size, "pipelines");
+  record("webgpu submits per step", rt.counters.submits - before, "submits");
   const tfModel = buildTfjs(tf, reference);
   const [ourStep, tfStep] = await timeStepPair(model, tfModel, 3);
-  ctx.record("webgpu reference transformer step", ourStep, "ms");
-  ctx.record("tfjs-webgpu reference transformer step", tfStep, "ms");
-  ctx.record("webgpu step / tfjs step", ourStep / tfStep, "×");
+  record("webgpu reference transformer step", ourStep, "ms");
+  record("tfjs-webgpu reference transformer step", tfStep, "ms");
+  record("webgpu step / tfjs step", ourStep / tfStep, "×");
 
   const self = fileURLToPath(import.meta.url);
   const child = spawnSync(process.execPath, [self, "--first-step"], {
@@ -291,7 +295,7 @@ export default async function webgpuSection(ctx) {
     timeout: 600_000,
   });
   const line = (child.stdout ?? "").split("\n").find((l) => l.startsWith("{"));
-  if (line) ctx.record("webgpu step 1 (cold shader cache)", JSON.parse(line).step1Ms, "ms");
+  if (line) record("webgpu step 1 (cold shader cache)", JSON.parse(line).step1Ms, "ms");
   else console.log(`cold-cache child failed: ${(child.stderr ?? "").slice(-500)}`);
 
   const steps = Number(process.env.SR2SE_BENCH_MEMORY_STEPS ?? 500);
@@ -302,10 +306,10 @@ export default async function webgpuSection(ctx) {
     if (i === 10) at10 = backend.memoryInfo().bytesInUse;
   }
   const end = backend.memoryInfo();
-  ctx.record(`webgpu bytes in use after step 10 (small model)`, at10, "bytes");
-  ctx.record(`webgpu bytes in use after step ${steps} (small model)`, end.bytesInUse, "bytes");
-  ctx.record(`webgpu bytes allocated after step ${steps}`, end.bytesAllocated, "bytes");
-  ctx.record("webgpu distinct pipelines compiled", rt.pipelineCount, "pipelines");
+  record(`webgpu bytes in use after step 10 (small model)`, at10, "bytes");
+  record(`webgpu bytes in use after step ${steps} (small model)`, end.bytesInUse, "bytes");
+  record(`webgpu bytes allocated after step ${steps}`, end.bytesAllocated, "bytes");
+  record("webgpu distinct pipelines compiled", rt.pipelineCount, "pipelines");
   await T.init({ backend: previous });
 }
 

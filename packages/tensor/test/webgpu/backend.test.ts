@@ -484,6 +484,43 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     expect(contiguousStrides([2])).toEqual([1]);
   });
 
+  it("computes 160 MiB of logits by matmul and their cross-entropy, split past one binding", async () => {
+    const [M, K, N] = [40960, 8, 1024]; // logits [M, N]: 160 MiB of float32
+    const xs = rand(M * K, 21);
+    const ws = rand(K * N, 22);
+    const x = g.allocate(M * K, "float32");
+    const w = g.allocate(K * N, "float32");
+    g.write(x, xs);
+    g.write(w, ws);
+    const logits = g.allocate(M * N, "float32");
+    g.matmul(
+      { buffer: x, shape: [M, K], strides: [K, 1], offset: 0 },
+      { buffer: w, shape: [K, N], strides: [N, 1], offset: 0 },
+      logits,
+    );
+    const t = Int32Array.from({ length: M }, (_, i) => (i * 7919) % N);
+    const target = g.allocate(M, "int32");
+    g.write(target, t);
+    const [loss, lse] = [g.allocate(M, "float32"), g.allocate(M, "float32")];
+    const lv = { buffer: logits, shape: [M, N], strides: [N, 1], offset: 0 };
+    g.crossEntropy(lv, { buffer: target, shape: [M], strides: [1], offset: 0 }, -100, 0, loss, lse);
+    const got = await g.read(loss);
+    const tail = await g.read(logits, (M - 1) * N, N);
+    // rows checked in float64 here: the first, some in the middle, the last
+    for (const r of [0, 1, 12345, 32768, M - 1]) {
+      const row = Array.from({ length: N }, (_, j) => {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += xs[r * K + k] * ws[k * N + j];
+        return acc;
+      });
+      const m = Math.max(...row);
+      const l = m + Math.log(row.reduce((acc, v) => acc + Math.exp(v - m), 0));
+      expect(got[r]).toBeCloseTo(l - row[t[r]], 3);
+      if (r === M - 1) for (const j of [0, 511, N - 1]) expect(tail[j]).toBeCloseTo(row[j], 4);
+    }
+    for (const h of [x, w, logits, target, loss, lse]) g.release(h);
+  });
+
   it("runs AdamW over parameters larger than one 128 MiB binding", async () => {
     const n = 34 * 1024 * 1024; // 136 MiB of float32 per buffer
     const [p, grad, m, v] = [0, 1, 2, 3].map(() => g.allocate(n, "float32"));

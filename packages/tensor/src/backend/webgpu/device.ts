@@ -108,6 +108,11 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Force a matmul variant instead of choosing by adapter (benchmarks and tests). */
   matmulVariant?: MatmulVariant;
+  /**
+   * Treat storage bindings as capped at this many bytes (below the adapter's own cap): ops then
+   * split or stage operands past it, as they do past 128 MiB. For tests, and to mimic a smaller adapter.
+   */
+  maxBindingBytes?: number;
   /** Ask for timestamp queries (per-kernel GPU times, see `GpuRuntime.profile`). */
   profile?: boolean;
 }
@@ -159,6 +164,12 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     report.subgroupSize = sgMin;
     // one subgroup per workgroup shares A's rows by broadcast: far fewer per-lane loads on CPU-like adapters
     if (report.isFallbackAdapter) report.matmulVariant = "subgroup";
+  }
+  if (opts.maxBindingBytes !== undefined) {
+    const cap = Math.floor(opts.maxBindingBytes / 256) * 256;
+    if (!(cap >= 4096))
+      throw new Error(`webgpu: maxBindingBytes must be at least 4096, got ${opts.maxBindingBytes}`);
+    report.limits.maxStorageBufferBindingSize = Math.min(report.limits.maxStorageBufferBindingSize, cap);
   }
   if (opts.matmulVariant) {
     if (opts.matmulVariant === "subgroup" && report.subgroupSize === null) {

@@ -13,6 +13,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
+import { foldInto, type RowView, rowView, runInRowChunks, tooBig } from "./chunked.js";
 import type { AdapterReport, MatmulVariant } from "./device.js";
 import { runAdamW } from "./kernels/adamw.js";
 import { runAttention, runAttentionBackward } from "./kernels/attention.js";
@@ -48,6 +49,8 @@ export interface GpuBufferHandle extends BufferHandle {
 export interface WebGpuBackendOptions {
   powerPreference?: GPUPowerPreference;
   matmulVariant?: MatmulVariant;
+  /** Cap storage bindings below the adapter's limit (see `AcquireOptions.maxBindingBytes`). */
+  maxBindingBytes?: number;
   /** Request timestamp queries so `runtime.startProfile()` can time kernels. */
   profile?: boolean;
   [key: string]: unknown;
@@ -116,6 +119,75 @@ export class WebGpuBackend implements Backend {
   /** Returns a scratch buffer of `n` floats; give it back with `this.runtime.pool.release`. */
   private scratch(n: number): GPUBuffer {
     return this.runtime.pool.acquire(Math.max(n, 1) * 4);
+  }
+
+  /** Row views (leading `lead` dims merged) of an op's operands, to run it in chunks of rows. */
+  private rowViews(op: string, views: readonly [GpuView, number][]): RowView[] {
+    return views.map(([v, lead]) => {
+      const r = rowView(v, lead);
+      if (!r) {
+        throw new Error(
+          `webgpu: ${op}: an operand larger than one binding must keep its leading dims in one stride to be split`,
+        );
+      }
+      return r;
+    });
+  }
+
+  /**
+   * Reduces a view larger than one binding in chunks along its first dim (size-1 dims dropped):
+   * chunks write their own output rows, or, when that dim is reduced, fold into one result.
+   */
+  private reduceChunked(
+    op: ReduceOp | "argmax" | "argmin",
+    x: GpuView,
+    axes: readonly number[],
+    out: GpuView,
+  ): void {
+    const keep = x.shape.map((_n, d) => d).filter((d) => x.shape[d] !== 1);
+    const sq: GpuView = { ...x, shape: keep.map((d) => x.shape[d]), strides: keep.map((d) => x.strides[d]) };
+    const ax = keep.map((d, i) => (axes.includes(d) ? i : -1)).filter((i) => i >= 0);
+    const [r] = this.rowViews(op, [[sq, 1]]);
+    const rt = this.runtime;
+    const chunkOut = (k: number) => sq.shape.map((n, d) => (ax.includes(d) ? 1 : d === 0 ? k : n));
+    if (!ax.includes(0)) {
+      const rowWords = numel(out.shape) / sq.shape[0];
+      runInRowChunks(rt, op, sq.shape[0], [r], [{ buffer: out.buffer, rowWords }], (v, o, k) =>
+        runReduce(rt, op, v[0], ax, {
+          ...out,
+          buffer: o[0],
+          shape: chunkOut(k),
+          strides: contiguousStrides(chunkOut(k)),
+        }),
+      );
+      return;
+    }
+    if (op === "argmax" || op === "argmin") {
+      throw new Error(
+        `webgpu: ${op}: along the first dim of a tensor larger than one binding is not supported`,
+      );
+    }
+    const words = numel(out.shape);
+    const fold = { sum: "add", mean: "add", max: "max", min: "min", prod: "mul" } as const;
+    const part = op === "mean" ? "sum" : op;
+    runInRowChunks(
+      rt,
+      op,
+      sq.shape[0],
+      [r],
+      [{ buffer: out.buffer, rowWords: 0, words, fold: (acc, p, n) => foldInto(rt, fold[op], acc, p, n) }],
+      (v, o, k) =>
+        runReduce(rt, part, v[0], ax, {
+          ...out,
+          buffer: o[0],
+          shape: chunkOut(k),
+          strides: contiguousStrides(chunkOut(k)),
+        }),
+    );
+    if (op === "mean") {
+      const count = ax.reduce((n, d) => n * sq.shape[d], 1);
+      foldInto(rt, "scale", out.buffer, null, words, 1 / count);
+    }
   }
 
   allocate(size: number, dtype: DType): BufferHandle {
@@ -211,12 +283,18 @@ export class WebGpuBackend implements Backend {
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: BufferHandle): void {
     const outShape = x.shape.map((n, d) => (axes.includes(d) ? 1 : n));
-    runReduce(this.runtime, op, this.view(x, op), axes, this.outView(out, outShape, op));
+    const xv = this.view(x, op);
+    const ov = this.outView(out, outShape, op);
+    if (tooBig(this.runtime, xv.buffer, ov.buffer)) this.reduceChunked(op, xv, axes, ov);
+    else runReduce(this.runtime, op, xv, axes, ov);
   }
 
   argReduce(op: "argmax" | "argmin", x: View, axis: number, out: BufferHandle): void {
     const outShape = x.shape.map((n, d) => (d === axis ? 1 : n));
-    runReduce(this.runtime, op, this.view(x, op), [axis], this.outView(out, outShape, op));
+    const xv = this.view(x, op);
+    const ov = this.outView(out, outShape, op);
+    if (tooBig(this.runtime, xv.buffer, ov.buffer)) this.reduceChunked(op, xv, [axis], ov);
+    else runReduce(this.runtime, op, xv, [axis], ov);
   }
 
   matmul(a: View, b: View, out: BufferHandle): void {
@@ -298,16 +376,37 @@ export class WebGpuBackend implements Backend {
   }
 
   softmax(x: View, log: boolean, out: BufferHandle): void {
-    runSoftmax(this.runtime, this.view(x, "softmax"), log, this.h(out, "softmax").gpu);
+    const rt = this.runtime;
+    const xv = this.view(x, "softmax");
+    const o = this.h(out, "softmax").gpu;
+    if (!tooBig(rt, xv.buffer, o)) {
+      runSoftmax(rt, xv, log, o);
+      return;
+    }
+    const rows = this.rowViews("softmax", [[xv, x.shape.length - 1]]);
+    const C = x.shape[x.shape.length - 1] ?? 1;
+    runInRowChunks(rt, "softmax", rows[0].rows, rows, [{ buffer: o, rowWords: C }], (v, outs) =>
+      runSoftmax(rt, v[0], log, outs[0]),
+    );
   }
 
   softmaxBackward(y: View, dy: View, log: boolean, out: BufferHandle): void {
-    runSoftmaxBackward(
-      this.runtime,
-      this.view(y, "softmaxBackward"),
-      this.view(dy, "softmaxBackward"),
-      log,
-      this.h(out, "softmaxBackward").gpu,
+    const rt = this.runtime;
+    const yv = this.view(y, "softmaxBackward");
+    const gv = this.view(dy, "softmaxBackward");
+    const o = this.h(out, "softmaxBackward").gpu;
+    if (!tooBig(rt, yv.buffer, gv.buffer, o)) {
+      runSoftmaxBackward(rt, yv, gv, log, o);
+      return;
+    }
+    const lead = y.shape.length - 1;
+    const rows = this.rowViews("softmaxBackward", [
+      [yv, lead],
+      [gv, lead],
+    ]);
+    const C = y.shape[lead] ?? 1;
+    runInRowChunks(rt, "softmaxBackward", rows[0].rows, rows, [{ buffer: o, rowWords: C }], (v, outs) =>
+      runSoftmaxBackward(rt, v[0], v[1], log, outs[0]),
     );
   }
 
@@ -319,14 +418,21 @@ export class WebGpuBackend implements Backend {
     outLoss: BufferHandle,
     outLse: BufferHandle,
   ): void {
-    runCrossEntropy(
-      this.runtime,
-      this.view(logits, "crossEntropy"),
-      this.view(target, "crossEntropy"),
-      ignoreIndex,
-      labelSmoothing,
-      this.h(outLoss, "crossEntropy").gpu,
-      this.h(outLse, "crossEntropy").gpu,
+    const rt = this.runtime;
+    const lv = this.view(logits, "crossEntropy");
+    const tv = this.view(target, "crossEntropy");
+    const [ol, os] = [outLoss, outLse].map((b) => this.h(b, "crossEntropy").gpu);
+    if (!tooBig(rt, lv.buffer, tv.buffer, ol, os)) {
+      runCrossEntropy(rt, lv, tv, ignoreIndex, labelSmoothing, ol, os);
+      return;
+    }
+    const rows = this.rowViews("crossEntropy", [
+      [lv, logits.shape.length - 1],
+      [tv, target.shape.length],
+    ]);
+    const outs = [ol, os].map((buffer) => ({ buffer, rowWords: 1 }));
+    runInRowChunks(rt, "crossEntropy", rows[0].rows, rows, outs, (v, o) =>
+      runCrossEntropy(rt, v[0], v[1], ignoreIndex, labelSmoothing, o[0], o[1]),
     );
   }
 
@@ -339,19 +445,26 @@ export class WebGpuBackend implements Backend {
     labelSmoothing: number,
     out: BufferHandle,
   ): void {
+    const rt = this.runtime;
+    const op = "crossEntropyBackward";
+    const [lv, tv, sv, dv] = [logits, target, lse, dLoss].map((v) => this.view(v, op));
+    const o = this.h(out, op).gpu;
     const scratch = this.scratch(1);
-    runCrossEntropyBackward(
-      this.runtime,
-      this.view(logits, "crossEntropyBackward"),
-      this.view(target, "crossEntropyBackward"),
-      this.view(lse, "crossEntropyBackward"),
-      this.view(dLoss, "crossEntropyBackward"),
-      ignoreIndex,
-      labelSmoothing,
-      this.h(out, "crossEntropyBackward").gpu,
-      scratch,
-    );
-    this.runtime.pool.release(scratch);
+    if (!tooBig(rt, lv.buffer, tv.buffer, sv.buffer, dv.buffer, o)) {
+      runCrossEntropyBackward(rt, lv, tv, sv, dv, ignoreIndex, labelSmoothing, o, scratch);
+    } else {
+      const rows = this.rowViews(op, [
+        [lv, logits.shape.length - 1],
+        [tv, target.shape.length],
+        [sv, lse.shape.length],
+        [dv, dLoss.shape.length],
+      ]);
+      const C = logits.shape[logits.shape.length - 1] ?? 1;
+      runInRowChunks(rt, op, rows[0].rows, rows, [{ buffer: o, rowWords: C }], (v, outs) =>
+        runCrossEntropyBackward(rt, v[0], v[1], v[2], v[3], ignoreIndex, labelSmoothing, outs[0], scratch),
+      );
+    }
+    rt.pool.release(scratch);
   }
 
   norm(
@@ -364,15 +477,29 @@ export class WebGpuBackend implements Backend {
     outMean: BufferHandle,
     outRstd: BufferHandle,
   ): void {
-    runNorm(
-      this.runtime,
-      this.view(x, "norm"),
-      weight && this.view(weight, "norm"),
-      bias && this.view(bias, "norm"),
-      eps,
-      rms,
-      { out: this.h(out, "norm").gpu, out2: this.h(outMean, "norm").gpu, out3: this.h(outRstd, "norm").gpu },
+    const rt = this.runtime;
+    const xv = this.view(x, "norm");
+    const wv = weight && this.view(weight, "norm");
+    const bv = bias && this.view(bias, "norm");
+    const [o, om, or] = [out, outMean, outRstd].map((b) => this.h(b, "norm").gpu);
+    if (!tooBig(rt, xv.buffer, o, om, or)) {
+      runNorm(rt, xv, wv, bv, eps, rms, { out: o, out2: om, out3: or });
+      return;
+    }
+    const rows = this.rowViews("norm", [[xv, x.shape.length - 1]]);
+    const D = x.shape[x.shape.length - 1] ?? 1;
+    // RMSNorm may pass a 1-element mean buffer: then each chunk writes its means to scratch
+    const meanRows = om.size >= rows[0].rows * 4;
+    const outs = [
+      { buffer: o, rowWords: D },
+      { buffer: or, rowWords: 1 },
+      ...(meanRows ? [{ buffer: om, rowWords: 1 }] : []),
+    ];
+    const scratch = meanRows ? null : this.scratch(rows[0].rows);
+    runInRowChunks(rt, "norm", rows[0].rows, rows, outs, (v, c) =>
+      runNorm(rt, v[0], wv, bv, eps, rms, { out: c[0], out2: c[2] ?? (scratch as GPUBuffer), out3: c[1] }),
     );
+    if (scratch) rt.pool.release(scratch);
   }
 
   normBackward(
@@ -386,26 +513,52 @@ export class WebGpuBackend implements Backend {
     dWeight: BufferHandle | null,
     dBias: BufferHandle | null,
   ): void {
+    const rt = this.runtime;
+    const op = "normBackward";
     const D = x.shape[x.shape.length - 1];
     const tmpW = dWeight ? null : this.scratch(D);
     const tmpB = dBias ? null : this.scratch(D);
-    runNormBackward(
-      this.runtime,
-      this.view(x, "normBackward"),
-      weight && this.view(weight, "normBackward"),
-      this.view(mean, "normBackward"),
-      this.view(rstd, "normBackward"),
-      this.view(dy, "normBackward"),
-      rms,
-      {
-        out: this.h(dx, "normBackward").gpu,
-        out2: dWeight ? this.h(dWeight, "normBackward").gpu : (tmpW as GPUBuffer),
-        out3: dBias ? this.h(dBias, "normBackward").gpu : (tmpB as GPUBuffer),
-      },
-      !!(dWeight || dBias),
-    );
-    if (tmpW) this.runtime.pool.release(tmpW);
-    if (tmpB) this.runtime.pool.release(tmpB);
+    const [xv, mv, sv, gv] = [x, mean, rstd, dy].map((v) => this.view(v, op));
+    const wv = weight && this.view(weight, op);
+    const o = this.h(dx, op).gpu;
+    const o2 = dWeight ? this.h(dWeight, op).gpu : (tmpW as GPUBuffer);
+    const o3 = dBias ? this.h(dBias, op).gpu : (tmpB as GPUBuffer);
+    const affine = !!(dWeight || dBias);
+    if (!tooBig(rt, xv.buffer, mv.buffer, sv.buffer, gv.buffer, o)) {
+      runNormBackward(rt, xv, wv, mv, sv, gv, rms, { out: o, out2: o2, out3: o3 }, affine);
+    } else {
+      const rowsOf = numel(x.shape.slice(0, -1));
+      // RMSNorm's mean is unused and may be a single element: then it passes through whole
+      const meanRows = numel(mean.shape) === rowsOf;
+      const rows = this.rowViews(op, [
+        [xv, x.shape.length - 1],
+        [meanRows ? mv : sv, (meanRows ? mean : rstd).shape.length],
+        [sv, rstd.shape.length],
+        [gv, dy.shape.length - 1],
+      ]);
+      // dx by rows; the weight and bias gradients sum over every chunk's rows
+      const add = (acc: GPUBuffer, part: GPUBuffer, n: number) => foldInto(rt, "add", acc, part, n);
+      const outs = [
+        { buffer: o, rowWords: D },
+        { buffer: o2, rowWords: 0, words: D, fold: add },
+        { buffer: o3, rowWords: 0, words: D, fold: add },
+      ];
+      runInRowChunks(rt, op, rows[0].rows, rows, outs, (v, c) =>
+        runNormBackward(
+          rt,
+          v[0],
+          wv,
+          meanRows ? v[1] : mv,
+          v[2],
+          v[3],
+          rms,
+          { out: c[0], out2: c[1], out3: c[2] },
+          affine,
+        ),
+      );
+    }
+    if (tmpW) rt.pool.release(tmpW);
+    if (tmpB) rt.pool.release(tmpB);
   }
 
   attention(
@@ -511,6 +664,7 @@ export async function createBackend(options: WebGpuBackendOptions = {}): Promise
   const runtime = await GpuRuntime.create({
     powerPreference: options.powerPreference,
     matmulVariant: options.matmulVariant,
+    maxBindingBytes: options.maxBindingBytes,
     profile: options.profile ?? (typeof process !== "undefined" && process.env?.SR2SE_WEBGPU_PROFILE === "1"),
   });
   return new WebGpuBackend(runtime);

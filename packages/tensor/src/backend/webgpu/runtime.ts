@@ -184,6 +184,15 @@ export class GpuRuntime {
     this.check();
     if (params.length > PARAM_WORDS)
       throw new Error(`webgpu: ${kernel.key}: ${params.length} parameter words`);
+    for (const b of bindings) {
+      // refused here, before Dawn would raise a validation error that poisons the device
+      const bytes = b.size ?? b.buffer.size - (b.offset ?? 0);
+      if (bytes > this.maxBinding) {
+        throw new Error(
+          `webgpu: ${kernel.key}: an operand of ${bytes} bytes exceeds one binding (maxStorageBufferBindingSize ${this.maxBinding}); this op cannot split it`,
+        );
+      }
+    }
     const pipeline = this.pipeline(kernel);
     this.pipelinesUsed.add(kernel.key);
     if (this.arenaOffset + this.paramStride > ARENA_BYTES) {

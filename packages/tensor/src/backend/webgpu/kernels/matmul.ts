@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import { foldInto } from "../chunked.js";
 import type { MatmulVariant } from "../device.js";
 import type { GpuRuntime, Kernel } from "../runtime.js";
 import { PARAMS_WGSL, ParamWriter } from "./common.js";
@@ -306,6 +307,66 @@ function kernel(key: string, make: () => Kernel): Kernel {
 }
 
 /**
+ * One product C = A·B (no batch) whose operands exceed one binding: rows of C in chunks that fit,
+ * and K in chunks when an operand's K-slab does not; operands too big to bind are staged (copied
+ * chunk by chunk into pooled buffers), partial products over K are summed, and each chunk of C is
+ * copied to `out` at element `cOffset`.
+ */
+function runStaged(
+  rt: GpuRuntime,
+  a: MatrixOperand,
+  b: MatrixOperand,
+  out: GPUBuffer,
+  cOffset: number,
+  M: number,
+  N: number,
+  K: number,
+  variant: MatmulVariant,
+): void {
+  const cap = Math.floor(rt.maxBinding / 4);
+  const stageA = a.buffer.size > rt.maxBinding;
+  const stageB = b.buffer.size > rt.maxBinding;
+  const spanA = (m: number, k: number) => ((m - 1) * a.rs + (k - 1) * a.cs + 1) * 4;
+  const spanB = (k: number) => ((k - 1) * b.rs + (N - 1) * b.cs + 1) * 4;
+  const half = (n: number) => (n > 8 ? Math.ceil(n / 8) * 4 : Math.ceil(n / 2));
+  let kc = K;
+  while (stageB && kc > 1 && spanB(kc) > cap) kc = half(kc);
+  let mc = M;
+  while (mc > 1 && (mc * N * 4 > cap || (stageA && spanA(mc, kc) > cap))) mc = Math.ceil(mc / 2);
+  while (stageA && kc > 1 && spanA(mc, kc) > cap) kc = half(kc);
+  if (mc * N * 4 > cap || (stageA && spanA(mc, kc) > cap) || (stageB && spanB(kc) > cap)) {
+    throw new Error(
+      `webgpu: matmul: no split of [${M}×${K}]·[${K}×${N}] fits one binding (maxStorageBufferBindingSize ${rt.maxBinding})`,
+    );
+  }
+  const stage = (op: MatrixOperand, staged: boolean, lo: number, bytes: number, temps: GPUBuffer[]) => {
+    if (!staged) return { ...op, offset: lo, batchStrides: [] };
+    const t = rt.pool.acquire(bytes, "matmul stage");
+    temps.push(t);
+    rt.copy(op.buffer, lo * 4, t, 0, bytes);
+    return { ...op, buffer: t, offset: 0, batchStrides: [] };
+  };
+  for (let m0 = 0; m0 < M; m0 += mc) {
+    const m = Math.min(mc, M - m0);
+    const c = rt.pool.acquire(m * N * 4, "matmul chunk");
+    let part: GPUBuffer | null = null;
+    for (let k0 = 0; k0 < K; k0 += kc) {
+      const k = Math.min(kc, K - k0);
+      const temps: GPUBuffer[] = [];
+      const ac = stage(a, stageA, a.offset + m0 * a.rs + k0 * a.cs, spanA(m, k), temps);
+      const bc = stage(b, stageB, b.offset + k0 * b.rs, spanB(k), temps);
+      if (k0 > 0) part ??= rt.pool.acquire(m * N * 4, "matmul part");
+      runMatmul(rt, ac, bc, k0 === 0 ? c : (part as GPUBuffer), m, N, k, [], variant);
+      if (k0 > 0) foldInto(rt, "add", c, part, m * N);
+      for (const t of temps) rt.pool.release(t);
+    }
+    rt.copy(c, 0, out, (cOffset + m0 * N) * 4, m * N * 4);
+    rt.pool.release(c);
+    if (part) rt.pool.release(part);
+  }
+}
+
+/**
  * Records C[b] = A[b] @ B[b] into contiguous `out` ([...batch, M, N]); operands are read in place
  * (transposed or not) with broadcast batch strides. `variant` picks the kernel family.
  */
@@ -345,16 +406,21 @@ export function runMatmul(
     throw new Error(`webgpu: matmul: batch [${batchShape}] has too many dims`);
   const batch = shape.reduce((x, y) => x * y, 1);
   if (M === 0 || N === 0 || batch === 0) return;
-  for (const [name, buf] of [
-    ["a", a.buffer],
-    ["b", b.buffer],
-    ["out", out],
-  ] as const) {
-    if (buf.size > rt.maxBinding) {
-      throw new Error(
-        `webgpu: matmul: operand ${name} of ${buf.size} bytes exceeds one binding (${rt.maxBinding}); split the batch`,
-      );
+  if ([a.buffer, b.buffer, out].some((buf) => buf.size > rt.maxBinding)) {
+    for (let z = 0; z < batch; z++) {
+      // one product at a time: this batch index's offsets into A and B, row-major over `shape`
+      let rem = z;
+      let ao = a.offset;
+      let bo = b.offset;
+      for (let d = shape.length - 1; d >= 0; d--) {
+        const c = rem % shape[d];
+        rem = Math.floor(rem / shape[d]);
+        ao += c * as[d];
+        bo += c * bs[d];
+      }
+      runStaged(rt, { ...a, offset: ao }, { ...b, offset: bo }, out, z * M * N, M, N, K, variant);
     }
+    return;
   }
   const maxZ = rt.ctx.adapter.limits.maxComputeWorkgroupsPerDimension;
   const p = new ParamWriter();
