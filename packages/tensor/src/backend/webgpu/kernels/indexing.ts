@@ -1,13 +1,14 @@
 /// <reference types="@webgpu/types" />
-import type { GpuRuntime, Kernel } from "../runtime.js";
+import type { Binding, GpuRuntime, Kernel } from "../runtime.js";
 import { contiguousStrides, DTYPE_CODE, type GpuView, numel } from "../view.js";
-import { grid, PARAMS_WGSL, ParamWriter, WG } from "./common.js";
+import { bindRange, grid, PARAMS_WGSL, ParamWriter, WG } from "./common.js";
 
 const MAX_RANK = 6;
 // params: 0 n, 1 pitch, 2 rank, 3 dim, 4 index1d, 5 dtype, 6 x/src offset, 7 index offset, 8 index stride (1-D),
-// 10..15 iteration shape, 16..21 x/src strides, 22..27 index strides, 28..33 out/dst strides
+// 9 dst shift (scatter), 10..15 iteration shape, 16..21 x/src strides, 22..27 index strides, 28..33 out/dst
+// strides, 34..35 the window [lo, hi) of index values this dispatch handles (the rest are skipped)
 const ITER = /* wgsl */ `
-struct Site { src: u32, dst: u32 }
+struct Site { src: u32, dst: u32, ok: bool }
 fn site(t: u32) -> Site {
   var rem = t;
   var src = pu(6u);
@@ -27,8 +28,10 @@ fn site(t: u32) -> Site {
     dst += c * pu(28u + dd);
   }
   if (pu(4u) == 1u) { io = pu(7u) + at_dim * pu(8u); }
-  let idx = u32(idxbuf[io]);
-  return Site(src, dst + idx * pu(28u + dim) - at_dim * pu(28u + dim));
+  let raw = idxbuf[io];
+  let idx = u32(raw);
+  let ok = raw >= pi(34u) && raw < pi(35u);
+  return Site(src, dst + idx * pu(28u + dim) - at_dim * pu(28u + dim), ok);
 }
 `;
 
@@ -49,6 +52,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (t >= pu(0u)) { return; }
   // strides 28.. describe x here: the index replaces the coordinate at dim in x
   let s = site(t);
+  if (!s.ok) { return; }
   out[t] = x[pu(6u) + s.dst];
 }
 `,
@@ -70,12 +74,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x + gid.y * pu(1u);
   if (t >= pu(0u)) { return; }
   let s = site(t);
+  if (!s.ok) { return; }
   let w = src[s.src];
-  if (pu(5u) == 1u) { atomicAdd(&dst[s.dst], w); return; }
-  var old = atomicLoad(&dst[s.dst]);
+  let at = s.dst - pu(9u);
+  if (pu(5u) == 1u) { atomicAdd(&dst[at], w); return; }
+  var old = atomicLoad(&dst[at]);
   loop {
     let nv = bitcast<u32>(bitcast<f32>(old) + bitcast<f32>(w));
-    let r = atomicCompareExchangeWeak(&dst[s.dst], old, nv);
+    let r = atomicCompareExchangeWeak(&dst[at], old, nv);
     if (r.exchanged) { break; }
     old = r.old_value;
   }
@@ -112,7 +118,50 @@ function params(
   for (let d = 0; d < MAX_RANK; d++) p.at(16 + d).u(srcStrides[d] ?? 0);
   for (let d = 0; d < MAX_RANK; d++) p.at(22 + d).u(index1d ? 0 : (index.strides[d] ?? 0));
   for (let d = 0; d < MAX_RANK; d++) p.at(28 + d).u(dstStrides[d] ?? 0);
+  p.at(34).i(0).i(0x7fffffff);
   return { p, groups: g.groups };
+}
+
+/**
+ * Splits the operand indexed along `dim` (shape, strides, offset in elements) into windows of index
+ * values whose elements fit one binding; calls `run(binding, shift, lo, hi)` per window, or once
+ * with the whole buffer when it fits.
+ */
+function windows(
+  rt: GpuRuntime,
+  op: string,
+  buffer: GPUBuffer,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  dim: number,
+  run: (binding: Binding, shift: number, lo: number, hi: number) => void,
+): void {
+  if (buffer.size <= rt.maxBinding) {
+    run({ buffer }, 0, 0, 0x7fffffff);
+    return;
+  }
+  const stride = strides[dim];
+  let inner = 0;
+  for (let d = 0; d < shape.length; d++) if (d !== dim) inner += (shape[d] - 1) * strides[d];
+  // a window's bytes, with room for the binding's offset alignment
+  const room = Math.floor((rt.maxBinding - rt.bindAlign) / 4) - inner - 1;
+  const per = stride > 0 ? Math.floor(room / stride) + 1 : shape[dim];
+  if (strides.some((x) => x < 0) || room < 0 || per < 1) {
+    throw new Error(
+      `webgpu: ${op}: an operand of ${buffer.size} bytes exceeds one binding (maxStorageBufferBindingSize ${rt.maxBinding}) and its rows along dim ${dim} cannot be split to fit`,
+    );
+  }
+  for (let lo = 0; lo < shape[dim]; lo += per) {
+    const hi = Math.min(shape[dim], lo + per);
+    const { binding, shift } = bindRange(
+      rt,
+      buffer,
+      offset + lo * stride,
+      offset + (hi - 1) * stride + inner,
+    );
+    run(binding, shift, lo, hi);
+  }
 }
 
 /** Records out = x gathered along `dim` by `index` (1-D: indexSelect; same rank: gather). */
@@ -138,13 +187,13 @@ export function runGather(
     index,
     x.strides,
   );
-  // site().dst = Σ c·x.strides with coord[dim] replaced by the index; read x at offset + dst
-  rt.dispatch(
-    GATHER_KERNEL,
-    p.done(),
-    [{ buffer: out }, { buffer: x.buffer }, { buffer: index.buffer }],
-    groups,
-  );
+  // site().dst = Σ c·x.strides with coord[dim] replaced by the index; read x at offset + dst.
+  // An x past one binding is bound a window of its rows along dim at a time.
+  windows(rt, "gather", x.buffer, x.shape, x.strides, x.offset, dim, (binding, shift, lo, hi) => {
+    p.at(6).u(x.offset - shift);
+    p.at(34).i(lo).i(hi);
+    rt.dispatch(GATHER_KERNEL, p.done(), [{ buffer: out }, binding, { buffer: index.buffer }], groups);
+  });
 }
 
 /** Records dst (contiguous, `dstShape`) += src scattered along `dim` by `index` (1-D: indexAdd). */
@@ -171,10 +220,16 @@ export function runScatterAdd(
     index,
     contiguousStrides(dstShape),
   );
-  rt.dispatch(
-    SCATTER_KERNEL,
-    p.done(),
-    [{ buffer: dst }, { buffer: src.buffer }, { buffer: index.buffer }],
-    groups,
-  );
+  // a dst past one binding is bound a window of its rows along dim at a time
+  const strides = contiguousStrides(dstShape);
+  windows(rt, "scatterAdd", dst, dstShape, strides, 0, dim, (binding, shift, lo, hi) => {
+    p.at(9).u(shift);
+    p.at(34).i(lo).i(hi);
+    rt.dispatch(
+      SCATTER_KERNEL,
+      p.done(),
+      [binding, { buffer: src.buffer }, { buffer: index.buffer }],
+      groups,
+    );
+  });
 }
