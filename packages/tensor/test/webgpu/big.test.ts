@@ -206,6 +206,15 @@ suite(`webgpu ops past one binding (capped at ${CAP} bytes)${g ? "" : ` (skipped
     expect(contiguousStrides(o.shape)).toEqual([7200, 60, 1]);
   });
 
+  it("copies a permuted view past one binding (heads moved in front of positions), by slabs of dim 0", async () => {
+    const x = pair(gb, rand(12 * 20 * 3 * 40, 19), [12, 20, 3, 40]);
+    const o = outPair(gb, [12, 3, 20, 40]);
+    const v = (s: "cpu" | "gpu") => view(x, s, [12, 3, 20, 40], [2400, 40, 120, 1]);
+    cpu.copy(v("cpu"), view(o, "cpu"));
+    expect(dispatches(() => gb.copy(v("gpu"), view(o, "gpu")))).toBeGreaterThanOrEqual(2);
+    await expectSame(gb, o, 0, "permuted copy");
+  });
+
   it("indexSelect from a table past one binding and indexAdd into one, a window of rows at a time", async () => {
     const table = pair(gb, rand(R * C, 14), [R, C]);
     const ids = Int32Array.from([0, 299, 150, 7, 299, 123, 124, 250]);
@@ -222,6 +231,62 @@ suite(`webgpu ops past one binding (capped at ${CAP} bytes)${g ? "" : ` (skipped
     gb.indexAdd(dst.gpu, [R, C], view(idx, "gpu"), view(src, "gpu"), 0);
     await expectSame(gb, dst, 1e-6, "indexAdd");
   });
+
+  const att: [string, boolean, boolean, number][] = [
+    ["by batch and head", false, false, 2],
+    ["by batch (grouped-query heads), causal", true, false, 1],
+    ["by batch (additive mask)", false, true, 2],
+  ];
+  const attCases = (["fused", "composed"] as const).flatMap((path) => att.map((c) => [path, ...c] as const));
+  it.each(attCases)(
+    "attention (%s) split %s, forward and backward",
+    async (path, _n, causal, masked, Hkv) => {
+      gb.attentionPath = path;
+      // q [24, 2, 16, 32]: 96 KiB in all, 4 KiB a batch
+      const [B, Hq, L, D] = [24, 2, 16, 32];
+      const q = pair(gb, rand(B * Hq * L * D, 1), [B, Hq, L, D]);
+      const k = pair(gb, rand(B * Hkv * L * D, 2), [B, Hkv, L, D]);
+      const v = pair(gb, rand(B * Hkv * L * D, 3), [B, Hkv, L, D]);
+      const m = pair(gb, rand(L * L, 4, -3, 0), [L, L]);
+      const mv = (s: "cpu" | "gpu") => (masked ? view(m, s, [B, Hq, L, L], [0, 0, L, 1]) : null);
+      const opts = { scale: 1 / Math.sqrt(D), causal };
+      const out = outPair(gb, [B, Hq, L, D]);
+      const lse = outPair(gb, [B, Hq, L]);
+      cpu.attention(view(q, "cpu"), view(k, "cpu"), view(v, "cpu"), mv("cpu"), opts, out.cpu, lse.cpu);
+      const n = dispatches(() =>
+        gb.attention(view(q, "gpu"), view(k, "gpu"), view(v, "gpu"), mv("gpu"), opts, out.gpu, lse.gpu),
+      );
+      expect(n).toBeGreaterThanOrEqual(2);
+      await expectSame(gb, out, 1e-5, "attention out");
+      await expectSame(gb, lse, 1e-5, "attention lse");
+      const dO = pair(gb, rand(B * Hq * L * D, 5), [B, Hq, L, D]);
+      const [dq, dk, dv] = [
+        outPair(gb, [B, Hq, L, D]),
+        outPair(gb, [B, Hkv, L, D]),
+        outPair(gb, [B, Hkv, L, D]),
+      ];
+      for (const s of ["cpu", "gpu"] as const) {
+        const be = s === "cpu" ? cpu : gb;
+        be.attentionBackward(
+          view(q, s),
+          view(k, s),
+          view(v, s),
+          mv(s),
+          opts,
+          view(out, s),
+          view(lse, s),
+          view(dO, s),
+          dq[s],
+          dk[s],
+          dv[s],
+        );
+      }
+      await expectSame(gb, dq, 1e-4, "dq");
+      await expectSame(gb, dk, 1e-4, "dk");
+      await expectSame(gb, dv, 1e-4, "dv");
+      gb.attentionPath = "auto";
+    },
+  );
 
   it("an op that cannot split refuses the operand before the device sees it, and the device lives on", async () => {
     // gather along the last dim: every window of it still spans all 300 rows

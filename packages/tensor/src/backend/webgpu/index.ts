@@ -570,6 +570,7 @@ export class WebGpuBackend implements Backend {
     out: BufferHandle,
     outLse: BufferHandle,
   ): void {
+    const rt = this.runtime;
     const inputs = {
       q: this.view(q, "attention"),
       k: this.view(k, "attention"),
@@ -580,8 +581,66 @@ export class WebGpuBackend implements Backend {
     };
     const o = this.h(out, "attention").gpu;
     const l = this.h(outLse, "attention").gpu;
-    if (this.composed(inputs)) runComposedAttention(this.runtime, inputs, o, l);
-    else runAttention(this.runtime, inputs, o, l, dummyBinding(this.runtime));
+    const run = (a: typeof inputs, o: GPUBuffer, l: GPUBuffer) => {
+      if (this.composed(a)) runComposedAttention(rt, a, o, l);
+      else runAttention(rt, a, o, l, dummyBinding(rt));
+    };
+    if (!tooBig(rt, inputs.q.buffer, inputs.k.buffer, inputs.v.buffer, inputs.mask?.buffer, o, l)) {
+      run(inputs, o, l);
+      return;
+    }
+    const split = this.attentionSplit("attention", inputs, []);
+    const Lq = q.shape[2];
+    const D = q.shape[3];
+    const outs = [
+      { buffer: o, rowWords: split.headsPerRow * Lq * D },
+      { buffer: l, rowWords: split.headsPerRow * Lq },
+    ];
+    runInRowChunks(rt, "attention", split.rows[0].rows, split.rows, outs, (views, c) =>
+      run(split.inputs(views), c[0], c[1]),
+    );
+  }
+
+  /**
+   * Row views to run attention past one binding in chunks: by batch, or by batch·head when no mask
+   * and no grouped heads; `inputs(views)` rebuilds the 4-D operands of a chunk (and `extra` views).
+   */
+  private attentionSplit(
+    op: string,
+    a: { q: GpuView; k: GpuView; v: GpuView; mask: GpuView | null; scale: number; causal: boolean },
+    extra: readonly GpuView[],
+  ) {
+    const byHead = !a.mask && a.q.shape[1] === a.k.shape[1];
+    const lead = byHead ? 2 : 1;
+    const views = [a.q, a.k, a.v, ...extra, ...(a.mask ? [a.mask] : [])];
+    const rows = this.rowViews(
+      op,
+      views.map((v) => [v, v === a.mask ? 1 : Math.min(lead, v.shape.length)] as [GpuView, number]),
+    );
+    const four = (v: GpuView): GpuView =>
+      byHead && v.shape.length === 3
+        ? {
+            ...v,
+            shape: [v.shape[0], 1, ...v.shape.slice(1)],
+            strides: [v.strides[0], 0, ...v.strides.slice(1)],
+          }
+        : byHead && v.shape.length === 2
+          ? { ...v, shape: [v.shape[0], 1, v.shape[1]], strides: [v.strides[0], 0, v.strides[1]] }
+          : v;
+    return {
+      rows,
+      headsPerRow: byHead ? 1 : a.q.shape[1],
+      kvHeadsPerRow: byHead ? 1 : a.k.shape[1],
+      inputs: (c: GpuView[]) => ({
+        q: four(c[0]),
+        k: four(c[1]),
+        v: four(c[2]),
+        mask: a.mask ? c[c.length - 1] : null,
+        scale: a.scale,
+        causal: a.causal,
+        extra: c.slice(3, 3 + extra.length).map(four),
+      }),
+    };
   }
 
   attentionBackward(
@@ -597,35 +656,46 @@ export class WebGpuBackend implements Backend {
     dk: BufferHandle,
     dv: BufferHandle,
   ): void {
+    const rt = this.runtime;
+    const op = "attentionBackward";
     const inputs = {
-      q: this.view(q, "attentionBackward"),
-      k: this.view(k, "attentionBackward"),
-      v: this.view(v, "attentionBackward"),
-      mask: mask && this.view(mask, "attentionBackward"),
+      q: this.view(q, op),
+      k: this.view(k, op),
+      v: this.view(v, op),
+      mask: mask && this.view(mask, op),
       scale: options.scale,
       causal: options.causal,
     };
-    const [gq, gk, gv] = [dq, dk, dv].map((b) => this.h(b, "attentionBackward").gpu);
-    const dO = this.view(dOut, "attentionBackward");
-    if (this.composed(inputs)) {
-      runComposedAttentionBackward(this.runtime, inputs, dO, gq, gk, gv);
+    const [gq, gk, gv] = [dq, dk, dv].map((b) => this.h(b, op).gpu);
+    const ov = this.view(out, op);
+    const lv = this.view(lse, op);
+    const dO = this.view(dOut, op);
+    const run = (a: typeof inputs, o: GpuView, l: GpuView, d: GpuView, g: GPUBuffer[]) => {
+      if (this.composed(a)) {
+        runComposedAttentionBackward(rt, a, d, g[0], g[1], g[2]);
+        return;
+      }
+      const scratch = this.scratch(2 * numel(a.q.shape.slice(0, 3)));
+      runAttentionBackward(rt, a, o, l, d, g[0], g[1], g[2], scratch, dummyBinding(rt));
+      rt.pool.release(scratch);
+    };
+    const all = [inputs.q, inputs.k, inputs.v, inputs.mask, ov, lv, dO].map((x) => x?.buffer);
+    if (!tooBig(rt, ...all, gq, gk, gv)) {
+      run(inputs, ov, lv, dO, [gq, gk, gv]);
       return;
     }
-    const rows = numel(q.shape.slice(0, 3));
-    const scratch = this.scratch(2 * rows);
-    runAttentionBackward(
-      this.runtime,
-      inputs,
-      this.view(out, "attentionBackward"),
-      this.view(lse, "attentionBackward"),
-      dO,
-      gq,
-      gk,
-      gv,
-      scratch,
-      dummyBinding(this.runtime),
-    );
-    this.runtime.pool.release(scratch);
+    // lse is [B, H, Lq]: one dim short of the others, which `attentionSplit` pads back
+    const split = this.attentionSplit(op, inputs, [ov, lv, dO]);
+    const [Lq, D, Lk] = [q.shape[2], q.shape[3], k.shape[2]];
+    const outs = [
+      { buffer: gq, rowWords: split.headsPerRow * Lq * D },
+      { buffer: gk, rowWords: split.kvHeadsPerRow * Lk * D },
+      { buffer: gv, rowWords: split.kvHeadsPerRow * Lk * v.shape[3] },
+    ];
+    runInRowChunks(rt, op, split.rows[0].rows, split.rows, outs, (views, c) => {
+      const a = split.inputs(views);
+      run(a, a.extra[0], a.extra[1], a.extra[2], c);
+    });
   }
 
   adamw(param: BufferHandle, grad: View, m: BufferHandle, v: BufferHandle, p: AdamWParams): void {

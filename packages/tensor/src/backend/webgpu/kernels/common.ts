@@ -80,7 +80,10 @@ export function resetDummies(): void {
   dummy = new WeakMap();
 }
 
-/** Element range [lo, hi] a strided view touches for output linear indices [s, e), if monotone. */
+/**
+ * Element range [lo, hi] a strided view touches for output linear indices [s, e): exact when the view
+ * reads in row-major order, else bounded by the slabs of the first dim that [s, e) crosses.
+ */
 export function touchedRange(
   shape: readonly number[],
   strides: readonly number[],
@@ -91,9 +94,17 @@ export function touchedRange(
   if (strides.some((x) => x < 0)) return null;
   // Monotone when each stride covers at least the extent of the dims after it (row-major order).
   let extent = 1;
+  let monotone = true;
   for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] > 1 && strides[d] !== 0 && strides[d] < extent) return null;
-    if (shape[d] > 1 && strides[d] !== 0) extent = strides[d] * shape[d];
+    if (shape[d] > 1 && strides[d] !== 0 && strides[d] < extent) monotone = false;
+    if (shape[d] > 1 && strides[d] !== 0) extent = Math.max(extent, strides[d] * shape[d]);
+  }
+  if (!monotone) {
+    const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+    let rest = 0;
+    for (let d = 1; d < shape.length; d++) rest += (shape[d] - 1) * strides[d];
+    const st0 = strides[0] ?? 0;
+    return [offset + Math.floor(s / inner) * st0, offset + Math.floor((e - 1) / inner) * st0 + rest];
   }
   const at = (lin: number): number => {
     let off = offset;

@@ -219,7 +219,10 @@ export function runElementwise(
     shape.length <= 1 && [stridesOut, ...stridesIn].every((s) => s.length === 0 || s[0] === 1);
 
   const big = [out, ...inputs].some((v) => v.buffer.size > rt.maxBinding);
-  const chunk = big ? Math.floor(rt.maxBinding / 4 / 2) : n;
+  let chunk = big ? Math.floor(rt.maxBinding / 4 / 2) : n;
+  // views read out of row-major order are bound by whole slabs of the first dim: chunk by slabs
+  const slab = numel(shape.slice(1));
+  if (big && slab <= chunk && shape.length > 1) chunk = Math.floor(chunk / slab) * slab;
   for (let s = 0; s < n; s += chunk) {
     const e = Math.min(n, s + chunk);
     const p = new ParamWriter();
