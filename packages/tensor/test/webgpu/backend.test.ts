@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { BinaryOp, ReduceOp, UnaryOp } from "../../src/backend/backend.js";
 import { contiguousStrides } from "../../src/backend/backend.js";
-import { cpu, expectSame, loadWebGpu, outPair, pair, rand, view } from "./helpers.js";
+import { compareAttention, cpu, expectSame, loadWebGpu, outPair, pair, rand, view } from "./helpers.js";
 
 const { gpu, reason } = await loadWebGpu();
 const suite = gpu ? describe : process.env.CI === "true" ? describe : describe.skip;
@@ -397,44 +397,7 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     "attention (%s) %s, forward and backward",
     async (path, _n, causal, masked, Hq, Hkv, Lq) => {
       g.attentionPath = path;
-      const B = 2;
-      const Lk = 6;
-      const D = 8;
-      const q = pair(g, rand(B * Hq * Lq * D, 1), [B, Hq, Lq, D]);
-      const k = pair(g, rand(B * Hkv * Lk * D, 2), [B, Hkv, Lk, D]);
-      const v = pair(g, rand(B * Hkv * Lk * D, 3), [B, Hkv, Lk, D]);
-      const m = pair(g, rand(Lq * Lk, 4, -3, 0), [Lq, Lk]);
-      const mv = (s: "cpu" | "gpu") => (masked ? view(m, s, [B, Hq, Lq, Lk], [0, 0, Lk, 1]) : null);
-      const opts = { scale: 1 / Math.sqrt(D), causal };
-      const out = outPair(g, [B, Hq, Lq, D]);
-      const lse = outPair(g, [B, Hq, Lq]);
-      cpu.attention(view(q, "cpu"), view(k, "cpu"), view(v, "cpu"), mv("cpu"), opts, out.cpu, lse.cpu);
-      g.attention(view(q, "gpu"), view(k, "gpu"), view(v, "gpu"), mv("gpu"), opts, out.gpu, lse.gpu);
-      await expectSame(g, out, 1e-5, "attention out");
-      await expectSame(g, lse, 1e-5, "attention lse");
-      const dO = pair(g, rand(B * Hq * Lq * D, 5), [B, Hq, Lq, D]);
-      const dq = outPair(g, [B, Hq, Lq, D]);
-      const dk = outPair(g, [B, Hkv, Lk, D]);
-      const dv = outPair(g, [B, Hkv, Lk, D]);
-      for (const s of ["cpu", "gpu"] as const) {
-        const be = s === "cpu" ? cpu : g;
-        be.attentionBackward(
-          view(q, s),
-          view(k, s),
-          view(v, s),
-          mv(s),
-          opts,
-          view(out, s),
-          view(lse, s),
-          view(dO, s),
-          dq[s],
-          dk[s],
-          dv[s],
-        );
-      }
-      await expectSame(g, dq, 1e-4, "dq");
-      await expectSame(g, dk, 1e-4, "dk");
-      await expectSame(g, dv, 1e-4, "dv");
+      await compareAttention(g, { B: 2, Hq, Hkv, Lq, Lk: 6, D: 8, causal, masked });
       g.attentionPath = "auto";
     },
   );

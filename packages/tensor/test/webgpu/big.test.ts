@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { contiguousStrides } from "../../src/backend/backend.js";
 import { createBackend, type WebGpuBackend } from "../../src/backend/webgpu/index.js";
-import { cpu, expectSame, loadWebGpu, outPair, pair, rand, view } from "./helpers.js";
+import { compareAttention, cpu, expectSame, loadWebGpu, outPair, pair, rand, view } from "./helpers.js";
 
 const CAP = 64 * 1024;
 const { gpu: probe, reason } = await loadWebGpu();
@@ -243,47 +243,8 @@ suite(`webgpu ops past one binding (capped at ${CAP} bytes)${g ? "" : ` (skipped
     async (path, _n, causal, masked, Hkv) => {
       gb.attentionPath = path;
       // q [24, 2, 16, 32]: 96 KiB in all, 4 KiB a batch
-      const [B, Hq, L, D] = [24, 2, 16, 32];
-      const q = pair(gb, rand(B * Hq * L * D, 1), [B, Hq, L, D]);
-      const k = pair(gb, rand(B * Hkv * L * D, 2), [B, Hkv, L, D]);
-      const v = pair(gb, rand(B * Hkv * L * D, 3), [B, Hkv, L, D]);
-      const m = pair(gb, rand(L * L, 4, -3, 0), [L, L]);
-      const mv = (s: "cpu" | "gpu") => (masked ? view(m, s, [B, Hq, L, L], [0, 0, L, 1]) : null);
-      const opts = { scale: 1 / Math.sqrt(D), causal };
-      const out = outPair(gb, [B, Hq, L, D]);
-      const lse = outPair(gb, [B, Hq, L]);
-      cpu.attention(view(q, "cpu"), view(k, "cpu"), view(v, "cpu"), mv("cpu"), opts, out.cpu, lse.cpu);
-      const n = dispatches(() =>
-        gb.attention(view(q, "gpu"), view(k, "gpu"), view(v, "gpu"), mv("gpu"), opts, out.gpu, lse.gpu),
-      );
+      const n = await compareAttention(gb, { B: 24, Hq: 2, Hkv, Lq: 16, Lk: 16, D: 32, causal, masked });
       expect(n).toBeGreaterThanOrEqual(2);
-      await expectSame(gb, out, 1e-5, "attention out");
-      await expectSame(gb, lse, 1e-5, "attention lse");
-      const dO = pair(gb, rand(B * Hq * L * D, 5), [B, Hq, L, D]);
-      const [dq, dk, dv] = [
-        outPair(gb, [B, Hq, L, D]),
-        outPair(gb, [B, Hkv, L, D]),
-        outPair(gb, [B, Hkv, L, D]),
-      ];
-      for (const s of ["cpu", "gpu"] as const) {
-        const be = s === "cpu" ? cpu : gb;
-        be.attentionBackward(
-          view(q, s),
-          view(k, s),
-          view(v, s),
-          mv(s),
-          opts,
-          view(out, s),
-          view(lse, s),
-          view(dO, s),
-          dq[s],
-          dk[s],
-          dv[s],
-        );
-      }
-      await expectSame(gb, dq, 1e-4, "dq");
-      await expectSame(gb, dk, 1e-4, "dk");
-      await expectSame(gb, dv, 1e-4, "dv");
       gb.attentionPath = "auto";
     },
   );

@@ -86,3 +86,62 @@ export async function expectSame(gpu: Backend, p: Pair, tol = 1e-4, what = "resu
     tol,
   );
 }
+
+/** Shapes and flags of one attention comparison. */
+export interface AttentionCase {
+  B: number;
+  Hq: number;
+  Hkv: number;
+  Lq: number;
+  Lk: number;
+  D: number;
+  causal: boolean;
+  /** An additive [Lq, Lk] mask broadcast over batch and heads. */
+  masked: boolean;
+}
+
+/**
+ * Runs attention forward and backward on both backends and compares out, lse, dq, dk and dv.
+ * Returns how many dispatches the WebGPU forward recorded.
+ */
+export async function compareAttention(g: WebGpuBackend, c: AttentionCase): Promise<number> {
+  const { B, Hq, Hkv, Lq, Lk, D } = c;
+  const q = pair(g, rand(B * Hq * Lq * D, 1), [B, Hq, Lq, D]);
+  const k = pair(g, rand(B * Hkv * Lk * D, 2), [B, Hkv, Lk, D]);
+  const v = pair(g, rand(B * Hkv * Lk * D, 3), [B, Hkv, Lk, D]);
+  const m = pair(g, rand(Lq * Lk, 4, -3, 0), [Lq, Lk]);
+  const mv = (s: "cpu" | "gpu") => (c.masked ? view(m, s, [B, Hq, Lq, Lk], [0, 0, Lk, 1]) : null);
+  const opts = { scale: 1 / Math.sqrt(D), causal: c.causal };
+  const out = outPair(g, [B, Hq, Lq, D]);
+  const lse = outPair(g, [B, Hq, Lq]);
+  cpu.attention(view(q, "cpu"), view(k, "cpu"), view(v, "cpu"), mv("cpu"), opts, out.cpu, lse.cpu);
+  const before = g.runtime.counters.dispatches;
+  g.attention(view(q, "gpu"), view(k, "gpu"), view(v, "gpu"), mv("gpu"), opts, out.gpu, lse.gpu);
+  const dispatches = g.runtime.counters.dispatches - before;
+  await expectSame(g, out, 1e-5, "attention out");
+  await expectSame(g, lse, 1e-5, "attention lse");
+  const dO = pair(g, rand(B * Hq * Lq * D, 5), [B, Hq, Lq, D]);
+  const dq = outPair(g, [B, Hq, Lq, D]);
+  const dk = outPair(g, [B, Hkv, Lk, D]);
+  const dv = outPair(g, [B, Hkv, Lk, D]);
+  for (const s of ["cpu", "gpu"] as const) {
+    const be = s === "cpu" ? cpu : g;
+    be.attentionBackward(
+      view(q, s),
+      view(k, s),
+      view(v, s),
+      mv(s),
+      opts,
+      view(out, s),
+      view(lse, s),
+      view(dO, s),
+      dq[s],
+      dk[s],
+      dv[s],
+    );
+  }
+  await expectSame(g, dq, 1e-4, "dq");
+  await expectSame(g, dk, 1e-4, "dk");
+  await expectSame(g, dv, 1e-4, "dv");
+  return dispatches;
+}
