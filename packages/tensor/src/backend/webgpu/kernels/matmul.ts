@@ -459,23 +459,24 @@ export function runMatmul(
           ? "k"
           : null;
     const R = subgroupRows(M, S);
-    if (am && bm && R % S === 0 && Math.ceil(M / R) <= maxZ) {
+    if (am && bm && R % S === 0 && Math.ceil(M / R) <= maxZ && Math.ceil(N / (4 * S)) <= maxZ) {
       const k = kernel(`subgroup.${am}${bm}.${R}.${S}`, () => subgroupKernel(am, bm, R, S));
       rt.dispatch(k, p.done(), bindings, [Math.ceil(N / (4 * S)), Math.ceil(M / R), batch]);
       return;
     }
   }
-  {
-    let mode: "n4" | "n4v" | "k4" | "k4v" | "s" = "s";
-    const aRows = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) && q(K);
-    if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) {
-      mode = aRows ? "n4v" : "n4";
-    } else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) {
-      mode = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) ? "k4v" : "k4";
-    }
-    const k = kernel(`lanes.${mode}`, () => laneKernel(mode));
-    const rowGroups = Math.ceil(M / 4);
-    if (rowGroups > maxZ) throw new Error(`webgpu: matmul: ${M} rows exceed the dispatch limit`);
-    rt.dispatch(k, p.done(), bindings, [rowGroups, Math.ceil(N / (4 * RX)), batch]);
+  let mode: "n4" | "n4v" | "k4" | "k4v" | "s" = "s";
+  const aRows = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) && q(K);
+  if (b.cs === 1 && q(N) && q(b.offset) && q(b.rs) && aligned(bs)) {
+    mode = aRows ? "n4v" : "n4";
+  } else if (b.rs === 1 && q(K) && q(b.offset) && q(b.cs) && aligned(bs)) {
+    mode = a.cs === 1 && q(a.rs) && q(a.offset) && aligned(as) ? "k4v" : "k4";
   }
+  const k = kernel(`lanes.${mode}`, () => laneKernel(mode));
+  const rowGroups = Math.ceil(M / 4);
+  const colGroups = Math.ceil(N / (4 * RX));
+  if (rowGroups > maxZ || colGroups > maxZ) {
+    throw new Error(`webgpu: matmul: ${M}×${N} exceeds the dispatch limit of ${maxZ} workgroups a dimension`);
+  }
+  rt.dispatch(k, p.done(), bindings, [rowGroups, colGroups, batch]);
 }
