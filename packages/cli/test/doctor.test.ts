@@ -19,6 +19,10 @@ describe("sr2se doctor", () => {
       expect(report.webgpu.usable).toBe(true);
       expect(report.webgpu.adapter.description).toMatch(/llvmpipe/);
       expect(report.webgpu.adapter.isFallback).toBe(true);
+      // lavapipe runs 8-wide subgroups, which pick the subgroup matmul
+      expect(report.webgpu.adapter.subgroupMinSize).toBe(8);
+      const webgpu = report.checks.find((c: { name: string }) => c.name === "webgpu");
+      expect(webgpu.detail).toMatch(/subgroups \(size 8\): matmul kernel "subgroup"/);
       expect(report.device.device).toBe("cpu");
       expect(report.device.backend).toBe("cpu-wasm");
       expect(report.device.reason).toMatch(/software fallback/);

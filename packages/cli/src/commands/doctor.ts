@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { chooseDevice } from "@sr2se/tensor";
 import type { Command } from "commander";
-import { probeWebGpu } from "../doctor/webgpu-probe.js";
+import { probeWebGpu, type WebGpuReport } from "../doctor/webgpu-probe.js";
 
 interface Check {
   name: string;
@@ -74,7 +74,7 @@ export function register(program: Command): void {
             `${a.description || a.device}${/llvmpipe/i.test(a.description + a.device) ? " = Mesa lavapipe" : ""} (vendor ${a.vendor}, ${a.isFallback ? "software fallback" : "hardware"} adapter, architecture ${a.architecture}); ` +
             `maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
             `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}; ` +
-            `shader-f16 ${gpu.features?.includes("shader-f16") ? "yes" : "no"}`,
+            `shader-f16 ${gpu.features?.includes("shader-f16") ? "yes" : "no"}; ${subgroups(gpu)}`,
           required: false,
         });
       } else {
@@ -117,6 +117,16 @@ export function register(program: Command): void {
         throw new Error(`broken install: ${broken.map((c) => `${c.name}: ${c.detail}`).join("; ")}`);
       }
     });
+}
+
+/** The adapter's subgroups and the matmul kernel they give a CPU-like adapter. */
+function subgroups(gpu: WebGpuReport): string {
+  const a = gpu.adapter;
+  if (!gpu.features?.includes("subgroups") || !a?.subgroupMinSize) return "no subgroups";
+  const { subgroupMinSize: lo, subgroupMaxSize: hi } = a;
+  const size = lo === hi ? `size ${lo}` : `sizes ${lo}–${hi}`;
+  const kernel = a.isFallback ? (lo === hi ? "subgroup" : "register") : "tiled";
+  return `subgroups (${size}): matmul kernel "${kernel}"`;
 }
 
 /** Whether this engine runs WebAssembly SIMD (a popcnt module validates) and has shared memory. */

@@ -11,6 +11,9 @@ export interface WebGpuReport {
     device: string;
     description: string;
     isFallback: boolean;
+    /** Subgroup sizes the adapter may use (null where Dawn does not say). */
+    subgroupMinSize?: number | null;
+    subgroupMaxSize?: number | null;
   };
   limits?: Record<string, number>;
   features?: string[];
@@ -34,6 +37,7 @@ const device = await adapter.requestDevice();
 device.destroy();
 process.stdout.write(JSON.stringify({
   adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
+    subgroupMinSize: i.subgroupMinSize ?? null, subgroupMaxSize: i.subgroupMaxSize ?? null,
     isFallback: Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) || /llvmpipe|lavapipe|swiftshader|software/i.test(i.architecture + " " + i.description) },
   limits, features: [...adapter.features] }));
 process.exit(0);
