@@ -21,6 +21,31 @@ function file(header: unknown, data: Uint8Array | number[] = []): Uint8Array {
 }
 
 describe("safetensors", () => {
+  it("decodes host arrays from a Node Buffer read off disk, each tensor its own copy", async () => {
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const host = new Map<string, io.HostArray>([
+      ["a", { dtype: "float32", shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
+      ["b", { dtype: "int32", shape: [3], data: Int32Array.from([-1, 0, 7]) }],
+      ["c", { dtype: "float64", shape: [1], data: Float64Array.from([Math.E]) }],
+    ]);
+    const path = join(dir, "host.safetensors");
+    await writeFile(path, io.encodeSafetensors(host, { kind: "host" }));
+    // readFile gives a Buffer whose slice() would share memory: the decoded arrays must not
+    const { tensors, metadata } = io.decodeSafetensors(await readFile(path), path);
+    expect(metadata).toEqual({ kind: "host" });
+    for (const [name, t] of host) {
+      const back = tensors.get(name) as io.HostArray;
+      expect(back.dtype).toBe(t.dtype);
+      expect(back.shape).toEqual(t.shape);
+      expect(back.data.length).toBe(t.data.length);
+      expect([...back.data]).toEqual([...t.data]);
+      expect(back.data.buffer.byteLength).toBe(back.data.byteLength);
+    }
+    expect(() =>
+      io.encodeSafetensors({ x: { dtype: "float32", shape: [4], data: new Float32Array(3) } }),
+    ).toThrow(/tensor "x" has 3 values for shape \[4\]/);
+  });
+
   it("round-trips float32, float64, int32 and bool with metadata", async () => {
     const tensors = {
       w: T.tensor([

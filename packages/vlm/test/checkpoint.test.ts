@@ -84,9 +84,9 @@ describe("checkpoints", () => {
     const file = join(dir, "model.safetensors");
     const size = (await readFile(file)).length;
     await truncate(file, size - 100);
-    await expect(VLM.load(dir)).rejects.toThrow(/model\.safetensors: truncated file/);
+    await expect(VLM.load(dir)).rejects.toThrow(/model\.safetensors: .*truncated file/);
     await truncate(file, 5);
-    await expect(VLM.load(dir)).rejects.toThrow(/model\.safetensors: truncated file/);
+    await expect(VLM.load(dir)).rejects.toThrow(/model\.safetensors: .*truncated file/);
   });
 
   it("names a config that does not fit the weights, and a missing file", async () => {
@@ -105,6 +105,6 @@ describe("checkpoints", () => {
     const bad = new Uint8Array(17);
     new DataView(bad.buffer).setBigUint64(0, 9n, true);
     bad.set(new TextEncoder().encode("{not json"), 8);
-    expect(() => parseSafetensors(bad, "w.safetensors")).toThrow(/w\.safetensors: header is not JSON/);
+    expect(() => parseSafetensors(bad, "w.safetensors")).toThrow(/w\.safetensors: header is not valid JSON/);
   });
 });

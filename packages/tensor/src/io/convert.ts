@@ -35,9 +35,17 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+/** True on little-endian hosts (all current ones): their typed arrays already hold the file's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decodes little-endian bytes of a safetensors dtype into the typed array it loads as. */
 export function decode(bytes: Uint8Array, dtype: SafeDType, name: string): TypedArray {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // a byte copy into a fresh (aligned) buffer where the layout already matches; `new Uint8Array(x)`
+  // copies even when x is a Node Buffer, whose slice() would share the file's whole buffer
+  if (LITTLE_ENDIAN && dtype === "F32") return new Float32Array(new Uint8Array(bytes).buffer);
+  if (LITTLE_ENDIAN && dtype === "I32") return new Int32Array(new Uint8Array(bytes).buffer);
+  if (LITTLE_ENDIAN && dtype === "F64") return new Float64Array(new Uint8Array(bytes).buffer);
   switch (dtype) {
     case "F32": {
       const n = bytes.byteLength / 4;
@@ -91,6 +99,12 @@ export function decode(bytes: Uint8Array, dtype: SafeDType, name: string): Typed
 /** Encodes a typed array of our dtype as little-endian safetensors bytes. */
 export function encode(data: TypedArray, dtype: DType): Uint8Array {
   if (dtype === "bool") return Uint8Array.from(data as Uint8Array, (b) => (b ? 1 : 0));
+  const native =
+    (dtype === "float32" && data instanceof Float32Array) ||
+    (dtype === "int32" && data instanceof Int32Array) ||
+    (dtype === "float64" && data instanceof Float64Array);
+  if (LITTLE_ENDIAN && native)
+    return new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const bytes = new Uint8Array(data.length * (dtype === "float64" ? 8 : 4));
   const dv = new DataView(bytes.buffer);
   for (let i = 0; i < data.length; i++) {

@@ -40,13 +40,17 @@ const MAX_RANK = 16;
 /** Returns the header length from the first 8 bytes, checked against the file size. */
 export function headerLength(first8: Uint8Array, fileSize: number, where: string): number {
   if (fileSize < 8 || first8.length < 8)
-    throw new Error(`${where}: file is ${fileSize} bytes, too short for a safetensors header`);
+    throw new Error(
+      `${where}: file is ${fileSize} bytes, too short for a safetensors header (truncated file?)`,
+    );
   const view = new DataView(first8.buffer, first8.byteOffset, 8);
   const n = Number(view.getBigUint64(0, true));
   if (n > MAX_HEADER_BYTES)
     throw new Error(`${where}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (n > fileSize - 8)
-    throw new Error(`${where}: header length ${n} runs past the end of the file (${fileSize} bytes)`);
+    throw new Error(
+      `${where}: header length ${n} runs past the end of the file (${fileSize} bytes): truncated file or corrupt header`,
+    );
   if (n < 2) throw new Error(`${where}: header length ${n} is too small for a JSON object`);
   return n;
 }
@@ -116,7 +120,7 @@ export function parseHeader(json: Uint8Array, fileSize: number, where: string): 
     const [begin, end] = offsets as number[];
     if (begin > end || end > dataSize) {
       throw new Error(
-        `${at}: data_offsets [${begin}, ${end}] are outside the data section (${dataSize} bytes)`,
+        `${at}: data_offsets [${begin}, ${end}] are outside the data section (${dataSize} bytes): truncated file or corrupt header`,
       );
     }
     const bytes = numel * SAFE_DTYPE_BYTES[dtype as SafeDType];

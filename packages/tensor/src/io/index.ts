@@ -2,6 +2,9 @@
 
 export { MAX_HEADER_BYTES, type SafeDType, type SafeHeader, type SafeTensorInfo } from "./header.js";
 export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type HostArray,
   type LoadOptions,
   loadSafetensors,
   readHeader,

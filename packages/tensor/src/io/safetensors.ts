@@ -1,7 +1,7 @@
 // safetensors read and write. Whole-buffer functions for small files; SafetensorsFile reads the header
 // alone and then one tensor at a time, so files of several GB are never loaded whole.
 import type { FileHandle } from "node:fs/promises";
-import type { Backend } from "../backend/backend.js";
+import type { Backend, DType, TypedArray } from "../backend/backend.js";
 import { tensor } from "../creation.js";
 import type { Tensor } from "../tensor.js";
 import { decode, encode, loadedDType, savedDType } from "./convert.js";
@@ -42,19 +42,54 @@ export function loadSafetensors(
   return { tensors, metadata: header.metadata };
 }
 
-/** Resolves to the bytes of a safetensors file holding the tensors (sorted by name) and string metadata. */
-export async function saveSafetensors(
-  tensors: Record<string, Tensor>,
+/** A tensor held in host memory: what `decodeSafetensors` returns and `encodeSafetensors` takes. */
+export interface HostArray {
+  dtype: DType;
+  shape: readonly number[];
+  data: TypedArray;
+}
+
+/**
+ * Returns every tensor of a safetensors file held in memory as host arrays (no device involved),
+ * with its metadata; `where` names the file in errors. Dtypes load as in `loadSafetensors`.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  where = "safetensors",
+): { tensors: Map<string, HostArray>; metadata: Record<string, string> } {
+  const header = readHeader(bytes, where);
+  const tensors = new Map<string, HostArray>();
+  for (const [name, info] of header.tensors) {
+    const raw = bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end);
+    tensors.set(name, {
+      dtype: loadedDType(info.dtype),
+      shape: info.shape,
+      data: decode(raw, info.dtype, name),
+    });
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+/** Returns the bytes of a safetensors file holding host arrays (sorted by name) and string metadata. */
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, HostArray> | Record<string, HostArray>,
   metadata?: Record<string, string>,
-): Promise<Uint8Array> {
-  const names = Object.keys(tensors).sort();
+): Uint8Array {
+  const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
+  const names = [...map.keys()].sort();
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
-    const t = tensors[name];
-    const blob = encode(await t.data(), t.dtype);
+    const t = map.get(name) as HostArray;
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) {
+      throw new Error(
+        `safetensors: tensor "${name}" has ${t.data.length} values for shape [${t.shape.join(",")}]`,
+      );
+    }
+    const blob = encode(t.data, t.dtype);
     header[name] = {
       dtype: savedDType(t.dtype),
       shape: t.shape,
@@ -75,6 +110,17 @@ export async function saveSafetensors(
     p += b.length;
   }
   return out;
+}
+
+/** Resolves to the bytes of a safetensors file holding the tensors (sorted by name) and string metadata. */
+export async function saveSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Promise<Uint8Array> {
+  const host = new Map<string, HostArray>();
+  for (const [name, t] of Object.entries(tensors))
+    host.set(name, { dtype: t.dtype, shape: t.shape, data: await t.data() });
+  return encodeSafetensors(host, metadata);
 }
 
 /** Writes tensors to path as safetensors, through a temporary file renamed into place. */
