@@ -7,7 +7,10 @@ import { dummyBinding, grid, PARAMS_WGSL, ParamWriter } from "./kernels/common.j
 import type { GpuRuntime, Kernel } from "./runtime.js";
 import type { GpuView } from "./view.js";
 
-/** Largest chunk staged at once: a quarter of one binding, so pool rounding never crosses it. */
+/**
+ * Largest chunk staged at once: a quarter of one binding, so pool rounding (at most a quarter up)
+ * never crosses it; at least 64 KiB, which only a cap lowered for tests comes near.
+ */
 function budget(rt: GpuRuntime): number {
   return Math.max(1 << 16, Math.floor(rt.maxBinding / 4));
 }
@@ -65,9 +68,10 @@ export interface ChunkOutput {
 }
 
 /**
- * Runs `run` over chunks of `rows` rows. `inputs` are row views split with the rows (null entries
- * pass through unchanged as `fixed`); each chunk gets contiguous copies of its rows with the same
- * inner strides. Outputs with `rowWords` > 0 are copied back at their rows; whole outputs are folded.
+ * Runs `run` over chunks of `rows` rows. Every input is a row view split with the rows (operands that
+ * do not split, such as a norm's weight, stay in the caller's closure); each chunk gets a copy of its
+ * rows' span with the same strides. Outputs with `rowWords` > 0 are copied back at their rows; whole
+ * outputs are copied from the first chunk and folded from the others.
  */
 export function runInRowChunks(
   rt: GpuRuntime,
