@@ -5,6 +5,7 @@ import { register as registerEval } from "./eval.js";
 import { register as registerIpr } from "./ipr.js";
 import { register as registerPipeline } from "./pipeline.js";
 import { register as registerPredict } from "./predict.js";
+import { register as registerServe } from "./serve.js";
 import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerTrainSrDpo } from "./train-sr-dpo.js";
@@ -20,4 +21,5 @@ export const commandGroups: Array<(program: Command) => void> = [
   registerPredict,
   registerIpr,
   registerEval,
+  registerServe,
 ];

@@ -1,0 +1,64 @@
+import { VLM } from "@sr2se/vlm";
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { createPolicyServer } from "../serve/server.js";
+import { integer } from "./args.js";
+
+function device(value: string): "cpu" | "webgpu" {
+  if (value !== "cpu" && value !== "webgpu")
+    throw new InvalidArgumentError(`expected cpu or webgpu, got "${value}"`);
+  return value;
+}
+
+/** Registers `sr2se serve`. */
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "serve a checkpoint over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models); requests that arrive together are decoded as one batch",
+    )
+    .requiredOption("--ckpt <dir>", "checkpoint folder (or an SFT output folder)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "port (0: any free port)", integer(0), 8000)
+    .option("--name <id>", "model id in /v1/models and replies (default: the checkpoint folder's name)")
+    .option("--max-batch <n>", "most requests decoded together", integer(1), 32)
+    .option("--batch-window <ms>", "how long a request waits for others to batch with", integer(0), 5)
+    .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device)
+    .addHelpText(
+      "after",
+      "\nExample:\n  sr2se serve --ckpt runs/demo/sft --port 8000\n  sr2se ipr generate --endpoint http://127.0.0.1:8000/v1 --model sft --data runs/demo/data/train.jsonl --out pairs.jsonl\n",
+    )
+    .action(
+      async (flags: {
+        ckpt: string;
+        host: string;
+        port: number;
+        name?: string;
+        maxBatch: number;
+        batchWindow: number;
+        device?: "cpu" | "webgpu";
+      }) => {
+        const vlm = await VLM.load(flags.ckpt, { device: flags.device });
+        const model = flags.name ?? (flags.ckpt.replace(/\/+$/, "").split("/").pop() || "sr2se");
+        const served = await createPolicyServer(vlm, flags.host, flags.port, {
+          model,
+          maxBatch: flags.maxBatch,
+          batchWindowMs: flags.batchWindow,
+          promptTokens: (r) => vlm.promptIds(r.messages, r.image !== undefined).length,
+          onRequest: (i) =>
+            process.stderr.write(
+              `serve: ${i.status} in ${i.ms.toFixed(0)} ms${i.tokens !== undefined ? `, ${i.tokens} tokens` : ""}\n`,
+            ),
+        });
+        process.stdout.write(`${JSON.stringify({ url: served.url, model })}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.stderr.write("serve: shutting down\n");
+            void served.close().then(resolve);
+          };
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+      },
+    );
+}

@@ -1,0 +1,407 @@
+// An OpenAI-compatible chat completions server for any VisionLanguagePolicy: what `sr2se serve`
+// runs, so tools that speak the OpenAI protocol (including `sr2se ipr generate --endpoint`) can use
+// a trained checkpoint. Requests that arrive together are decoded as one batch.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type {
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  Message,
+  VisionLanguagePolicy,
+} from "@sr2se/core";
+
+/** Options of `createPolicyServer`. */
+export interface PolicyServerOptions {
+  /** Model id reported by `/v1/models` and in replies (requests may name any model). */
+  model: string;
+  /** Most requests decoded together (default 32). */
+  maxBatch?: number;
+  /** How long the first request of a batch waits for others, in ms (default 5). */
+  batchWindowMs?: number;
+  /** Largest request body accepted, in bytes (default 20 MiB: images come base64-encoded). */
+  maxBodyBytes?: number;
+  /** Largest `max_tokens` accepted (default 4096). */
+  maxTokensLimit?: number;
+  /** Counts a request's prompt tokens for `usage` (usage then omits prompt_tokens when absent). */
+  promptTokens?: (request: GenerateRequest) => number;
+  /** Called after each completion (for request logs). */
+  onRequest?: (info: { status: number; ms: number; promptMessages: number; tokens?: number }) => void;
+}
+
+/** A request rejected with HTTP 400: `param` names the offending field, as OpenAI's errors do. */
+class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly param: string | null = null,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+interface Parsed {
+  request: GenerateRequest;
+  options: GenerateOptions;
+  n: number;
+  stream: boolean;
+  logprobs: boolean;
+}
+
+const DATA_URL = /^data:([\w/+.-]+)?(;[\w=.-]+)*;base64,(.*)$/s;
+
+/** Reads a chat completions body into a policy request, refusing what the policy cannot honour. */
+export function parseChatRequest(body: unknown, maxTokensLimit = 4096): Parsed {
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new RequestError("the request body must be a JSON object");
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.messages) || b.messages.length === 0)
+    throw new RequestError("messages must be a non-empty array", "messages");
+  let image: Uint8Array | undefined;
+  const messages: Message[] = b.messages.map((raw, i) => {
+    const at = `messages[${i}]`;
+    if (!raw || typeof raw !== "object") throw new RequestError(`${at} must be an object`, at);
+    const m = raw as { role?: unknown; content?: unknown };
+    if (m.role !== "system" && m.role !== "user" && m.role !== "assistant")
+      throw new RequestError(
+        `${at}.role must be system, user or assistant, got ${JSON.stringify(m.role)}`,
+        `${at}.role`,
+      );
+    if (typeof m.content === "string") return { role: m.role, content: m.content };
+    if (!Array.isArray(m.content))
+      throw new RequestError(`${at}.content must be a string or an array of parts`, `${at}.content`);
+    const texts: string[] = [];
+    m.content.forEach((part, j) => {
+      const pat = `${at}.content[${j}]`;
+      const p = part as { type?: unknown; text?: unknown; image_url?: { url?: unknown } | string };
+      if (p?.type === "text") {
+        if (typeof p.text !== "string") throw new RequestError(`${pat}.text must be a string`, `${pat}.text`);
+        texts.push(p.text);
+      } else if (p?.type === "image_url") {
+        const url = typeof p.image_url === "string" ? p.image_url : p.image_url?.url;
+        if (typeof url !== "string")
+          throw new RequestError(`${pat}.image_url.url must be a string`, `${pat}.image_url`);
+        if (m.role !== "user") throw new RequestError(`${pat}: images go in a user message`, pat);
+        if (image) throw new RequestError(`${pat}: this model takes one image a conversation`, pat);
+        const match = DATA_URL.exec(url);
+        if (!match) {
+          throw new RequestError(
+            `${pat}.image_url.url must be a base64 data URL (data:image/png;base64,…); this server fetches nothing`,
+            `${pat}.image_url`,
+          );
+        }
+        image = new Uint8Array(Buffer.from(match[3], "base64"));
+        if (image.length === 0) throw new RequestError(`${pat}: the image data is empty`, `${pat}.image_url`);
+      } else {
+        throw new RequestError(
+          `${pat}.type must be text or image_url, got ${JSON.stringify(p?.type)}`,
+          `${pat}.type`,
+        );
+      }
+    });
+    return { role: m.role, content: texts.join("\n") };
+  });
+  const num = (name: string, lo: number, hi: number, integer = false): number | undefined => {
+    const v = b[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v)))
+      throw new RequestError(
+        `${name} must be ${integer ? "an integer" : "a number"} in [${lo}, ${hi}], got ${JSON.stringify(v)}`,
+        name,
+      );
+    return v;
+  };
+  const options: GenerateOptions = {};
+  const temperature = num("temperature", 0, 2);
+  const topP = num("top_p", 0, 1);
+  const maxTokens =
+    num("max_completion_tokens", 1, maxTokensLimit, true) ?? num("max_tokens", 1, maxTokensLimit, true);
+  const seed = num("seed", -(2 ** 31), 2 ** 31 - 1, true);
+  if (temperature !== undefined) options.temperature = temperature;
+  if (topP !== undefined) options.topP = topP;
+  if (maxTokens !== undefined) options.maxTokens = maxTokens;
+  if (seed !== undefined) options.seed = seed;
+  if (b.stop !== undefined && b.stop !== null) {
+    const stop = typeof b.stop === "string" ? [b.stop] : b.stop;
+    if (!Array.isArray(stop) || stop.length > 4 || !stop.every((s) => typeof s === "string" && s.length > 0))
+      throw new RequestError("stop must be a string or an array of up to 4 non-empty strings", "stop");
+    options.stop = stop as string[];
+  }
+  const n = num("n", 1, 8, true) ?? 1;
+  if (b.stream !== undefined && typeof b.stream !== "boolean")
+    throw new RequestError("stream must be a boolean", "stream");
+  if (b.logprobs !== undefined && b.logprobs !== null && typeof b.logprobs !== "boolean")
+    throw new RequestError("logprobs must be a boolean", "logprobs");
+  return {
+    request: image ? { image, messages } : { messages },
+    options,
+    n,
+    stream: b.stream === true,
+    logprobs: b.logprobs === true,
+  };
+}
+
+interface Pending {
+  request: GenerateRequest;
+  options: GenerateOptions;
+  resolve: (g: Generation) => void;
+  reject: (err: Error) => void;
+}
+
+/** Groups requests with equal options that arrive within a window into one `generate` call. */
+class Batcher {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running = Promise.resolve();
+
+  constructor(
+    private readonly policy: VisionLanguagePolicy,
+    private readonly maxBatch: number,
+    private readonly windowMs: number,
+  ) {}
+
+  submit(request: GenerateRequest, options: GenerateOptions): Promise<Generation> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, options, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const taken = this.queue;
+    this.queue = [];
+    const groups = new Map<string, Pending[]>();
+    for (const p of taken) {
+      const key = JSON.stringify(p.options);
+      const g = groups.get(key) ?? [];
+      g.push(p);
+      groups.set(key, g);
+    }
+    // one batch at a time: the policy owns the device
+    for (const group of groups.values()) {
+      for (let s = 0; s < group.length; s += this.maxBatch) {
+        const batch = group.slice(s, s + this.maxBatch);
+        this.running = this.running.then(async () => {
+          try {
+            const out = await this.policy.generate(
+              batch.map((p) => p.request),
+              batch[0].options,
+            );
+            for (const [i, p] of batch.entries()) p.resolve(out[i]);
+          } catch (err) {
+            for (const p of batch) p.reject(err as Error);
+          }
+        });
+      }
+    }
+  }
+}
+
+/** Reads a request body up to `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (c: Buffer) => {
+      if (over) return; // drained and dropped, so the 413 reply still reaches the client
+      size += c.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        reject(new RequestError(`the request body exceeds ${limit} bytes`, null, 413));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): number {
+  const e = err instanceof RequestError ? err : null;
+  const status = e?.status ?? 500;
+  send(res, status, {
+    error: {
+      message: (err as Error).message,
+      type: e ? "invalid_request_error" : "server_error",
+      param: e?.param ?? null,
+      code: null,
+    },
+  });
+  return status;
+}
+
+function usageOf(
+  request: GenerateRequest,
+  completion: number,
+  count?: (request: GenerateRequest) => number,
+): Record<string, number> {
+  if (!count) return { completion_tokens: completion };
+  const prompt = count(request);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** A running server: its base URL (…/v1) and a close function. */
+export interface PolicyServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `policy` over HTTP: `POST /v1/chat/completions` (OpenAI's request and reply, `n` up to 8,
+ * `stream` as one chunk, `logprobs` as one entry holding the completion's summed log-prob),
+ * `GET /v1/models` and `GET /health`. Listens on host:port (port 0: any free port).
+ */
+export async function createPolicyServer(
+  policy: VisionLanguagePolicy,
+  host: string,
+  port: number,
+  options: PolicyServerOptions,
+): Promise<PolicyServer> {
+  const batcher = new Batcher(
+    policy,
+    Math.max(1, options.maxBatch ?? 32),
+    Math.max(0, options.batchWindowMs ?? 5),
+  );
+  const created = Math.floor(Date.now() / 1000);
+  const server = createServer((req, res) => {
+    const start = performance.now();
+    const path = (req.url ?? "/").split("?")[0].replace(/\/+$/, "");
+    void (async () => {
+      if (req.method === "GET" && (path === "/health" || path === "")) {
+        send(res, 200, { status: "ok", model: options.model });
+        return;
+      }
+      if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
+        send(res, 200, {
+          object: "list",
+          data: [{ id: options.model, object: "model", created, owned_by: "sr2se" }],
+        });
+        return;
+      }
+      if (path !== "/v1/chat/completions" && path !== "/chat/completions") {
+        sendError(res, new RequestError(`no route ${req.method} ${path}`, null, 404));
+        return;
+      }
+      if (req.method !== "POST") {
+        sendError(res, new RequestError(`${path} takes POST`, null, 405));
+        return;
+      }
+      let parsed: Parsed;
+      try {
+        const text = await readBody(req, options.maxBodyBytes ?? 20 * 2 ** 20);
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (err) {
+          throw new RequestError(`the request body is not JSON: ${(err as Error).message}`);
+        }
+        parsed = parseChatRequest(json, options.maxTokensLimit);
+      } catch (err) {
+        const status = sendError(res, err);
+        options.onRequest?.({ status, ms: performance.now() - start, promptMessages: 0 });
+        return;
+      }
+      try {
+        const seeds = Array.from({ length: parsed.n }, (_, i) =>
+          parsed.n === 1 ? parsed.options : { ...parsed.options, seed: (parsed.options.seed ?? 0) + i },
+        );
+        const gens = await Promise.all(seeds.map((o) => batcher.submit(parsed.request, o)));
+        const id = `chatcmpl-${randomUUID()}`;
+        const finish = (g: Generation) =>
+          (g as Generation & { finishReason?: string }).finishReason === "length" ? "length" : "stop";
+        const completionTokens = gens.reduce((a, g) => a + (g.tokens ?? 0), 0);
+        const logprobsOf = (g: Generation) =>
+          parsed.logprobs && g.logprob !== undefined
+            ? { content: [{ token: g.text, logprob: g.logprob, bytes: null, top_logprobs: [] }] }
+            : null;
+        if (parsed.stream) {
+          res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+          gens.forEach((g, index) => {
+            const base = {
+              id,
+              object: "chat.completion.chunk",
+              created: Math.floor(Date.now() / 1000),
+              model: options.model,
+            };
+            const delta = {
+              ...base,
+              choices: [
+                {
+                  index,
+                  delta: { role: "assistant", content: g.text },
+                  logprobs: logprobsOf(g),
+                  finish_reason: null,
+                },
+              ],
+            };
+            const end = {
+              ...base,
+              choices: [{ index, delta: {}, logprobs: null, finish_reason: finish(g) }],
+            };
+            res.write(`data: ${JSON.stringify(delta)}\n\ndata: ${JSON.stringify(end)}\n\n`);
+          });
+          res.end("data: [DONE]\n\n");
+        } else {
+          send(res, 200, {
+            id,
+            object: "chat.completion",
+            created: Math.floor(Date.now() / 1000),
+            model: options.model,
+            choices: gens.map((g, index) => ({
+              index,
+              message: { role: "assistant", content: g.text },
+              logprobs: logprobsOf(g),
+              finish_reason: finish(g),
+            })),
+            usage: usageOf(parsed.request, completionTokens, options.promptTokens),
+          });
+        }
+        options.onRequest?.({
+          status: 200,
+          ms: performance.now() - start,
+          promptMessages: parsed.request.messages.length,
+          tokens: completionTokens,
+        });
+      } catch (err) {
+        const status = sendError(res, err);
+        options.onRequest?.({
+          status,
+          ms: performance.now() - start,
+          promptMessages: parsed.request.messages.length,
+        });
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shownHost}:${addr.port}/v1`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,296 @@
+// `sr2se serve`: the OpenAI-compatible server. The protocol runs against a scripted policy in process
+// (replies, batching, images, streaming, every refusal); one test serves a real tiny VLM from the CLI
+// and asks it through the same client `sr2se ipr generate --endpoint` uses.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { imageDataUrl } from "@sr2se/core";
+import { OpenAICompatiblePolicy, ScriptedPolicy } from "@sr2se/ipr";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPolicyServer, type PolicyServer, parseChatRequest } from "../src/serve/server.js";
+import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
+
+describe("the OpenAI-compatible server, on a scripted policy", () => {
+  // echoes what it was given, so replies show what reached the policy
+  const policy = new ScriptedPolicy(
+    ({ request, options }) => ({
+      text: `${request.messages.map((m) => `${m.role}:${m.content}`).join("|")} image=${request.image ? (request.image as Uint8Array).length : "none"} t=${options.temperature ?? "-"} seed=${options.seed ?? "-"}`,
+      tokens: 7,
+      logprob: -1.5,
+    }),
+    { record: true },
+  );
+  let served: PolicyServer;
+  const post = (body: unknown, route = "/chat/completions") =>
+    fetch(`${served.url}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    served = await createPolicyServer(policy, "127.0.0.1", 0, { model: "scripted", batchWindowMs: 30 });
+  });
+  afterAll(() => served.close());
+
+  it("answers a chat completion in OpenAI's shape, and lists its model", async () => {
+    const res = await post({
+      model: "any",
+      messages: [{ role: "user", content: "Is there a star?" }],
+      temperature: 0.5,
+    });
+    expect(res.status).toBe(200);
+    const json = await res.json();
+    expect(json.object).toBe("chat.completion");
+    expect(json.model).toBe("scripted");
+    expect(json.choices).toHaveLength(1);
+    expect(json.choices[0].message).toEqual({
+      role: "assistant",
+      content: "user:Is there a star? image=none t=0.5 seed=-",
+    });
+    expect(json.choices[0].finish_reason).toBe("stop");
+    expect(json.usage.completion_tokens).toBe(7);
+    const models = await (await fetch(`${served.url}/models`)).json();
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["scripted"]);
+    expect((await fetch(served.url.replace("/v1", "/health"))).status).toBe(200);
+  });
+
+  it("takes the image from a data URL part and joins the text parts", async () => {
+    const res = await post({
+      messages: [
+        { role: "system", content: "Be brief." },
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: imageDataUrl(PNG) } },
+            { type: "text", text: "What is it?" },
+          ],
+        },
+      ],
+    });
+    const json = await res.json();
+    expect(json.choices[0].message.content).toBe("system:Be brief.|user:What is it? image=12 t=- seed=-");
+    const last = policy.log.at(-1);
+    expect([...((last?.request.image as Uint8Array) ?? [])]).toEqual([...PNG]);
+  });
+
+  it("decodes requests that arrive together as one batch, grouped by their options", async () => {
+    const before = policy.calls;
+    const ask = (t: number) => post({ messages: [{ role: "user", content: `q${t}` }], temperature: t });
+    const replies = await Promise.all([ask(0), ask(0), ask(0), ask(1)]);
+    const texts = await Promise.all(replies.map(async (r) => (await r.json()).choices[0].message.content));
+    expect(texts).toEqual([
+      "user:q0 image=none t=0 seed=-",
+      "user:q0 image=none t=0 seed=-",
+      "user:q0 image=none t=0 seed=-",
+      "user:q1 image=none t=1 seed=-",
+    ]);
+    expect(policy.calls - before).toBe(2);
+  });
+
+  it("gives n choices with consecutive seeds, log-probs on request, and streams as server-sent events", async () => {
+    const json = await (
+      await post({ messages: [{ role: "user", content: "x" }], n: 2, seed: 5, logprobs: true })
+    ).json();
+    expect(json.choices.map((c: { message: { content: string } }) => c.message.content)).toEqual([
+      "user:x image=none t=- seed=5",
+      "user:x image=none t=- seed=6",
+    ]);
+    expect(json.choices[0].logprobs.content[0].logprob).toBe(-1.5);
+    const text = await (await post({ messages: [{ role: "user", content: "s" }], stream: true })).text();
+    const events = text.split("\n\n").filter(Boolean);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    const first = JSON.parse(events[0].slice(6));
+    expect(first.object).toBe("chat.completion.chunk");
+    expect(first.choices[0].delta.content).toBe("user:s image=none t=- seed=-");
+    expect(JSON.parse(events[1].slice(6)).choices[0].finish_reason).toBe("stop");
+  });
+
+  it("works with the OpenAI client sr2se itself uses (ipr generate --endpoint)", async () => {
+    const client = new OpenAICompatiblePolicy({ baseURL: served.url, model: "scripted", maxRetries: 0 });
+    const [g] = await client.generate([{ image: PNG, messages: [{ role: "user", content: "Where?" }] }], {
+      temperature: 0,
+    });
+    expect(g.text).toBe("user:Where? image=12 t=0 seed=-");
+    expect(g.tokens).toBe(7);
+  });
+
+  it.each([
+    ["a body that is not JSON", "{nope", 400, /not JSON/, null],
+    ["no messages", { messages: [] }, 400, /messages must be a non-empty array/, "messages"],
+    [
+      "a bad role",
+      { messages: [{ role: "robot", content: "x" }] },
+      400,
+      /role must be system, user or assistant/,
+      "messages[0].role",
+    ],
+    [
+      "an image by URL",
+      {
+        messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }],
+      },
+      400,
+      /must be a base64 data URL/,
+      "messages[0].content[0].image_url",
+    ],
+    [
+      "two images",
+      {
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image_url", image_url: { url: imageDataUrl(PNG) } },
+              { type: "image_url", image_url: { url: imageDataUrl(PNG) } },
+            ],
+          },
+        ],
+      },
+      400,
+      /one image a conversation/,
+      "messages[0].content[1]",
+    ],
+    [
+      "max_tokens out of range",
+      { messages: [{ role: "user", content: "x" }], max_tokens: 0 },
+      400,
+      /max_tokens must be an integer/,
+      "max_tokens",
+    ],
+    [
+      "a bad temperature",
+      { messages: [{ role: "user", content: "x" }], temperature: "hot" },
+      400,
+      /temperature must be a number/,
+      "temperature",
+    ],
+    [
+      "too many stops",
+      { messages: [{ role: "user", content: "x" }], stop: ["a", "b", "c", "d", "e"] },
+      400,
+      /stop must be/,
+      "stop",
+    ],
+  ])("refuses %s with an error naming the field", async (_what, body, status, message, param) => {
+    const res = await post(body);
+    expect(res.status).toBe(status);
+    const json = await res.json();
+    expect(json.error.message).toMatch(message);
+    expect(json.error.type).toBe("invalid_request_error");
+    expect(json.error.param).toBe(param);
+  });
+
+  it("says which routes and methods exist, and caps the body size", async () => {
+    expect((await post({}, "/completions")).status).toBe(404);
+    expect((await fetch(`${served.url}/chat/completions`)).status).toBe(405);
+    const small = await createPolicyServer(policy, "127.0.0.1", 0, { model: "m", maxBodyBytes: 100 });
+    try {
+      const res = await fetch(`${small.url}/chat/completions`, {
+        method: "POST",
+        body: JSON.stringify({ messages: [{ role: "user", content: "x".repeat(500) }] }),
+      });
+      expect(res.status).toBe(413);
+      expect((await res.json()).error.message).toMatch(/exceeds 100 bytes/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("parses a request without a server", () => {
+    const p = parseChatRequest({
+      messages: [{ role: "user", content: "hi" }],
+      max_completion_tokens: 12,
+      stop: "\n",
+    });
+    expect(p.options).toEqual({ maxTokens: 12, stop: ["\n"] });
+    expect(p.request).toEqual({ messages: [{ role: "user", content: "hi" }] });
+  });
+});
+
+const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sr2se-serve-"));
+  writeFileSync(path.join(dir, "world.json"), JSON.stringify(EXISTENCE_WORLD));
+  const data = path.join(dir, "data");
+  const synth = await run([
+    "data",
+    "synth",
+    "--out",
+    data,
+    "--train",
+    "32",
+    "--val",
+    "4",
+    "--test",
+    "4",
+    "--seed",
+    "3",
+    "--config",
+    path.join(dir, "world.json"),
+  ]);
+  expect(synth.status, synth.stderr).toBe(0);
+  writeFileSync(
+    path.join(dir, "tiny.json"),
+    JSON.stringify({ ...TINY_SFT, training: { ...TINY_SFT.training, steps: 20 } }),
+  );
+  const sft = path.join(dir, "sft");
+  const train = await run([
+    "train",
+    "sft",
+    "--data",
+    data,
+    "--out",
+    sft,
+    "--config",
+    path.join(dir, "tiny.json"),
+  ]);
+  expect(train.status, train.stderr).toBe(0);
+
+  const child = spawn(process.execPath, [bin, "serve", "--ckpt", sft, "--port", "0", "--name", "tiny"]);
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(out.split("\n")[0]);
+    });
+    child.on("close", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  const { url, model } = JSON.parse(line);
+  expect(model).toBe("tiny");
+  const image = readFileSync(path.join(data, "images", readdirSync(path.join(data, "images"))[0]));
+  const client = new OpenAICompatiblePolicy({ baseURL: url, model, maxRetries: 0 });
+  const gens = await client.generate(
+    [
+      { image, messages: [{ role: "user", content: "Is there a star?" }] },
+      { messages: [{ role: "user", content: "Is there a circle?" }] },
+    ],
+    { maxTokens: 16, temperature: 0 },
+  );
+  for (const g of gens) {
+    expect(typeof g.text).toBe("string");
+    expect(g.tokens).toBeGreaterThan(0);
+    expect(g.tokens).toBeLessThanOrEqual(16);
+  }
+  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+  child.kill("SIGTERM");
+  expect(await closed).toBe(0);
+  expect(stderr).toMatch(/serve: 200 in \d+ ms/);
+}, 120_000);
