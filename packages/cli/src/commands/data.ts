@@ -7,14 +7,8 @@ import {
   synthesize,
   type WorldConfigInput,
 } from "@sr2se/data";
-import { type Command, InvalidArgumentError } from "commander";
-
-function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected an integer ≥ 0, got "${value}"`);
-  return n;
-}
+import type { Command } from "commander";
+import { integer } from "./args.js";
 
 function seed(value: string): number | string {
   return /^-?\d+$/.test(value) ? Number(value) : value;
@@ -41,11 +35,11 @@ export function register(program: Command): void {
       "generate a shapes-world dataset: images/, train/val/test.jsonl and manifest.json (resumable)",
     )
     .requiredOption("--out <dir>", "output folder")
-    .option("--train <n>", "training samples", count, 10000)
-    .option("--val <n>", "validation samples", count, 500)
-    .option("--test <n>", "test samples", count, 500)
+    .option("--train <n>", "training samples", integer(0), 10000)
+    .option("--val <n>", "validation samples", integer(0), 500)
+    .option("--test <n>", "test samples", integer(0), 500)
     .option("--seed <s>", "seed (integer or string)", seed, 0)
-    .option("--size <px>", "image side in pixels, 32–512 (default 48)", count)
+    .option("--size <px>", "image side in pixels, 32–512 (default 48)", integer(0))
     .option("--config <file>", "world config JSON (themes, clutter, family shares, correctionShare)")
     .addHelpText(
       "after",
@@ -96,11 +90,11 @@ export function register(program: Command): void {
     )
     .requiredOption("--out <dir>", "output folder")
     .option("--seed <s>", "seed (integer or string)", seed, 0)
-    .option("--size <px>", "image side in pixels, 32–512 (default 48)", count)
-    .option("--pope <n>", "POPE images (each: 3 yes + 3 no per split)", count, 100)
-    .option("--mmmu <n>", "MMMU-style problems", count, 120)
-    .option("--mathvista <n>", "MathVista-style problems", count, 120)
-    .option("--mmvet <n>", "MM-Vet-style problems", count, 60)
+    .option("--size <px>", "image side in pixels, 32–512 (default 48)", integer(0))
+    .option("--pope <n>", "POPE images (each: 3 yes + 3 no per split)", integer(0), 100)
+    .option("--mmmu <n>", "MMMU-style problems", integer(0), 120)
+    .option("--mathvista <n>", "MathVista-style problems", integer(0), 120)
+    .option("--mmvet <n>", "MM-Vet-style problems", integer(0), 60)
     .option("--config <file>", "world config JSON")
     .addHelpText("after", "\nExample:\n  sr2se data bench --out runs/demo/bench --seed 1 --pope 100\n")
     .action(
@@ -131,7 +125,7 @@ export function register(program: Command): void {
     .command("check")
     .description("validate a dataset (JSON array or JSONL) and list every problem; exit 1 if there is any")
     .argument("<file>", "dataset file")
-    .option("--max-pixels <n>", "largest accepted image (width × height)", count)
+    .option("--max-pixels <n>", "largest accepted image (width × height)", integer(0))
     .addHelpText("after", "\nExample:\n  sr2se data check runs/demo/data/train.jsonl\n")
     .action(async (file: string, opts: { maxPixels?: number }) => {
       const report = await checkDataset(file, { maxPixels: opts.maxPixels });

@@ -1,25 +1,7 @@
 import { parseResponse } from "@sr2se/core";
 import { predictFile, VLM } from "@sr2se/vlm";
-import { type Command, InvalidArgumentError } from "commander";
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected an integer ≥ 1, got "${value}"`);
-  return n;
-}
-
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
-  return n;
-}
-
-function device(value: string): "cpu" | "webgpu" {
-  if (value !== "cpu" && value !== "webgpu")
-    throw new InvalidArgumentError(`expected cpu or webgpu, got "${value}"`);
-  return value;
-}
+import type { Command } from "commander";
+import { device, integer, number } from "./args.js";
 
 interface SamplingFlags {
   maxTokens: number;
@@ -32,10 +14,10 @@ interface SamplingFlags {
 
 function samplingOptions(c: Command): Command {
   return c
-    .option("--max-tokens <n>", "longest response in tokens", positive, 256)
-    .option("--temperature <t>", "0 is greedy decoding", nonNegative, 0)
-    .option("--top-p <p>", "nucleus sampling mass", nonNegative)
-    .option("--top-k <k>", "sample among the k likeliest tokens", positive)
+    .option("--max-tokens <n>", "longest response in tokens", integer(1), 256)
+    .option("--temperature <t>", "0 is greedy decoding", number(0), 0)
+    .option("--top-p <p>", "nucleus sampling mass", number(0))
+    .option("--top-k <k>", "sample among the k likeliest tokens", integer(1))
     .option("--seed <s>", "sampling seed", (v) => Number.parseInt(v, 10), 0)
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device);
 }
@@ -54,7 +36,7 @@ export function register(program: Command): void {
         "samples or a benchmark-format file (POPE, MMMU, MathVista, MM-Vet), JSONL or JSON array",
       )
       .requiredOption("--out <file>", "predictions JSONL; answers already in it are kept and skipped")
-      .option("--batch-size <n>", "requests decoded together", positive, 32),
+      .option("--batch-size <n>", "requests decoded together", integer(1), 32),
   )
     .addHelpText(
       "after",

@@ -1,14 +1,7 @@
 import { VLM } from "@sr2se/vlm";
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
 import { createPolicyServer } from "../serve/server.js";
-import { integer } from "./args.js";
-
-function device(value: string): "cpu" | "webgpu" {
-  if (value !== "cpu" && value !== "webgpu")
-    throw new InvalidArgumentError(`expected cpu or webgpu, got "${value}"`);
-  return value;
-}
+import { device, integer } from "./args.js";
 
 /** Registers `sr2se serve`. */
 export function register(program: Command): void {

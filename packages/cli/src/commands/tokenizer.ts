@@ -3,14 +3,8 @@ import { dirname } from "node:path";
 import { Rng } from "@sr2se/core";
 import { generateSample, readDataset, resolveWorldConfig } from "@sr2se/data";
 import { corpusOf, trainBpe, VlmTokenizer } from "@sr2se/vlm";
-import { type Command, InvalidArgumentError } from "commander";
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected an integer ≥ 1, got "${value}"`);
-  return n;
-}
+import type { Command } from "commander";
+import { integer } from "./args.js";
 
 /** Registers `sr2se tokenizer train`. */
 export function register(program: Command): void {
@@ -28,8 +22,8 @@ export function register(program: Command): void {
       "--data <file>",
       "dataset JSONL (questions, gold responses, dialogues); default: shapes-world samples",
     )
-    .option("--samples <n>", "shapes-world samples to draw when no --data is given", positive, 5000)
-    .option("--vocab-size <n>", "vocabulary size, special tokens included", positive, 512)
+    .option("--samples <n>", "shapes-world samples to draw when no --data is given", integer(1), 5000)
+    .option("--vocab-size <n>", "vocabulary size, special tokens included", integer(1), 512)
     .addHelpText(
       "after",
       "\nExample:\n  sr2se tokenizer train --data runs/demo/data/train.jsonl --out runs/demo/tokenizer.json\n",

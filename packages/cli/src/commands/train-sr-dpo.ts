@@ -13,6 +13,7 @@ import {
 import { optim, type Tensor, tensor } from "@sr2se/tensor";
 import { readSafetensors, VLM, type VlmConfig } from "@sr2se/vlm";
 import { type Command, InvalidArgumentError } from "commander";
+import { device, integer, number } from "./args.js";
 
 interface SrDpoFlags {
   ckpt: string;
@@ -36,23 +37,6 @@ interface SrDpoFlags {
   resume?: boolean;
   device?: "cpu" | "webgpu";
 }
-
-const number =
-  (what: string, min = 0) =>
-  (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min)
-      throw new InvalidArgumentError(`${what}: expected a number ≥ ${min}, got "${value}"`);
-    return n;
-  };
-const integer =
-  (what: string, min = 1) =>
-  (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${what}: expected an integer ≥ ${min}, got "${value}"`);
-    return n;
-  };
 
 /** Resolves a pair's image against the folders it may be relative to; errors name the pair's line. */
 function imageResolver(pairsFile: string, imagesDir: string | undefined) {
@@ -107,12 +91,12 @@ export function register(program: Command): void {
       "--images <dir>",
       "folder the pairs' image paths are relative to (default: the pairs file's folder)",
     )
-    .option("--steps <n>", "optimizer steps", integer("--steps"), 200)
-    .option("--batch-size <n>", "pairs per micro-batch", integer("--batch-size"), 8)
-    .option("--grad-accum <n>", "micro-batches per optimizer step", integer("--grad-accum"), 1)
-    .option("--lr <lr>", "peak learning rate (AdamW, linear warmup then cosine to 10%)", number("--lr"), 5e-5)
-    .option("--warmup <n>", "warmup steps", integer("--warmup", 0), 10)
-    .option("--beta <b>", "DPO beta", number("--beta"), 0.1)
+    .option("--steps <n>", "optimizer steps", integer(1), 200)
+    .option("--batch-size <n>", "pairs per micro-batch", integer(1), 8)
+    .option("--grad-accum <n>", "micro-batches per optimizer step", integer(1), 1)
+    .option("--lr <lr>", "peak learning rate (AdamW, linear warmup then cosine to 10%)", number(0), 5e-5)
+    .option("--warmup <n>", "warmup steps", integer(0), 10)
+    .option("--beta <b>", "DPO beta", number(0), 0.1)
     .option(
       "--loss <types>",
       "loss type(s), TRL's names, comma-separated (sigmoid, ipo, hinge, robust, …)",
@@ -121,16 +105,16 @@ export function register(program: Command): void {
     .option(
       "--alpha <a>",
       "weight of the NLL term on the chosen response (RPO), against likelihood displacement",
-      number("--alpha"),
+      number(0),
       0.2,
     )
-    .option("--label-smoothing <e>", "conservative DPO's label smoothing", number("--label-smoothing"), 0)
-    .option("--max-grad-norm <n>", "global-norm gradient clipping (0: off)", number("--max-grad-norm"), 1)
-    .option("--save-every <n>", "checkpoint every n steps", integer("--save-every"), 50)
+    .option("--label-smoothing <e>", "conservative DPO's label smoothing", number(0), 0)
+    .option("--max-grad-norm <n>", "global-norm gradient clipping (0: off)", number(0), 1)
+    .option("--save-every <n>", "checkpoint every n steps", integer(1), 50)
     .option(
       "--guard-drop <nats>",
       "warn or stop when chosen log-probs fall this many nats per token below the reference",
-      number("--guard-drop"),
+      number(0),
     )
     .option(
       "--guard-action <a>",
@@ -141,16 +125,14 @@ export function register(program: Command): void {
       },
       "warn",
     )
-    .option("--seed <n>", "seed of the pair order", integer("--seed", 0), 0)
+    .option("--seed <n>", "seed of the pair order", integer(0), 0)
     .option("--resume", "continue from OUT/trainer exactly where it stopped")
-    .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)")
+    .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device)
     .addHelpText(
       "after",
       "\nExample:\n  sr2se ipr generate --data runs/demo/data/train.jsonl --ckpt runs/demo/sft --out runs/demo/ipr/pairs.jsonl\n  sr2se train sr-dpo --ckpt runs/demo/sft --pairs runs/demo/ipr/pairs.jsonl --images runs/demo/data --out runs/demo/sr-dpo",
     )
     .action(async (flags: SrDpoFlags) => {
-      if (flags.device !== undefined && flags.device !== "cpu" && flags.device !== "webgpu")
-        throw new Error(`--device: expected cpu or webgpu, got "${flags.device}"`);
       const trainerDir = path.join(flags.out, "trainer");
       const resuming = flags.resume && existsSync(path.join(trainerDir, "trainer_state.json"));
       if (flags.resume && !resuming)

@@ -1,19 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type SftConfigFile, trainSft, useFastestBackend } from "@sr2se/vlm";
-import { type Command, InvalidArgumentError } from "commander";
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected an integer ≥ 1, got "${value}"`);
-  return n;
-}
-
-function device(value: string): "cpu" | "webgpu" {
-  if (value !== "cpu" && value !== "webgpu")
-    throw new InvalidArgumentError(`expected cpu or webgpu, got "${value}"`);
-  return value;
-}
+import type { Command } from "commander";
+import { device, integer } from "./args.js";
 
 async function readSftConfig(file: string | undefined): Promise<SftConfigFile> {
   if (!file) return {};
@@ -44,7 +32,7 @@ export function register(program: Command): void {
     .requiredOption("--data <dir>", "dataset folder with train.jsonl (and val.jsonl for validation)")
     .requiredOption("--out <dir>", "output folder (checkpoint/, logs/sft.jsonl)")
     .option("--config <file>", "JSON: model overrides (vision_config, text_config, …) and a training section")
-    .option("--steps <n>", "optimizer steps (overrides training.steps)", positive)
+    .option("--steps <n>", "optimizer steps (overrides training.steps)", integer(1))
     .option("--resume", "continue from OUT/checkpoint, exactly where it stopped")
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device)
     .addHelpText(
