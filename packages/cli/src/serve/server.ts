@@ -218,8 +218,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    let ended = false;
+    req.on("end", () => {
+      ended = true;
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
     req.on("error", reject);
+    // a client that hangs up mid-body would otherwise leave this request waiting for good
+    req.on("close", () => {
+      if (!ended) reject(new RequestError("the client closed the connection before the body ended"));
+    });
   });
 }
 
