@@ -91,6 +91,38 @@ describe("the OpenAI-compatible server, on a scripted policy", () => {
     expect(policy.calls - before).toBe(2);
   });
 
+  it("queues requests that arrive while a batch runs and sends them together when it ends", async () => {
+    const sizes: number[] = [];
+    const slow = {
+      async generate(requests: { messages: { content: string }[] }[]) {
+        sizes.push(requests.length);
+        await new Promise((r) => setTimeout(r, 150));
+        return requests.map((r) => ({ text: r.messages[0].content }));
+      },
+    };
+    const busy = await createPolicyServer(slow, "127.0.0.1", 0, { model: "slow", batchWindowMs: 10 });
+    try {
+      const ask = (q: string) =>
+        fetch(`${busy.url}/chat/completions`, {
+          method: "POST",
+          body: JSON.stringify({ messages: [{ role: "user", content: q }] }),
+        }).then(async (r) => (await r.json()).choices[0].message.content);
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const first = ask("a");
+      await pause(40); // the first batch is running now; the next three come further apart than the window
+      const b = ask("b");
+      await pause(25);
+      const c = ask("c");
+      await pause(25);
+      const later = await Promise.all([b, c, ask("d")]);
+      expect(await first).toBe("a");
+      expect(later).toEqual(["b", "c", "d"]);
+      expect(sizes).toEqual([1, 3]);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("gives n choices with consecutive seeds, log-probs on request, and streams as server-sent events", async () => {
     const json = await (
       await post({ messages: [{ role: "user", content: "x" }], n: 2, seed: 5, logprobs: true })

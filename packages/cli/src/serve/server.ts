@@ -149,11 +149,15 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Groups requests with equal options that arrive within a window into one `generate` call. */
+/**
+ * Batches requests for the policy, one batch at a time (the policy owns the device): the first
+ * request waits up to the window for others; requests that arrive while a batch runs queue up and
+ * go together as soon as it ends. A batch holds requests with equal options, up to `maxBatch`.
+ */
 class Batcher {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private running = Promise.resolve();
+  private busy = false;
 
   constructor(
     private readonly policy: VisionLanguagePolicy,
@@ -164,39 +168,37 @@ class Batcher {
   submit(request: GenerateRequest, options: GenerateOptions): Promise<Generation> {
     return new Promise((resolve, reject) => {
       this.queue.push({ request, options, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      if (this.busy) return; // taken when the running batch ends
+      if (this.queue.length >= this.maxBatch) void this.next();
+      else this.timer ??= setTimeout(() => void this.next(), this.windowMs);
     });
   }
 
-  private flush(): void {
+  private async next(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const taken = this.queue;
-    this.queue = [];
-    const groups = new Map<string, Pending[]>();
-    for (const p of taken) {
-      const key = JSON.stringify(p.options);
-      const g = groups.get(key) ?? [];
-      g.push(p);
-      groups.set(key, g);
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    const key = JSON.stringify(this.queue[0].options);
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.queue) {
+      if (batch.length < this.maxBatch && JSON.stringify(p.options) === key) batch.push(p);
+      else rest.push(p);
     }
-    // one batch at a time: the policy owns the device
-    for (const group of groups.values()) {
-      for (let s = 0; s < group.length; s += this.maxBatch) {
-        const batch = group.slice(s, s + this.maxBatch);
-        this.running = this.running.then(async () => {
-          try {
-            const out = await this.policy.generate(
-              batch.map((p) => p.request),
-              batch[0].options,
-            );
-            for (const [i, p] of batch.entries()) p.resolve(out[i]);
-          } catch (err) {
-            for (const p of batch) p.reject(err as Error);
-          }
-        });
-      }
+    this.queue = rest;
+    try {
+      const out = await this.policy.generate(
+        batch.map((p) => p.request),
+        batch[0].options,
+      );
+      for (const [i, p] of batch.entries()) p.resolve(out[i]);
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+    } finally {
+      this.busy = false;
+      // what queued meanwhile has waited long enough: run it now
+      if (this.queue.length > 0) void this.next();
     }
   }
 }
