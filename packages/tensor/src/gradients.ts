@@ -5,7 +5,7 @@
 import { type Node, noGrad, topoSort } from "./autograd.js";
 import type { BinaryOp, DType } from "./backend/backend.js";
 import { keep, tidy } from "./memory.js";
-import { bufferOf, empty, isFloat } from "./ops/core.js";
+import { broadcastView, bufferOf, empty, isFloat } from "./ops/core.js";
 import { add, binaryRaw, castRaw, div, mul, neg, unaryRaw, where } from "./ops/elementwise.js";
 import { matmulRaw } from "./ops/linalg.js";
 import { sum } from "./ops/reduce.js";
@@ -173,6 +173,19 @@ export const GRADIENTS: Record<string, Rule> = {
       offset: 0,
     });
     return [g, z];
+  },
+  rope: (g, [cosT, sinT]) => {
+    // the inverse rotation: sin negated
+    const table = [...g.shape.slice(0, -1), g.shape[g.ndim - 1] / 2];
+    const out = empty(g.shape, g.dtype, g.backend);
+    g.backend.rope(
+      g._view("rope"),
+      broadcastView(cosT, table, "rope"),
+      broadcastView(sinT, table, "rope"),
+      true,
+      bufferOf(out),
+    );
+    return [out];
   },
   softmax: (g, [y], a) => {
     const out = empty(y.shape, y.dtype, y.backend);

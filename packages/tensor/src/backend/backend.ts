@@ -273,6 +273,14 @@ export interface Backend {
     dv: BufferHandle,
   ): void;
 
+  /**
+   * Rotary position embedding with the "rotate half" pairing: for x [..., D] (D even, h = D/2) and
+   * cos/sin views of x's shape with last dim h (broadcast, stride 0 where shared),
+   * out[..., j] = x[..., j]·cos − x[..., j+h]·sin and out[..., j+h] = x[..., j+h]·cos + x[..., j]·sin;
+   * `inverse` rotates the other way (sin negated), which is the backward. out is contiguous.
+   */
+  rope(x: View, cos: View, sin: View, inverse: boolean, out: BufferHandle): void;
+
   // ---- optimizer ----
   /** In-place AdamW on contiguous param/m/v of equal size given a gradient view of the same size. */
   adamw(param: BufferHandle, grad: View, m: BufferHandle, v: BufferHandle, p: AdamWParams): void;

@@ -247,6 +247,22 @@ suite(`webgpu backend vs cpu reference${gpu ? "" : ` (skipped: ${reason})`}`, ()
     });
   }
 
+  it("rope on a permuted view with broadcast tables, and its inverse", async () => {
+    // x [B, L, H, D] read as [B, H, L, D]; tables [L, D/2] broadcast over B and H
+    const [B, L, H, D] = [2, 5, 3, 8];
+    const x = pair(g, rand(B * L * H * D, 31), [B, L, H, D]);
+    const cosT = pair(g, rand(L * (D / 2), 32), [L, D / 2]);
+    const sinT = pair(g, rand(L * (D / 2), 33), [L, D / 2]);
+    const xv = (s: "cpu" | "gpu") => view(x, s, [B, H, L, D], [L * H * D, D, H * D, 1]);
+    const tv = (t: typeof cosT, s: "cpu" | "gpu") => view(t, s, [B, H, L, D / 2], [0, 0, D / 2, 1]);
+    for (const inverse of [false, true]) {
+      const o = outPair(g, [B, H, L, D]);
+      cpu.rope(xv("cpu"), tv(cosT, "cpu"), tv(sinT, "cpu"), inverse, o.cpu);
+      g.rope(xv("gpu"), tv(cosT, "gpu"), tv(sinT, "gpu"), inverse, o.gpu);
+      await expectSame(g, o, 1e-5, `rope inverse=${inverse}`);
+    }
+  });
+
   it("batched matmul with a broadcast batch dim", async () => {
     const a = pair(g, rand(2 * 3 * 4 * 5, 1), [2, 3, 4, 5]);
     const b = pair(g, rand(3 * 5 * 6, 2), [3, 5, 6]);

@@ -63,6 +63,19 @@ suite(`webgpu ops past one binding (capped at ${CAP} bytes)${g ? "" : ` (skipped
     await expectSame(gb, y, 1e-5, "strided softmax");
   });
 
+  it("rope past one binding, by rows", async () => {
+    const [B, Hh, L, D] = [6, 4, 25, 32]; // 76.8 KiB of x
+    const x = pair(gb, rand(B * Hh * L * D, 20), [B, Hh, L, D]);
+    const cosT = pair(gb, rand(L * (D / 2), 21), [L, D / 2]);
+    const sinT = pair(gb, rand(L * (D / 2), 22), [L, D / 2]);
+    const tv = (t: typeof cosT, s: "cpu" | "gpu") => view(t, s, [B, Hh, L, D / 2], [0, 0, D / 2, 1]);
+    const o = outPair(gb, [B, Hh, L, D]);
+    cpu.rope(view(x, "cpu"), tv(cosT, "cpu"), tv(sinT, "cpu"), false, o.cpu);
+    const n = dispatches(() => gb.rope(view(x, "gpu"), tv(cosT, "gpu"), tv(sinT, "gpu"), false, o.gpu));
+    expect(n).toBeGreaterThanOrEqual(2);
+    await expectSame(gb, o, 1e-5, "rope");
+  });
+
   it("cross-entropy and its backward, with ignored rows and label smoothing", async () => {
     const logits = pair(gb, rand(R * C, 4, -5, 5), [R, C]);
     const t = Int32Array.from({ length: R }, (_, i) => (i % 7 === 0 ? -100 : (i * 31) % C));

@@ -264,6 +264,28 @@ export class CpuBackend implements Backend {
     scatterAddInto(buf(dst), dstShape, cv(index), cv(src), dim);
   }
 
+  rope(x: View, cos: View, sin: View, inverse: boolean, out: BufferHandle): void {
+    const D = x.shape[x.shape.length - 1];
+    const h = D / 2;
+    const rows = D === 0 ? 0 : numel(x.shape) / D;
+    const xd = dense(x);
+    const cd = dense(cos);
+    const sd = dense(sin);
+    const o = buf(out);
+    const sign = inverse ? -1 : 1;
+    for (let r = 0; r < rows; r++) {
+      const xo = xd.off + r * D;
+      const to = r * h;
+      for (let j = 0; j < h; j++) {
+        const x1 = xd.data[xo + j] as number;
+        const x2 = xd.data[xo + j + h] as number;
+        const c = cd.data[cd.off + to + j] as number;
+        const s = sign * (sd.data[sd.off + to + j] as number);
+        o[r * D + j] = x1 * c - x2 * s;
+        o[r * D + j + h] = x2 * c + x1 * s;
+      }
+    }
+  }
   softmax(x: View, log: boolean, out: BufferHandle): void {
     const C = x.shape[x.shape.length - 1];
     const n = numel(x.shape);

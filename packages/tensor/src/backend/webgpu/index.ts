@@ -28,6 +28,7 @@ import { runGather, runScatterAdd } from "./kernels/indexing.js";
 import { runMatmul } from "./kernels/matmul.js";
 import { runNorm, runNormBackward } from "./kernels/norm.js";
 import { runReduce } from "./kernels/reduce.js";
+import { runRope } from "./kernels/rope.js";
 import {
   runCrossEntropy,
   runCrossEntropyBackward,
@@ -372,6 +373,28 @@ export class WebGpuBackend implements Backend {
       this.view(src, "scatterAdd"),
       dim,
       false,
+    );
+  }
+
+  rope(x: View, cos: View, sin: View, inverse: boolean, out: BufferHandle): void {
+    const rt = this.runtime;
+    const [xv, cv, sv] = [x, cos, sin].map((v) => this.view(v, "rope"));
+    const o = this.h(out, "rope").gpu;
+    if (!tooBig(rt, xv.buffer, cv.buffer, sv.buffer, o)) {
+      runRope(rt, xv, cv, sv, inverse, o);
+      return;
+    }
+    // rows over as many leading dims as every operand merges (broadcast tables may merge fewer)
+    let lead = x.shape.length - 1;
+    while (lead > 1 && [xv, cv, sv].some((v) => !rowView(v, lead))) lead--;
+    const rows = this.rowViews("rope", [
+      [xv, lead],
+      [cv, lead],
+      [sv, lead],
+    ]);
+    const rowWords = rows[0].rows === 0 ? 0 : numel(x.shape) / rows[0].rows;
+    runInRowChunks(rt, "rope", rows[0].rows, rows, [{ buffer: o, rowWords }], (v, c) =>
+      runRope(rt, v[0], v[1], v[2], inverse, c[0]),
     );
   }
 
