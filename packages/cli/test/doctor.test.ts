@@ -4,8 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { diagnoseVulkan } from "../src/doctor/webgpu-probe.js";
-
-const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
+import { bin } from "./cli.js";
 
 describe("sr2se doctor", () => {
   it("reports node, sharp and the WebGPU adapter (lavapipe in CI)", () => {

@@ -1,16 +1,12 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sr2seSync as sr2se } from "./cli.js";
 
-const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-eval-cli-"));
 const bench = path.join(dir, "bench");
 
-function sr2se(args: string[]) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
-}
 const lines = (f: string) =>
   readFileSync(f, "utf8")
     .trim()

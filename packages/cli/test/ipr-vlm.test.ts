@@ -1,29 +1,13 @@
-// IPR with the real in-process VLM (issue 10): a tiny VLM is fine-tuned on a small shapes-world set,
-// then `sr2se ipr generate --ckpt` turns its wrong answers into pairs. Every pair must have a
-// rejected answer that is wrong and a chosen answer that is right, checked here against the gold
-// answers with a comparison of this test's own (not the engine's bookkeeping).
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { extractBoxed } from "@sr2se/core";
 import { expect, it } from "vitest";
+import { sr2seAsync as sr2se } from "./cli.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
-const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-ipr-vlm-"));
-
-function sr2se(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** Whether a boxed answer commits to `word` (yes/no): it starts with it and never says the other. */
 const commitsTo = (content: string | null, word: string) => {

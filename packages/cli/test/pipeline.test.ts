@@ -1,25 +1,11 @@
-// `sr2se pipeline` end to end on a tiny setup: every stage runs and writes its output, a rerun
-// skips the finished stages, a rerun with other options is refused, and stages whose record is
-// gone run again and finish from what is on disk.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sr2seAsync as sr2se } from "./cli.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
-const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-pipeline-"));
-
-function sr2se(args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args]);
-    let stderr = "";
-    child.stdout.resume();
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status) => resolve({ status, stderr }));
-  });
-}
 
 const STAGES = ["data", "sft", "bench", "eval-sft", "ipr", "sr-dpo", "eval-sr-dpo", "compare"];
 

@@ -9,6 +9,7 @@ import { imageDataUrl } from "@sr2se/core";
 import { OpenAICompatiblePolicy, ScriptedPolicy } from "@sr2se/ipr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPolicyServer, type PolicyServer, parseChatRequest } from "../src/serve/server.js";
+import { bin, sr2seAsync } from "./cli.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
@@ -243,24 +244,11 @@ describe("the OpenAI-compatible server, on a scripted policy", () => {
   });
 });
 
-const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
-
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "sr2se-serve-"));
   writeFileSync(path.join(dir, "world.json"), JSON.stringify(EXISTENCE_WORLD));
   const data = path.join(dir, "data");
-  const synth = await run([
+  const synth = await sr2seAsync([
     "data",
     "synth",
     "--out",
@@ -282,7 +270,7 @@ it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", asy
     JSON.stringify({ ...TINY_SFT, training: { ...TINY_SFT.training, steps: 20 } }),
   );
   const sft = path.join(dir, "sft");
-  const train = await run([
+  const train = await sr2seAsync([
     "train",
     "sft",
     "--data",

@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { bin } from "./cli.js";
 
-const bin = path.resolve(import.meta.dirname, "../bin/sr2se.js");
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-srdpo-input-"));
 const run = (args: string[]) =>
   spawnSync(process.execPath, [bin, "train", "sr-dpo", ...args], { encoding: "utf8" });
