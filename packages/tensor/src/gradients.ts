@@ -5,9 +5,10 @@
 import { type Node, noGrad, topoSort } from "./autograd.js";
 import type { BinaryOp, DType } from "./backend/backend.js";
 import { keep, tidy } from "./memory.js";
-import { broadcastView, bufferOf, empty, isFloat } from "./ops/core.js";
+import { bufferOf, empty, isFloat } from "./ops/core.js";
 import { add, binaryRaw, castRaw, div, mul, neg, unaryRaw, where } from "./ops/elementwise.js";
 import { matmulRaw } from "./ops/linalg.js";
+import { ropeRaw } from "./ops/nn.js";
 import { sum } from "./ops/reduce.js";
 import { contiguous, expand, narrow, permute, reshape, transpose } from "./ops/shape.js";
 import { fmtShape, type Tensor } from "./tensor.js";
@@ -174,19 +175,8 @@ export const GRADIENTS: Record<string, Rule> = {
     });
     return [g, z];
   },
-  rope: (g, [cosT, sinT]) => {
-    // the inverse rotation: sin negated
-    const table = [...g.shape.slice(0, -1), g.shape[g.ndim - 1] / 2];
-    const out = empty(g.shape, g.dtype, g.backend);
-    g.backend.rope(
-      g._view("rope"),
-      broadcastView(cosT, table, "rope"),
-      broadcastView(sinT, table, "rope"),
-      true,
-      bufferOf(out),
-    );
-    return [out];
-  },
+  // the inverse rotation: sin negated
+  rope: (g, [cosT, sinT]) => [ropeRaw(g, cosT, sinT, true)],
   softmax: (g, [y], a) => {
     const out = empty(y.shape, y.dtype, y.backend);
     y.backend.softmaxBackward(y._view("softmax"), g._view("softmax"), a.log as boolean, bufferOf(out));

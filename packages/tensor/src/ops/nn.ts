@@ -331,6 +331,23 @@ export function scaledDotProductAttention(
   return out;
 }
 
+/**
+ * Returns x rotated by the cos/sin tables ([..., L, D/2], broadcast over x's leading dims) in one
+ * backend op, without recording autograd; `inverse` rotates back (rope's backward).
+ */
+export function ropeRaw(x: Tensor, cosT: Tensor, sinT: Tensor, inverse: boolean): Tensor {
+  const table = [...x.shape.slice(0, -1), x.shape[x.ndim - 1] / 2];
+  const out = empty(x.shape, x.dtype, x.backend);
+  x.backend.rope(
+    x._view("rope"),
+    broadcastView(cosT, table, "rope"),
+    broadcastView(sinT, table, "rope"),
+    inverse,
+    bufferOf(out),
+  );
+  return out;
+}
+
 /** Options of rope. */
 export interface RopeOptions {
   /** θ base (10000 as in RoFormer/Llama). */
@@ -386,15 +403,7 @@ export function rope(
   x.backend.write(bufferOf(cosT), cosH);
   x.backend.write(bufferOf(sinT), sinH);
   // one fused backend op: both halves rotated in a pass, no temporaries
-  const tableView = [...x.shape.slice(0, -1), half];
-  const out = empty(x.shape, x.dtype, x.backend);
-  x.backend.rope(
-    x._view("rope"),
-    broadcastView(cosT, tableView, "rope"),
-    broadcastView(sinT, tableView, "rope"),
-    false,
-    bufferOf(out),
-  );
+  const out = ropeRaw(x, cosT, sinT, false);
   record("rope", out, [x], [cosT, sinT]);
   cosT.dispose();
   sinT.dispose();
