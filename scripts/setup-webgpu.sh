@@ -11,7 +11,9 @@ set -euo pipefail
 
 log() { printf 'setup-webgpu: %s\n' "$*" >&2; }
 
-have_loader() { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; }
+# (grep without -q in these pipelines: under pipefail, grep -q exiting at the first match can kill
+# the writer with SIGPIPE and fail the pipeline at random)
+have_loader() { ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; }
 icd_files() { ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null || true; }
 mesa_major() {
   # Version of the installed Mesa Vulkan drivers (Debian), empty if none.
@@ -22,7 +24,7 @@ driver_ok() {
   have_loader || return 1
   [ -n "$(icd_files)" ] || return 1
   # A non-Mesa ICD (NVIDIA, AMD's own, ...) is taken as good. A Mesa one must be 24 or newer.
-  if icd_files | grep -qvE '(lvp|radeon|intel|nouveau|freedreno|broadcom|panfrost|virtio|asahi|powervr)_icd'; then
+  if icd_files | grep -vE '(lvp|radeon|intel|nouveau|freedreno|broadcom|panfrost|virtio|asahi|powervr|gfxstream|dzn)_vk_icd|(lvp|radeon|intel|nouveau|freedreno|broadcom|panfrost|virtio|asahi|powervr|intel_hasvk)_icd' >/dev/null; then
     return 0
   fi
   local m; m=$(mesa_major)
