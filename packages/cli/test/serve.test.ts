@@ -233,6 +233,13 @@ describe("the OpenAI-compatible server, on a scripted policy", () => {
     }
   });
 
+  it("says when its port is taken", async () => {
+    const port = Number(new URL(served.url).port);
+    await expect(createPolicyServer(policy, "127.0.0.1", port, { model: "again" })).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+: the port is in use/,
+    );
+  });
+
   it("parses a request without a server", () => {
     const p = parseChatRequest({
       messages: [{ role: "user", content: "hi" }],

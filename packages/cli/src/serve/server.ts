@@ -397,9 +397,18 @@ export async function createPolicyServer(
     })();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === "EADDRINUSE"
+          ? "the port is in use (pass another --port, or 0 for any free one)"
+          : err.code === "EACCES"
+            ? "permission denied (ports below 1024 need privileges)"
+            : err.message;
+      reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
+    };
+    server.once("error", fail);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     });
   });
