@@ -1,5 +1,12 @@
-export { writeDirAtomic, writeFileAtomic } from "./fs/atomic.js";
+export { recoverDirAtomic, writeDirAtomic, writeFileAtomic } from "./fs/atomic.js";
+export { exists } from "./fs/exists.js";
 export { describeIssue, RecordError, type SkippedLine } from "./jsonl/errors.js";
+export {
+  MetricsLog,
+  type MetricsLogOptions,
+  type MetricsRow,
+  MetricsRowSchema,
+} from "./jsonl/metrics-log.js";
 export { JsonlReader, type ReadOptions, readJsonl } from "./jsonl/reader.js";
 export { type RecordsResult, readRecords } from "./jsonl/records.js";
 export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";

@@ -31,6 +31,9 @@ it("the README example runs", async () => {
   }
   const written = readFileSync(path.join(dir, "answers.jsonl"), "utf8").trim().split("\n");
   expect(written.map((l) => JSON.parse(l).id)).toEqual(["a", "c"]);
+  expect(readFileSync(path.join(dir, "logs", "train.jsonl"), "utf8")).toBe(
+    '{"step":1,"loss":0.69}\n{"step":2,"loss":0.6}\n',
+  );
   expect((logs[0] as unknown[][])[0]).toHaveLength(1);
   expect(logs[1]).toEqual([
     { description: "A red circle.", think: undefined, answer: "yes", level: 1, formatOk: true },
