@@ -1,4 +1,5 @@
 export { recoverDirAtomic, writeDirAtomic, writeFileAtomic } from "./fs/atomic.js";
+export { DatasetPathError, type PathSource, resolveDatasetPath } from "./fs/dataset-path.js";
 export { exists } from "./fs/exists.js";
 export { describeIssue, RecordError, type SkippedLine } from "./jsonl/errors.js";
 export {
@@ -7,6 +8,7 @@ export {
   type MetricsRow,
   MetricsRowSchema,
 } from "./jsonl/metrics-log.js";
+export { type PairRecord, readPreferencePairs } from "./jsonl/preference-pairs.js";
 export { JsonlReader, type ReadOptions, readJsonl } from "./jsonl/reader.js";
 export { type RecordsResult, readRecords } from "./jsonl/records.js";
 export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";

@@ -42,8 +42,14 @@ export const PairMetaSchema = z
     chosen_correct: z.boolean().optional(),
     rejected_correct: z.boolean().optional(),
     policy: z.string().optional(),
+    /** Reference log-probs precomputed once (TRL's column names), summed over the completion tokens. */
+    ref_chosen_logps: z.number().optional(),
+    ref_rejected_logps: z.number().optional(),
+    /** SR-DPO's weight of the pair in the loss. */
+    weight: z.number().nonnegative().optional(),
   })
   .passthrough();
+export type PairMeta = z.infer<typeof PairMetaSchema>;
 
 /** A preference pair (IPR output, SR-DPO input): both responses answer the same prompt. */
 export const PreferencePairSchema = z

@@ -1,8 +1,6 @@
 export { dpoLossTensor, type PreferenceTensors } from "./tensor/dpo-loss-tensor.js";
 export { type SequenceLogProbs, sequenceLogProbs } from "./tensor/sequence-log-probs.js";
 export { epochOrder, microBatch } from "./trainer/batch-order.js";
-export { MetricsLog, type MetricsRow } from "./trainer/metrics-log.js";
-export { PairError, type PairRecord, type PreferencePair, parsePair, readPairs } from "./trainer/pairs.js";
 export { precomputeReferenceLogProbs } from "./trainer/reference-log-probs.js";
 export {
   type CompletionRequest,

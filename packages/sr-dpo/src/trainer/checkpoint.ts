@@ -1,32 +1,7 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { exists } from "@sr2se/core";
 import { io, type optim, type Tensor } from "@sr2se/tensor";
-
-/** Returns true when `p` exists. */
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Builds a checkpoint folder atomically: `fill` writes into a temporary sibling folder, which is then
- * renamed into place; the old folder is removed only after that, so a crash leaves a whole checkpoint.
- */
-export async function writeCheckpointDir(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await fill(tmp);
-  const old = `${dir}.old-${process.pid}-${Date.now()}`;
-  const hadOld = await exists(dir);
-  if (hadOld) await rename(dir, old);
-  await rename(tmp, dir);
-  if (hadOld) await rm(old, { recursive: true, force: true });
-}
 
 /** Splits an optimizer state into its tensors (for optimizer.safetensors) and the JSON rest. */
 export function splitOptimizerState(sd: optim.OptimizerState): {

@@ -1,7 +1,6 @@
-import { rename, writeFile } from "node:fs/promises";
+import { type PreferencePair, readPreferencePairs, writeFileAtomic } from "@sr2se/core";
 import { noGrad } from "@sr2se/tensor";
-import { type PreferencePair, readPairs } from "./pairs.js";
-import type { CompletionRequest, SequenceScorer } from "./trainer.js";
+import { type CompletionRequest, disposeScored, type SequenceScorer } from "./trainer.js";
 
 /**
  * Scores every pair of `pairsFile` once with the frozen reference and writes the pairs to `outFile`
@@ -20,7 +19,7 @@ export async function precomputeReferenceLogProbs(
       `precomputeReferenceLogProbs: options.batchSize is ${batchSize}; it must be an integer >= 1`,
     );
   }
-  const records = await readPairs(pairsFile);
+  const records = await readPreferencePairs(pairsFile);
   const lines: string[] = [];
   for (let start = 0; start < records.length; start += batchSize) {
     const batch = records.slice(start, start + batchSize);
@@ -41,10 +40,9 @@ export async function precomputeReferenceLogProbs(
         side: "rejected" as const,
       })),
     ];
-    const scored = noGrad(() => reference.sequenceLogProbs(requests));
+    const scored = await noGrad(() => reference.sequenceLogProbs(requests));
     const sums = (await scored.sum.data()) as ArrayLike<number>;
-    scored.sum.dispose();
-    scored.tokens.dispose();
+    disposeScored(scored);
     if (sums.length !== 2 * n) {
       throw new Error(
         `precomputeReferenceLogProbs: the reference scored ${sums.length} completions for ${2 * n} requests`,
@@ -58,8 +56,6 @@ export async function precomputeReferenceLogProbs(
       lines.push(JSON.stringify(out));
     });
   }
-  const tmp = `${outFile}.tmp-${process.pid}`;
-  await writeFile(tmp, `${lines.join("\n")}\n`);
-  await rename(tmp, outFile);
+  await writeFileAtomic(outFile, `${lines.join("\n")}\n`);
   return lines.length;
 }

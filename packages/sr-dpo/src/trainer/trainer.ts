@@ -1,4 +1,13 @@
 import path from "node:path";
+import {
+  MetricsLog,
+  type MetricsRow,
+  type PairRecord,
+  type PreferencePair,
+  readPreferencePairs,
+  recoverDirAtomic,
+  writeDirAtomic,
+} from "@sr2se/core";
 import { noGrad, optim, type Tensor, tidy } from "@sr2se/tensor";
 import type { DpoLossOptions, DpoMetrics } from "../objective/dpo-loss.js";
 import { RunningMean } from "../objective/running-mean.js";
@@ -9,11 +18,8 @@ import {
   readJson,
   readTensors,
   splitOptimizerState,
-  writeCheckpointDir,
   writeTensors,
 } from "./checkpoint.js";
-import { MetricsLog, type MetricsRow } from "./metrics-log.js";
-import { type PairRecord, type PreferencePair, readPairs } from "./pairs.js";
 
 /** One completion to score: a side of a preference pair. */
 export interface CompletionRequest {
@@ -29,13 +35,34 @@ export interface ScoredCompletions {
   /** Log-probs summed over each completion's tokens (prompt masked). */
   sum: Tensor;
   /** Completion token counts. */
-  tokens: Tensor;
+  tokens: Tensor | ArrayLike<number>;
+  /** Per-token mean log-probs, when the scorer computes them (disposed with the rest). */
+  mean?: Tensor;
 }
 
-/** Anything that scores completions: a model, a frozen reference. */
+/**
+ * Anything that scores completions: a model, a frozen reference. A scorer may be async (decode
+ * images first); the tensors must be computed synchronously after its last await, so that a
+ * frozen reference (parameters without `requiresGrad`) records no graph.
+ */
 export interface SequenceScorer {
-  /** Returns the summed log-probs and token counts of the completions (use `sequenceLogProbs`). */
-  sequenceLogProbs(requests: CompletionRequest[]): ScoredCompletions;
+  /** Returns the summed log-probs and token counts of the completions. */
+  sequenceLogProbs(requests: CompletionRequest[]): ScoredCompletions | Promise<ScoredCompletions>;
+}
+
+/** Returns a scorer's token counts as numbers. */
+export async function tokenCounts(scored: ScoredCompletions): Promise<Float64Array> {
+  const t = scored.tokens;
+  return Float64Array.from(
+    (typeof (t as Tensor).data === "function" ? await (t as Tensor).data() : t) as ArrayLike<number>,
+  );
+}
+
+/** Disposes every tensor a scorer returned. */
+export function disposeScored(scored: ScoredCompletions): void {
+  scored.sum.dispose();
+  scored.mean?.dispose();
+  if (typeof (scored.tokens as Tensor).dispose === "function") (scored.tokens as Tensor).dispose();
 }
 
 /** A policy the trainer can update. */
@@ -69,7 +96,7 @@ export interface SrDpoTrainerOptions {
   optimizer: optim.Optimizer;
   /** Stepped once per optimizer step. */
   scheduler?: optim.LambdaLR;
-  /** A JSONL file of preference pairs (DESIGN.md format) or the pairs themselves. */
+  /** A JSONL file of preference pairs (`PreferencePairSchema` of @sr2se/core) or the pairs themselves. */
   pairs: string | PreferencePair[];
   /** The objective: beta, lossType, lossWeights, labelSmoothing, referenceFree, alpha… */
   loss?: DpoLossOptions;
@@ -160,7 +187,7 @@ export class SrDpoTrainer {
       const { pairs } = this.options;
       this.records =
         typeof pairs === "string"
-          ? await readPairs(pairs)
+          ? await readPreferencePairs(pairs)
           : pairs.map((pair, i) => ({ pair, file: "pairs", line: i + 1 }));
       if (this.records.length === 0) throw new Error("SrDpoTrainer: no preference pairs to train on");
     }
@@ -185,10 +212,9 @@ export class SrDpoTrainer {
     }
     if (this.options.reference) {
       const ref = this.options.reference;
-      const scored = noGrad(() => ref.sequenceLogProbs(requests));
+      const scored = await noGrad(() => ref.sequenceLogProbs(requests));
       const sums = Float64Array.from((await scored.sum.data()) as ArrayLike<number>);
-      scored.sum.dispose();
-      scored.tokens.dispose();
+      disposeScored(scored);
       if (sums.length !== 2 * n) {
         throw new Error(
           `SrDpoTrainer: the reference scored ${sums.length} completions for ${2 * n} requests`,
@@ -245,13 +271,13 @@ export class SrDpoTrainer {
         })),
       ];
       const ref = await this.referenceLogProbs(batch, requests);
-      const scored = policy.sequenceLogProbs(requests);
+      const scored = await policy.sequenceLogProbs(requests);
       if (scored.sum.ndim !== 1 || scored.sum.shape[0] !== 2 * n) {
         throw new Error(
           `SrDpoTrainer: policy.sequenceLogProbs returned sum [${scored.sum.shape.join(", ")}] for ${2 * n} requests`,
         );
       }
-      const tokens = Float64Array.from((await scored.tokens.data()) as ArrayLike<number>);
+      const tokens = await tokenCounts(scored);
       const chosenLengths = tokens.slice(0, n);
       const rejectedLengths = tokens.slice(n);
       for (let i = 0; i < 2 * n; i++) {
@@ -299,7 +325,8 @@ export class SrDpoTrainer {
       );
       const scaled = loss.mul(1 / o.gradientAccumulationSteps);
       scaled.backward();
-      for (const t of [scaled, loss, policyChosen, policyRejected, scored.sum, scored.tokens]) t.dispose();
+      for (const t of [scaled, loss, policyChosen, policyRejected]) t.dispose();
+      disposeScored(scored);
 
       const metrics = result.metrics as DpoMetrics & Record<string, number | undefined>;
       for (const k of TRL_METRICS) {
@@ -352,7 +379,9 @@ export class SrDpoTrainer {
       (guard.onWarn ?? ((msg: string) => process.stderr.write(`${msg}\n`)))(message);
     }
     if (o.metricsFile) {
-      this.log ??= await MetricsLog.open(o.metricsFile, this.step > 1 ? this.step - 1 : undefined);
+      this.log ??= await MetricsLog.open(o.metricsFile, {
+        resumeFrom: this.step > 1 ? this.step - 1 : undefined,
+      });
       await this.log.append(row);
     }
     return row;
@@ -406,7 +435,7 @@ export class SrDpoTrainer {
       },
     };
     try {
-      await writeCheckpointDir(dir, async (tmp) => {
+      await writeDirAtomic(dir, async (tmp) => {
         await writeTensors(tmp, "model.safetensors", policy.stateDict?.() ?? {});
         await writeTensors(tmp, "optimizer.safetensors", tensors);
         await import("node:fs/promises").then((fs) =>
@@ -428,6 +457,8 @@ export class SrDpoTrainer {
     const { policy, optimizer, scheduler } = this.options;
     if (!policy.loadStateDict)
       throw new Error("SrDpoTrainer.resume: the policy has no loadStateDict() (an nn.Module has one)");
+    // A kill between the two renames of a save leaves the checkpoint beside `dir`: put it back first.
+    await recoverDirAtomic(dir);
     const statePath = path.join(dir, "trainer_state.json");
     const state = await readJson<TrainerState>(statePath);
     if (state.format !== "sr2se-sr-dpo-trainer")
@@ -456,7 +487,8 @@ export class SrDpoTrainer {
     this.microStep = state.microStep;
     this.bco.load(state.bco);
     this.guardTriggered = state.guardTriggered;
-    if (this.options.metricsFile) this.log = await MetricsLog.open(this.options.metricsFile, this.step);
+    if (this.options.metricsFile)
+      this.log = await MetricsLog.open(this.options.metricsFile, { resumeFrom: this.step });
   }
 }
 
