@@ -1,3 +1,6 @@
+export { auroc } from "./metrics/auroc.js";
+export { brierScore, expectedCalibrationError } from "./metrics/calibration.js";
+export { accuracyTokenCurve, type ExitPoint, exitStep, type StepOutcome } from "./metrics/exit-curve.js";
 export { extractBoxedContent } from "./reward/boxed.js";
 export {
   accuracyReward,
@@ -10,3 +13,4 @@ export {
 } from "./reward/compute-score.js";
 export { gradeAnswer, normalizeExpression } from "./reward/grader.js";
 export { normalizeAnswer } from "./reward/math-normalize.js";
+export { type Step, splitSteps, trialPrefix } from "./steps/split.js";
