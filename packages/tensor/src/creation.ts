@@ -1,10 +1,10 @@
 // Creation functions: tensor(), zeros, ones, full, arange, eye, *Like, rand, randn, randint.
 import type { Backend, DType, TypedArray } from "./backend/backend.js";
-import { allocHost, numel } from "./backend/backend.js";
+import { allocHost, fmtShape, numel } from "./backend/backend.js";
 import { resolveBackend } from "./device.js";
 import { bufferOf, empty } from "./ops/core.js";
 import { type Generator, resolveGenerator } from "./random.js";
-import { fmtShape, type NestedArray, type Tensor } from "./tensor.js";
+import type { NestedArray, Tensor } from "./tensor.js";
 
 /** Options shared by the creation functions. */
 export interface TensorOptions {

@@ -2,7 +2,7 @@
 // that never calls `init` runs on the CPU.
 import type { Backend, DeviceName } from "./backend/backend.js";
 import { referenceBackend } from "./backend/cpu/index.js";
-import "./backend/loaders.js";
+import { registerBuiltinBackends } from "./backend/loaders.js";
 import {
   type BackendInitOptions,
   backendDevice,
@@ -10,6 +10,7 @@ import {
   loadBackend,
 } from "./backend/registry.js";
 
+registerBuiltinBackends();
 const reference = referenceBackend();
 const loaded = new Map<string, Backend>([["cpu", reference]]);
 const byDevice = new Map<DeviceName, Backend>([["cpu", reference]]);
@@ -19,7 +20,10 @@ let current: Backend = reference;
 export interface InitOptions extends BackendInitOptions {
   /** "cpu" or "webgpu": the best registered backend of that device. */
   device?: DeviceName;
-  /** A backend by registry name ("cpu", "cpu-wasm", "webgpu"); overrides `device`. */
+  /**
+   * A backend by registry name ("cpu" is the TypeScript reference, "cpu-wasm", "webgpu"); overrides
+   * `device`. It becomes the active backend of its device, so later `device: "cpu"` options mean it.
+   */
   backend?: string;
 }
 
@@ -52,13 +56,23 @@ export function defaultBackend(): Backend {
   return current;
 }
 
-/** Returns the backend for a device or backend name, or the default; throws when it is not initialised. */
+/**
+ * Returns the backend a `device` option names: "cpu" and "webgpu" are devices and mean the backend
+ * `init` made active for that device (cpu-wasm after `init({ device: "cpu" })`), as in PyTorch; any
+ * other string is a loaded backend asked for by its registry name; undefined is the default. Throws
+ * when the device or backend is not initialised.
+ */
 export function resolveBackend(device?: string | Backend): Backend {
   if (device === undefined) return current;
   if (typeof device === "object") return device;
-  const b = loaded.get(device) ?? byDevice.get(device as DeviceName);
+  if (device === "cpu" || device === "webgpu") {
+    const b = byDevice.get(device);
+    if (b) return b;
+    throw new Error(`device "${device}" is not initialised: call await init({ device: "${device}" }) first`);
+  }
+  const b = loaded.get(device);
   if (b) return b;
-  if (device === "webgpu")
-    throw new Error(`device "webgpu" is not initialised: call await init({ device: "webgpu" }) first`);
-  throw new Error(`unknown device "${device}" (expected "cpu", "webgpu" or a loaded backend name)`);
+  throw new Error(
+    `unknown device "${device}" (expected "cpu", "webgpu" or a backend loaded by init: ${[...loaded.keys()].join(", ")})`,
+  );
 }

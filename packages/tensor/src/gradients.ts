@@ -4,6 +4,7 @@
 
 import { type Node, noGrad, topoSort } from "./autograd.js";
 import type { BinaryOp, DType } from "./backend/backend.js";
+import { fmtShape } from "./backend/backend.js";
 import { keep, tidy } from "./memory.js";
 import { bufferOf, empty, isFloat } from "./ops/core.js";
 import { add, binaryRaw, castRaw, div, mul, neg, unaryRaw, where } from "./ops/elementwise.js";
@@ -11,7 +12,7 @@ import { matmulRaw } from "./ops/linalg.js";
 import { ropeRaw } from "./ops/nn.js";
 import { sum } from "./ops/reduce.js";
 import { contiguous, expand, narrow, permute, reshape, transpose } from "./ops/shape.js";
-import { fmtShape, type Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 
 type Rule = (g: Tensor, saved: Tensor[], attrs: Record<string, unknown>) => (Tensor | null)[];
 

@@ -1,5 +1,9 @@
 // @sr2se/tensor: tensors, autograd, the CPU reference backend, nn, optim, safetensors.
 
+import { runBackward } from "./gradients.js";
+import * as ops from "./ops/index.js";
+import { bindTensorOps } from "./tensor.js";
+
 export { isGradEnabled, noGrad } from "./autograd.js";
 export type {
   AdamWParams,
@@ -131,3 +135,7 @@ export {
 export * as optim from "./optim/index.js";
 export { Generator, manualSeed } from "./random.js";
 export { type NestedArray, Tensor } from "./tensor.js";
+
+// The entry binds the op table into the Tensor class: the entry always runs, so no bundler can drop
+// the binding as an unused side effect.
+bindTensorOps({ ...ops, runBackward });

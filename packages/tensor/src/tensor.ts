@@ -1,20 +1,35 @@
 // The Tensor: a strided view (shape, strides, offset, dtype) onto a shared backend Storage, plus the
 // autograd link. Ops live in ops/; the methods here forward to them in PyTorch's positional order.
+// The ops import this file (they make tensors), so this file reaches them only through the table that
+// ops/index.ts binds when it loads: the dependency goes one way, ops → tensor.
 
 import { Node } from "./autograd.js";
 import type { Backend, DeviceName, DType, TypedArray, View } from "./backend/backend.js";
-import { contiguousStrides, numel } from "./backend/backend.js";
+import { contiguousStrides, fmtShape, numel } from "./backend/backend.js";
 import { resolveBackend } from "./device.js";
-import { runBackward } from "./gradients.js";
+import type { runBackward } from "./gradients.js";
 import { type Storage, track, untrack } from "./memory.js";
-import * as F from "./ops/index.js";
+import type * as Ops from "./ops/index.js";
+
+export { fmtShape };
 
 /** A nested JavaScript array of numbers (or booleans) as `toArray` returns. */
 export type NestedArray = number | boolean | NestedArray[];
 
-/** Returns "[2,3]" for a shape, as error messages print it. */
-export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(",")}]`;
+/** What the methods forward to: every op function, and the backward pass. */
+export type TensorOps = typeof Ops & { runBackward: typeof runBackward };
+
+let F: TensorOps = new Proxy({} as TensorOps, {
+  get(_target, name) {
+    throw new Error(
+      `Tensor: method needs op "${String(name)}", but the ops are not loaded (import "@sr2se/tensor" or src/index.ts, not tensor.ts alone)`,
+    );
+  },
+});
+
+/** Binds the ops the Tensor methods call (ops/index.ts does, once); returns nothing. */
+export function bindTensorOps(ops: TensorOps): void {
+  F = ops;
 }
 
 /** An n-dimensional array on a device, with reverse-mode autograd. */
@@ -125,7 +140,7 @@ export class Tensor {
 
   /** Computes gradients of this tensor (a scalar, unless `grad` is given) for every leaf that requires them. */
   backward(grad?: Tensor): void {
-    runBackward(this, grad);
+    F.runBackward(this, grad);
   }
 
   /** Returns a tensor sharing data with this one but outside the graph. */

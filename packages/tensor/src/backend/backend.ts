@@ -286,6 +286,11 @@ export interface Backend {
   adamw(param: BufferHandle, grad: View, m: BufferHandle, v: BufferHandle, p: AdamWParams): void;
 }
 
+/** Returns "[2,3]" for a shape, as error messages print it. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(",")}]`;
+}
+
 /** Returns the number of elements of a shape. */
 export function numel(shape: readonly number[]): number {
   let n = 1;

@@ -3,9 +3,9 @@
 
 import { isGradEnabled, Node } from "../autograd.js";
 import type { Backend, BufferHandle, DType, View } from "../backend/backend.js";
-import { contiguousStrides, isContiguous, numel } from "../backend/backend.js";
+import { contiguousStrides, fmtShape, isContiguous, numel } from "../backend/backend.js";
 import { Storage } from "../memory.js";
-import { fmtShape, Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 
 /** Returns a new tensor of shape/dtype on backend with uninitialised contents. */
 export function empty(shape: readonly number[], dtype: DType, backend: Backend): Tensor {

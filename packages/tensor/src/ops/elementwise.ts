@@ -1,6 +1,8 @@
 // Elementwise ops with NumPy broadcasting. Scalars stay scalars where an affine kernel can take them.
+
 import type { BinaryOp, DType, UnaryOp } from "../backend/backend.js";
-import { fmtShape, type Tensor } from "../tensor.js";
+import { fmtShape } from "../backend/backend.js";
+import type { Tensor } from "../tensor.js";
 import {
   broadcastShapes,
   broadcastView,

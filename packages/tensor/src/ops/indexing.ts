@@ -1,5 +1,6 @@
 // Indexing ops: indexSelect, gather, scatterAdd, oneHot, tril/triu, embedding.
-import { fmtShape, type Tensor } from "../tensor.js";
+import { fmtShape } from "../backend/backend.js";
+import type { Tensor } from "../tensor.js";
 import { bufferOf, empty, isFloat, normDim, record, sameBackend } from "./core.js";
 import { where } from "./elementwise.js";
 import { arangeOn, triangleMask } from "./masks.js";

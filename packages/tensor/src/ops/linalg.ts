@@ -1,7 +1,7 @@
 // matmul with NumPy semantics: 1-D operands are promoted and squeezed back, batch dims broadcast,
 // transposed operands passed to the backend as strided views (read in place).
-import { matrixLayout } from "../backend/backend.js";
-import { fmtShape, type Tensor } from "../tensor.js";
+import { fmtShape, matrixLayout } from "../backend/backend.js";
+import type { Tensor } from "../tensor.js";
 import { broadcastShapes, bufferOf, empty, isFloat, record, sameBackend } from "./core.js";
 import { contiguous, reshape, squeeze, unsqueeze } from "./shape.js";
 

@@ -2,9 +2,9 @@
 // composed ones (dropout, rope, patchify).
 
 import { noGrad } from "../autograd.js";
-import { allocHost, numel } from "../backend/backend.js";
+import { allocHost, fmtShape, numel } from "../backend/backend.js";
 import { type Generator, resolveGenerator } from "../random.js";
-import { fmtShape, type Tensor } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import {
   broadcastShapes,
   broadcastView,

@@ -2,7 +2,8 @@
 
 import { noGrad } from "../autograd.js";
 import type { ReduceOp } from "../backend/backend.js";
-import { fmtShape, type Tensor } from "../tensor.js";
+import { fmtShape } from "../backend/backend.js";
+import type { Tensor } from "../tensor.js";
 import { bufferOf, empty, isFloat, normDim, record } from "./core.js";
 import { castRaw, exp, log, mul, sub, where } from "./elementwise.js";
 import { reshape } from "./shape.js";

@@ -1,6 +1,6 @@
 // Shape ops. Most are views (new shape/strides over the same storage); cat and non-viewable reshapes copy.
-import { contiguousStrides, numel } from "../backend/backend.js";
-import { fmtShape, type Tensor } from "../tensor.js";
+import { contiguousStrides, fmtShape, numel } from "../backend/backend.js";
+import type { Tensor } from "../tensor.js";
 import { bufferOf, empty, isDense, normDim, record, sameBackend } from "./core.js";
 
 function resolveShape(op: string, x: Tensor, shape: number[]): number[] {

@@ -2,6 +2,9 @@
  * The source of a kernel worker, as a string so that one text serves Node's `worker_threads`
  * (`eval: true`) and a browser's `Worker` (from a Blob URL).
  *
+ * In Node the text runs as a CommonJS script or, when the parent runs with `--input-type=module` (which
+ * workers inherit), as an ES module: it reaches `workerData` through `import()`, which both allow.
+ *
  * A worker instantiates the shared kernel module on the shared memory, then loops: spin on the job
  * counter for a while (a sleeping thread costs 50–65 µs to wake), sleep in `Atomics.wait`, run its
  * share of the job with the arguments the caller left in its slot, count itself done.
@@ -54,8 +57,8 @@ function start(data) {
     Atomics.notify(ctrl, DONE);
   }
 }
-if (typeof self === "undefined" && typeof require === "function") {
-  start(require("node:worker_threads").workerData);
+if (typeof process !== "undefined" && process.versions && process.versions.node) {
+  import("node:worker_threads").then((m) => start(m.workerData));
 } else {
   self.onmessage = (e) => start(e.data);
 }
