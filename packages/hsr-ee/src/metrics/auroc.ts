@@ -6,7 +6,7 @@ import { checkPairs } from "./check.js";
  */
 export function auroc(scores: readonly number[], labels: readonly boolean[]): number {
   checkPairs("auroc", scores, labels);
-  const order = scores.map((s, i) => i).sort((a, b) => scores[a] - scores[b]);
+  const order = scores.map((_, i) => i).sort((a, b) => scores[a] - scores[b]);
   // Ranks from 1, tied scores sharing the mean of their ranks.
   let positiveRanks = 0;
   let positives = 0;
