@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RecordError } from "@sr2se/core";
@@ -53,6 +53,9 @@ beforeAll(async () => {
   await writeFile(join(dir, "img/bomb.png"), pngClaiming(100_000, 100_000));
   await mkdir(join(dir, "img/folder.png"));
   await writeFile(join(dir, "outside.png"), encodePng(Uint8Array.of(1, 2, 3), 1, 1));
+  const elsewhere = await mkdtemp(join(tmpdir(), "sr2se-ds-elsewhere-"));
+  await writeFile(join(elsewhere, "secret.png"), encodePng(Uint8Array.of(1, 2, 3), 1, 1));
+  await symlink(join(elsewhere, "secret.png"), join(dir, "img/escape.png"));
 });
 
 describe("bad input: a clear error file:line: … in strict mode", () => {
@@ -73,12 +76,17 @@ describe("bad input: a clear error file:line: … in strict mode", () => {
     [
       "path leaving the folder",
       { id: "a", image: "../outside.png" },
-      /image path "..\/outside.png" leaves the dataset folder/,
+      /field "image": "..\/outside.png" leaves the dataset folder/,
     ],
     [
       "absolute path elsewhere",
       { id: "a", image: "/etc/hostname" },
-      /image path "\/etc\/hostname" leaves the dataset folder/,
+      /field "image": "\/etc\/hostname" leaves the dataset folder \(an absolute path\)/,
+    ],
+    [
+      "symlink leading out of the folder",
+      { id: "a", image: "img/escape.png" },
+      /field "image": "img\/escape.png" leaves the dataset folder \(through a symlink/,
     ],
     ["missing field", '{"id":"a","image":"img/wide.png","question":"q"}', /field "answer" is missing/],
     ["bad JSON", '{"id":"a","image":', /invalid JSON/],

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RefinementEngine, readSamples, ScriptedPolicy } from "../src/index.js";
@@ -50,6 +50,25 @@ describe("reading samples", () => {
     await expect(collect(file)).rejects.toThrow(
       `${file}:1: field "image": "../secret.png" leaves the dataset folder`,
     );
+  });
+
+  it("refuses a symlinked image that leads out of the dataset folder, before the policy sees it", async () => {
+    const dir = await tempDir();
+    const elsewhere = await tempDir();
+    await writeFile(path.join(elsewhere, "secret.png"), "not for the endpoint");
+    await symlink(path.join(elsewhere, "secret.png"), path.join(dir, "1.png"));
+    const file = path.join(dir, "samples.jsonl");
+    await writeFile(file, `${JSON.stringify({ id: "s-1", image: "1.png", question: "q", answer: "1" })}\n`);
+    const seen: unknown[] = [];
+    const watched = new ScriptedPolicy(({ request }) => {
+      seen.push(request.image);
+      return respond("FAITHFUL", "1");
+    });
+    const engine = new RefinementEngine({ policy: watched, selfReward: false });
+    await expect(engine.run({ samples: readSamples(file), out: path.join(dir, "p.jsonl") })).rejects.toThrow(
+      `${file}:1: field "image": "1.png" leaves the dataset folder (through a symlink`,
+    );
+    expect(seen).toEqual([]);
   });
 
   it("names a missing dataset file", async () => {

@@ -1,7 +1,15 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { RecordError, readRecords, type Sample, SampleSchema, type SkippedLine } from "@sr2se/core";
+import { dirname, resolve } from "node:path";
+import {
+  DatasetPathError,
+  RecordError,
+  readRecords,
+  resolveDatasetPath,
+  type Sample,
+  SampleSchema,
+  type SkippedLine,
+} from "@sr2se/core";
 import { DEFAULT_MAX_PIXELS, ImageError, probeImage } from "../image/load.js";
 
 /** One sample of a dataset with where it came from and its image's absolute path. */
@@ -34,15 +42,11 @@ export interface ReadDatasetOptions {
 
 /**
  * The absolute path of `image`, relative to the dataset folder `root`; throws when it leaves the
- * folder (`..`, an absolute path elsewhere) so a dataset file cannot read arbitrary files.
+ * folder (`..`, an absolute path, a symlink out) so a dataset file cannot read arbitrary files. The
+ * check is `@sr2se/core`'s `resolveDatasetPath`.
  */
-export function resolveImagePath(root: string, image: string): string {
-  const abs = resolve(root, image);
-  const rel = relative(root, abs);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel))
-    throw new Error(`image path "${image}" leaves the dataset folder`);
-  return abs;
-}
+export const resolveImagePath: (root: string, image: string) => string = (root, image) =>
+  resolveDatasetPath(root, image);
 
 /** Runs `fn` over `items` with at most `limit` promises in flight, keeping the order of results. */
 export async function mapLimit<T, R>(
@@ -84,13 +88,16 @@ export async function readDataset(file: string, options: ReadDatasetOptions = {}
     // Seed files ({image, question, answer}) may carry no ids: a record is then named by its line.
     defaultId: (line) => `line-${line}`,
   });
-  const problems: (string | null)[] = await mapLimit(records, concurrency, async (sample) => {
+  const imagePaths: string[] = new Array(records.length);
+  const problems: (string | null)[] = await mapLimit(records, concurrency, async (sample, i) => {
     let abs: string;
     try {
-      abs = resolveImagePath(root, sample.image);
+      abs = resolveDatasetPath(root, sample.image);
     } catch (err) {
-      return (err as Error).message;
+      if (err instanceof DatasetPathError) return `field "image": ${err.message}`;
+      throw err;
     }
+    imagePaths[i] = abs;
     if (!checkImages) return null;
     try {
       await probeImage(abs, maxPixels);
@@ -109,7 +116,7 @@ export async function readDataset(file: string, options: ReadDatasetOptions = {}
       allSkipped.push({ file, line: lines[i], message: `${file}:${lines[i]}: ${problem}` });
       continue;
     }
-    out.push({ sample: records[i], imagePath: resolve(root, records[i].image), line: lines[i] });
+    out.push({ sample: records[i], imagePath: imagePaths[i] as string, line: lines[i] });
   }
   allSkipped.sort((a, b) => a.line - b.line);
   return { file, root, records: out, skipped: allSkipped };

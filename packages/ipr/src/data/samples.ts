@@ -1,5 +1,5 @@
 import path from "node:path";
-import { RecordError, readJsonl, readRecords, type Sample, SampleSchema } from "@sr2se/core";
+import { readJsonl, readRecords, resolveDatasetPath, type Sample, SampleSchema } from "@sr2se/core";
 
 /** Seed files (`{image, question, answer}`) may carry no ids: such a record is named by its line. */
 const lineId = (line: number) => `line-${line}`;
@@ -15,8 +15,9 @@ export interface LocatedSample {
 
 /**
  * Streams the samples of a dataset file (JSON Lines, or a JSON array read whole), validated against
- * the Sample schema, each with its image resolved against the file's folder. An image path that
- * leaves that folder is refused: `samples.jsonl:7: field "image": "../x.png" leaves the dataset folder`.
+ * the Sample schema, each with its image resolved against the file's folder by `resolveDatasetPath`: a
+ * path that leaves that folder (`..`, absolute, a symlink out) is refused before any of it is read or
+ * sent to an endpoint: `samples.jsonl:7: field "image": "../x.png" leaves the dataset folder`.
  */
 export async function* readSamples(file: string): AsyncGenerator<LocatedSample> {
   const root = path.dirname(path.resolve(file));
@@ -31,11 +32,7 @@ export async function* readSamples(file: string): AsyncGenerator<LocatedSample> 
 }
 
 function locate(sample: Sample, file: string, line: number, root: string): LocatedSample {
-  const image = path.resolve(root, sample.image);
-  const rel = path.relative(root, image);
-  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new RecordError(file, line, `field "image": "${sample.image}" leaves the dataset folder`, "image");
-  }
+  const image = resolveDatasetPath(root, sample.image, { file, line, field: "image" });
   return { sample, image, where: `${file}:${line}` };
 }
 
