@@ -6,9 +6,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "@sr2se/core";
 import { generateSample, resolveWorldConfig } from "@sr2se/data";
-import { defaultBackend, memory, tidy } from "@sr2se/tensor";
+import { defaultBackend, memory, optim, tidy } from "@sr2se/tensor";
 import {
-  AdamW,
+  configureOptimizers,
   corpusOf,
   DEFAULT_TRAINING,
   encodeChat,
@@ -47,9 +47,15 @@ const sampleMemory = () => {
 
 console.log(`backend ${backend}, ${vlm.parameters().reduce((a, p) => a + p.size, 0)} parameters`);
 
-// training: forward + backward + clipping + AdamW on batches of 16 real shapes-world examples
+// training as SFT runs it: forward + backward + clipping + AdamW on batches of 16 real shapes-world
+// examples, the vision tower frozen (SFT's default after vision pretraining)
 const B = DEFAULT_TRAINING.batch_size;
-const optimizer = new AdamW(vlm.namedParameters());
+const optimizer = configureOptimizers(vlm, {
+  lr: 1e-4,
+  weightDecay: DEFAULT_TRAINING.weight_decay,
+  lrScale: (name) => (name.startsWith("vision_tower.") ? DEFAULT_TRAINING.vision_lr_scale : 1),
+});
+const trainable = vlm.parameters().filter((p) => p.requiresGrad);
 const batches = Array.from({ length: 12 }, (_, b) =>
   samples.slice(b * B, b * B + B).map((s) => {
     const e = encodeChat(
@@ -77,9 +83,10 @@ for (let i = 0; i < batches.length; i++) {
   });
   await loss.item();
   loss.dispose();
-  const grads = await optimizer.gradients();
-  AdamW.clipGradNorm(grads, 1);
-  await optimizer.step(grads, 1e-4);
+  const norm = optim.clipGradNorm(trainable, 1);
+  await norm.item();
+  norm.dispose();
+  optimizer.step();
   optimizer.zeroGrad();
   tokens += batches[i].reduce((a, s) => a + s.ids.length - 1 + imageTokens, 0);
   sampleMemory();

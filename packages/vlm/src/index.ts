@@ -1,14 +1,13 @@
 // @sr2se/vlm: a compact LLaVA-style vision-language model on @sr2se/tensor.
 
-export { type CheckpointFiles, readCheckpoint, writeCheckpoint } from "./checkpoint/checkpoint.js";
 export {
-  type HostTensor,
-  parseSafetensors,
-  readSafetensors,
-  serializeSafetensors,
-  writeSafetensors,
-} from "./checkpoint/safetensors.js";
-export { loadLlamaWeights, loadStateDict, stateDict } from "./checkpoint/weights.js";
+  type CheckpointFiles,
+  readCheckpoint,
+  readSafetensorsFile,
+  type SafetensorsContent,
+  writeCheckpoint,
+} from "./checkpoint/checkpoint.js";
+export { type HostTensors, loadLlamaWeights, loadStateDict, stateDict } from "./checkpoint/weights.js";
 export {
   defaultConfig,
   numImageTokens,
@@ -26,13 +25,12 @@ export { useFastestBackend } from "./device.js";
 export { type DecodedSequence, type DecodeOptions, decode } from "./generation/generate.js";
 export { type PredictOptions, predictFile } from "./generation/predict.js";
 export { type SamplingOptions, sampleToken } from "./generation/sampling.js";
+export { configureOptimizers, noDecayNames, type OptimizerSettings } from "./model/configure-optimizers.js";
 export { type DecoderOptions, type KVCache, LlamaForCausalLM, LlamaModel } from "./model/llama.js";
-export { Module } from "./model/module.js";
 export { VisionTransformer } from "./model/vision.js";
 export { type ModelInputs, VlmForConditionalGeneration } from "./model/vlm-model.js";
 export { FORMAT_TOKENS, SPECIAL_TOKENS, type TrainBpeOptions, trainBpe } from "./tokenizer/bpe-trainer.js";
 export { type ChatTurn, VlmTokenizer } from "./tokenizer/tokenizer.js";
-export { AdamW, type AdamWOptions } from "./train/adamw.js";
 export { answerMatches, type Validation, validate } from "./train/evaluate.js";
 export {
   corpusOf,
@@ -42,7 +40,7 @@ export {
   type TrainExample,
   trainingChat,
 } from "./train/examples.js";
-export { warmupCosine } from "./train/schedule.js";
+export { loadOptimizerState, optimizerStateFiles } from "./train/optimizer-state.js";
 export {
   DEFAULT_TRAINING,
   resolveModelConfig,

@@ -1,6 +1,6 @@
-// The VLM as other packages use it: a tokenizer and a network, with the training loss, sequence
-// log-probs (for SR-DPO), batched generation (the VisionLanguagePolicy of @sr2se/core) and
-// checkpoints (`VLM.load(dir)`, `vlm.save(dir)`).
+// The VLM as other packages use it: the network (an nn.Module with Hugging Face parameter names) and
+// its tokenizer, with the training loss, sequence log-probs (for SR-DPO), batched generation (the
+// VisionLanguagePolicy of @sr2se/core) and checkpoints (`VLM.load(dir)`, `vlm.save(dir)`).
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type {
@@ -11,8 +11,12 @@ import type {
   VisionLanguagePolicy,
 } from "@sr2se/core";
 import { crossEntropy, type Tensor, tensor, tidy } from "@sr2se/tensor";
-import { type CheckpointFiles, readCheckpoint, writeCheckpoint } from "./checkpoint/checkpoint.js";
-import type { HostTensor } from "./checkpoint/safetensors.js";
+import {
+  type CheckpointFiles,
+  readCheckpoint,
+  type SafetensorsContent,
+  writeCheckpoint,
+} from "./checkpoint/checkpoint.js";
 import { loadStateDict, stateDict } from "./checkpoint/weights.js";
 import { type VlmConfig, validateConfig } from "./config.js";
 import { type CollatedBatch, collate, type SequenceInput } from "./data/batch.js";
@@ -70,19 +74,16 @@ export interface VlmGeneration extends Generation {
 /** Training state stored next to the weights. */
 export interface TrainingState {
   trainerState: Record<string, unknown>;
-  optimizer: Map<string, HostTensor>;
+  /** optimizer.safetensors: `optim.flattenState` of the optimizer's state dict, on the host. */
+  optimizer: SafetensorsContent;
 }
 
-/** A compact LLaVA-style vision-language model. */
-export class VLM implements VisionLanguagePolicy {
-  readonly model: VlmForConditionalGeneration;
+/** A compact LLaVA-style vision-language model: the network, its tokenizer, and the policy methods. */
+export class VLM extends VlmForConditionalGeneration implements VisionLanguagePolicy {
+  readonly tokenizer: VlmTokenizer;
 
-  constructor(
-    readonly config: VlmConfig,
-    readonly tokenizer: VlmTokenizer,
-    model?: VlmForConditionalGeneration,
-    seed = 0,
-  ) {
+  /** Builds a model with weights initialised from `seed` (GPT-2's scheme, drawn on the host). */
+  constructor(config: VlmConfig, tokenizer: VlmTokenizer, seed = 0) {
     validateConfig(config);
     if (tokenizer.vocabSize > config.text_config.vocab_size) {
       throw new Error(
@@ -94,7 +95,8 @@ export class VLM implements VisionLanguagePolicy {
         `VLM: config image_token_id ${config.image_token_id} is not the tokenizer's <image> id ${tokenizer.imageId}`,
       );
     }
-    this.model = model ?? new VlmForConditionalGeneration(config, seed);
+    super(config, seed);
+    this.tokenizer = tokenizer;
   }
 
   /**
@@ -113,7 +115,7 @@ export class VLM implements VisionLanguagePolicy {
   static fromFiles(files: CheckpointFiles, dir = "checkpoint"): VLM {
     const tok = VlmTokenizer.fromJSON(files.tokenizer);
     const vlm = new VLM(files.config, tok);
-    loadStateDict(vlm.model, files.weights, `${dir}/model.safetensors`);
+    loadStateDict(vlm, files.weights, `${dir}/model.safetensors`);
     return vlm;
   }
 
@@ -121,21 +123,11 @@ export class VLM implements VisionLanguagePolicy {
   async save(dir: string, training?: TrainingState): Promise<void> {
     await writeCheckpoint(dir, {
       config: this.config,
-      weights: await stateDict(this.model),
+      weights: await stateDict(this),
       tokenizer: this.tokenizer.json,
       trainerState: training?.trainerState,
       optimizer: training?.optimizer,
     });
-  }
-
-  /** Returns every trainable parameter. */
-  parameters(): Tensor[] {
-    return this.model.parameters();
-  }
-
-  /** Returns every parameter with its Hugging Face-style name. */
-  namedParameters(): [string, Tensor][] {
-    return this.model.namedParameters();
   }
 
   /** Returns the token ids of a prompt with the assistant turn opened; `image` places the `<image>` placeholder. */
@@ -162,7 +154,7 @@ export class VLM implements VisionLanguagePolicy {
     const c = this.config;
     return collate(seqs, {
       imageId: c.image_token_id,
-      imageTokens: this.model.imageTokens,
+      imageTokens: this.imageTokens,
       padId: c.pad_token_id,
       imageShape: [3, S, S],
       padLeft,
@@ -181,10 +173,10 @@ export class VLM implements VisionLanguagePolicy {
     // padded to a multiple of 64 positions (label IGNORE_INDEX, no loss) so few distinct shapes occur
     const labelled = positions.length;
     while (positions.length % 64 !== 0) positions.push(0);
-    const hidden = this.model.forward(col.inputs).reshape([B * T, E]);
+    const hidden = this.forward(col.inputs).reshape([B * T, E]);
     const picked = hidden.indexSelect(0, tensor(Int32Array.from(positions), { dtype: "int32" }));
     return {
-      logits: this.model.logits(picked),
+      logits: this.logits(picked),
       target: tensor(
         Int32Array.from(positions, (p, k) => (k < labelled ? col.labels[p] : IGNORE_INDEX)),
         { dtype: "int32" },
@@ -277,7 +269,7 @@ export class VLM implements VisionLanguagePolicy {
     for (let s = 0; s < order.length; s += batchSize) {
       const chunk = order.slice(s, s + batchSize);
       const decoded = await decode(
-        this.model,
+        this,
         this.tokenizer,
         chunk.map((i) => prompts[i]),
         {

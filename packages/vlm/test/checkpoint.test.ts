@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { io } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
-import { parseSafetensors, serializeSafetensors } from "../src/checkpoint/safetensors.js";
 import { VLM } from "../src/vlm.js";
 import { tinyPng, tinyVlm } from "./tiny.js";
 
@@ -13,14 +13,11 @@ async function saved(): Promise<{ vlm: VLM; dir: string }> {
   return { vlm, dir };
 }
 
-async function rewriteWeights(
-  dir: string,
-  edit: (t: ReturnType<typeof parseSafetensors>) => void,
-): Promise<void> {
+async function rewriteWeights(dir: string, edit: (t: Map<string, io.HostArray>) => void): Promise<void> {
   const file = join(dir, "model.safetensors");
-  const tensors = parseSafetensors(await readFile(file), file);
+  const { tensors } = io.decodeSafetensors(await readFile(file), file);
   edit(tensors);
-  await writeFile(file, serializeSafetensors(tensors));
+  await writeFile(file, io.encodeSafetensors(tensors));
 }
 
 describe("checkpoints", () => {
@@ -46,7 +43,9 @@ describe("checkpoints", () => {
 
   it("uses Hugging Face names for the language tower", async () => {
     const { dir } = await saved();
-    const names = [...parseSafetensors(await readFile(join(dir, "model.safetensors")), "x").keys()];
+    const names = [
+      ...io.decodeSafetensors(await readFile(join(dir, "model.safetensors")), "x").tensors.keys(),
+    ];
     expect(names).toContain("language_model.model.layers.0.self_attn.q_proj.weight");
     expect(names).toContain("language_model.model.embed_tokens.weight");
     expect(names).toContain("language_model.lm_head.weight");
@@ -64,7 +63,11 @@ describe("checkpoints", () => {
   it("names a tensor of the wrong shape", async () => {
     const { dir } = await saved();
     await rewriteWeights(dir, (t) =>
-      t.set("language_model.model.norm.weight", { dtype: "F32", shape: [2, 16], data: new Float32Array(32) }),
+      t.set("language_model.model.norm.weight", {
+        dtype: "float32",
+        shape: [2, 16],
+        data: new Float32Array(32),
+      }),
     );
     await expect(VLM.load(dir)).rejects.toThrow(
       /tensor "language_model\.model\.norm\.weight" has shape \[2, 16\], the model expects \[32\]/,
@@ -74,9 +77,11 @@ describe("checkpoints", () => {
   it("names a tensor of the wrong dtype", async () => {
     const { dir } = await saved();
     await rewriteWeights(dir, (t) =>
-      t.set("language_model.model.norm.weight", { dtype: "I32", shape: [32], data: new Int32Array(32) }),
+      t.set("language_model.model.norm.weight", { dtype: "int32", shape: [32], data: new Int32Array(32) }),
     );
-    await expect(VLM.load(dir)).rejects.toThrow(/tensor "language_model\.model\.norm\.weight" has dtype I32/);
+    await expect(VLM.load(dir)).rejects.toThrow(
+      /tensor "language_model\.model\.norm\.weight" has dtype int32/,
+    );
   });
 
   it("says a truncated weights file is truncated", async () => {
@@ -105,6 +110,8 @@ describe("checkpoints", () => {
     const bad = new Uint8Array(17);
     new DataView(bad.buffer).setBigUint64(0, 9n, true);
     bad.set(new TextEncoder().encode("{not json"), 8);
-    expect(() => parseSafetensors(bad, "w.safetensors")).toThrow(/w\.safetensors: header is not valid JSON/);
+    expect(() => io.decodeSafetensors(bad, "w.safetensors")).toThrow(
+      /w\.safetensors: header is not valid JSON/,
+    );
   });
 });

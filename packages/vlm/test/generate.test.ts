@@ -109,7 +109,7 @@ describe("sequenceLogProbs", () => {
       const pixels = r.image ? await vlm.pixelsOf(r.image) : undefined;
       const seq = { ...vlm.encodeCompletion(r.prompt, r.completion, !!pixels), pixels };
       const col = vlm.collate([seq]);
-      const logits = await noGrad(() => tidy(() => vlm.model.logits(vlm.model.forward(col.inputs)))).data();
+      const logits = await noGrad(() => tidy(() => vlm.logits(vlm.forward(col.inputs)))).data();
       const V = vlm.config.text_config.vocab_size;
       let slow = 0;
       let n = 0;
@@ -135,7 +135,7 @@ describe("sequenceLogProbs", () => {
       { prompt: "Is there a green triangle?", completion: "\\boxed{yes}" },
     ]);
     got.sum.sum().backward();
-    const g = vlm.model.language_model.model.embed_tokens.weight.grad;
+    const g = vlm.language_model.model.embed_tokens.weight.grad;
     expect(g).not.toBeNull();
     expect(Math.max(...Array.from(await (g as ReturnType<typeof tensor>).abs().data()))).toBeGreaterThan(0);
     for (const p of vlm.parameters()) {

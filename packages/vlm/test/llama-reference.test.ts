@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { noGrad, tidy } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
-import { readSafetensors } from "../src/checkpoint/safetensors.js";
+import { readSafetensorsFile } from "../src/checkpoint/checkpoint.js";
 import { loadLlamaWeights } from "../src/checkpoint/weights.js";
 import { defaultConfig, type TextConfig } from "../src/config.js";
 import { VlmForConditionalGeneration } from "../src/model/vlm-model.js";
@@ -16,11 +16,11 @@ describe("language tower against a PyTorch Llama", () => {
     const model = new VlmForConditionalGeneration(config, 7);
     loadLlamaWeights(
       model.language_model,
-      await readSafetensors(join(dir, "model.safetensors")),
+      (await readSafetensorsFile(join(dir, "model.safetensors"))).tensors,
       "model.safetensors",
       text.tie_word_embeddings,
     );
-    const expected = await readSafetensors(join(dir, "expected.safetensors"));
+    const { tensors: expected } = await readSafetensorsFile(join(dir, "expected.safetensors"));
     const ids = expected.get("input_ids");
     const want = expected.get("logits");
     if (!ids || !want) throw new Error("fixture lacks input_ids or logits");

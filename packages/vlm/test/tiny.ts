@@ -45,7 +45,7 @@ export function tinyConfig(tok: VlmTokenizer, tied = true): VlmConfig {
 /** Returns a tiny VLM with random weights (larger init, so greedy decoding does not stop at once). */
 export function tinyVlm(seed = 1, tied = true): VLM {
   const tok = tinyTokenizer();
-  return new VLM(tinyConfig(tok, tied), tok, undefined, seed);
+  return new VLM(tinyConfig(tok, tied), tok, seed);
 }
 
 /** Returns a small PNG: a coloured square on a plain background. */

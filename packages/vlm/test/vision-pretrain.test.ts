@@ -133,9 +133,7 @@ describe("vision pretraining", () => {
   };
   const visionWeights = async (vlm: VLM) =>
     Promise.all(
-      vlm.model.vision_tower
-        .namedParameters()
-        .map(async ([n, p]) => [n, Array.from(await p.data())] as const),
+      vlm.vision_tower.namedParameters().map(async ([n, p]) => [n, Array.from(await p.data())] as const),
     );
 
   it("train sft pretrains, logs, then keeps the tower frozen (vision_lr_scale 0)", async () => {

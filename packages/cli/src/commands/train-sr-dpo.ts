@@ -1,17 +1,10 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createProgress } from "@sr2se/core";
 import type { DpoLossOptions } from "@sr2se/sr-dpo";
-import {
-  type CompletionRequest,
-  readPairs,
-  type ScoredCompletions,
-  SrDpoTrainer,
-  type TrainablePolicy,
-} from "@sr2se/sr-dpo/tensor";
-import { optim, type Tensor, tensor } from "@sr2se/tensor";
-import { readSafetensors, VLM, type VlmConfig } from "@sr2se/vlm";
+import { readPairs, SrDpoTrainer } from "@sr2se/sr-dpo/tensor";
+import { optim } from "@sr2se/tensor";
+import { configureOptimizers, VLM } from "@sr2se/vlm";
 import { type Command, InvalidArgumentError } from "commander";
 import { device, integer, number } from "./args.js";
 
@@ -53,24 +46,6 @@ function imageResolver(pairsFile: string, imagesDir: string | undefined) {
     throw new Error(
       `${where}: image "${image}" not found${imagesDir ? ` under ${imagesDir}` : "; give --images DIR (the dataset folder)"}`,
     );
-  };
-}
-
-/**
- * Scores completions with a VLM for the SR-DPO trainer: images decoded once up front, then each
- * micro-batch is tokenized and run through the model synchronously.
- */
-function scorerOf(vlm: VLM, pixels: Map<string, Float32Array>) {
-  return {
-    sequenceLogProbs(requests: CompletionRequest[]): ScoredCompletions {
-      const seqs = requests.map((r) => {
-        const px = r.image !== undefined ? pixels.get(r.image) : undefined;
-        return { ...vlm.encodeCompletion(r.prompt, r.completion, px !== undefined), pixels: px };
-      });
-      const { sum, mean, tokens } = vlm.sequenceLogProbsOf(seqs);
-      mean.dispose();
-      return { sum, tokens: tensor(new Float32Array(tokens)) };
-    },
   };
 }
 
@@ -148,29 +123,13 @@ export function register(program: Command): void {
           imagePaths.set(pair.image, resolve(pair.image, `${flags.pairs}:${line}`));
       }
 
-      const reference = await VLM.load(flags.ckpt, { device: flags.device });
-      let policy: VLM;
-      if (resuming) {
-        // The trainer's checkpoint holds the policy's weights (HF names) and config; the tokenizer is the starting one's.
-        const config = JSON.parse(await readFile(path.join(trainerDir, "config.json"), "utf8")) as VlmConfig;
-        const weights = await readSafetensors(path.join(trainerDir, "model.safetensors"));
-        policy = VLM.fromFiles({ config, weights, tokenizer: reference.tokenizer.json }, trainerDir);
-      } else {
-        policy = await VLM.load(flags.ckpt, { device: flags.device });
-      }
-
-      const pixels = new Map<string, Float32Array>();
-      for (const [image, file] of imagePaths) pixels.set(image, await policy.pixelsOf(file));
-
-      const named = policy.namedParameters();
-      const policyScorer: TrainablePolicy = {
-        ...scorerOf(policy, pixels),
-        parameters: () => policy.parameters(),
-        stateDict: () => Object.fromEntries(named) as Record<string, Tensor>,
-        // Weights are restored above from the same checkpoint; the trainer restores the optimizer and position.
-        loadStateDict: () => undefined,
-        config: policy.config,
-      };
+      // The reference is frozen: its parameters record no graph, so scoring it costs a forward pass only.
+      const reference = (await VLM.load(flags.ckpt, { device: flags.device })).requiresGrad_(false).eval();
+      // On resume the trainer loads the policy's weights from its own checkpoint.
+      const policy = await VLM.load(flags.ckpt, { device: flags.device });
+      const resolvedPairs = pairs.map(({ pair }) =>
+        pair.image === undefined ? pair : { ...pair, image: imagePaths.get(pair.image) },
+      );
       const types = flags.loss
         .split(",")
         .map((s) => s.trim())
@@ -181,14 +140,15 @@ export function register(program: Command): void {
         alpha: flags.alpha,
         labelSmoothing: flags.labelSmoothing,
       } as DpoLossOptions;
-      const optimizer = new optim.AdamW(policy.parameters(), { lr: flags.lr, weightDecay: 0 });
+      // TRL's defaults: no weight decay, AdamW's (0.9, 0.999)
+      const optimizer = configureOptimizers(policy, { lr: flags.lr, weightDecay: 0, betas: [0.9, 0.999] });
       const scheduler = new optim.LambdaLR(optimizer, optim.warmupCosine(flags.warmup, flags.steps, 0.1));
       const trainer = new SrDpoTrainer({
-        policy: policyScorer,
-        reference: scorerOf(reference, pixels),
+        policy,
+        reference,
         optimizer,
         scheduler,
-        pairs: flags.pairs,
+        pairs: resolvedPairs,
         loss,
         batchSize: flags.batchSize,
         gradientAccumulationSteps: flags.gradAccum,
@@ -199,7 +159,13 @@ export function register(program: Command): void {
           ? { likelihoodGuard: { maxDropPerToken: flags.guardDrop, action: flags.guardAction } }
           : {}),
       });
-      if (resuming) await trainer.resume(trainerDir);
+      if (resuming) {
+        await trainer.resume(trainerDir).catch((err: Error) => {
+          throw new Error(
+            `${err.message} (to start over from the starting checkpoint, run again without --resume and with a new --out)`,
+          );
+        });
+      }
       const todo = Math.max(0, flags.steps - trainer.step);
       const progress = createProgress({ label: "sr-dpo", total: flags.steps, unit: "steps" });
       progress.update(trainer.step);

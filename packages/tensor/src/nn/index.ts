@@ -17,7 +17,7 @@ export {
   SwiGLU,
   Tanh,
 } from "./layers.js";
-export { Module } from "./module.js";
+export { asParameter, isParameter, Module } from "./module.js";
 export {
   Block,
   CausalSelfAttention,

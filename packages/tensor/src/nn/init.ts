@@ -25,6 +25,14 @@ function fillWith(t: Tensor, draw: () => number): Tensor {
   return t;
 }
 
+/** Overwrites t's elements, in row-major order, with host values of the same count; returns t. */
+export function copyFrom(t: Tensor, values: ArrayLike<number>): Tensor {
+  if (values.length !== t.size)
+    throw new Error(`init.copyFrom: ${values.length} values for a tensor ${fmtShape(t.shape)} of ${t.size}`);
+  let i = 0;
+  return fillWith(t, () => values[i++]);
+}
+
 /** Returns [fanIn, fanOut] of a weight shaped [out, in, ...receptive]. */
 export function fans(t: Tensor): [number, number] {
   if (t.ndim < 2) throw new Error(`init: fan in/out need at least 2 dims, got ${fmtShape(t.shape)}`);

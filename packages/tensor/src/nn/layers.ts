@@ -6,7 +6,7 @@ import { dropout, embedding, layerNorm, linear, rmsNorm } from "../ops/index.js"
 import { type Generator, resolveGenerator } from "../random.js";
 import { fmtShape, type Tensor } from "../tensor.js";
 import { constant, normal, uniform } from "./init.js";
-import { Module } from "./module.js";
+import { asParameter, Module } from "./module.js";
 
 /** Options shared by layer constructors. */
 export interface LayerOptions {
@@ -15,15 +15,18 @@ export interface LayerOptions {
   /** Seed or generator for the initial weights (the global generator otherwise). */
   seed?: number;
   generator?: Generator;
+  /**
+   * Leave the weights uninitialised for a caller that fills them (torch.nn.utils.skip_init): no
+   * random draws, the global generator untouched.
+   */
+  skipInit?: boolean;
 }
 
 /** Returns a new leaf parameter tensor of shape (uninitialised; callers fill it). */
 export function parameter(shape: number[], opts: LayerOptions = {}): Tensor {
   const dtype = opts.dtype ?? "float32";
   if (!isFloat(dtype)) throw new Error(`parameter: dtype must be float, got ${dtype}`);
-  const t = empty(shape, dtype, resolveBackend(opts.device));
-  t.requiresGrad = true;
-  return t;
+  return asParameter(empty(shape, dtype, resolveBackend(opts.device)));
 }
 
 /** y = x·Wᵀ + b, W [outFeatures, inFeatures], initialised U(±1/√inFeatures) as PyTorch does. */
@@ -38,9 +41,9 @@ export class Linear extends Module {
     super();
     const g = resolveGenerator(opts.seed, opts.generator);
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
-    this.weight = uniform(parameter([outFeatures, inFeatures], opts), -bound, bound, { generator: g });
-    this.bias =
-      opts.bias === false ? null : uniform(parameter([outFeatures], opts), -bound, bound, { generator: g });
+    const init = (t: Tensor) => (opts.skipInit ? t : uniform(t, -bound, bound, { generator: g }));
+    this.weight = init(parameter([outFeatures, inFeatures], opts));
+    this.bias = opts.bias === false ? null : init(parameter([outFeatures], opts));
   }
   /** Returns x·Wᵀ + b over the last dim of x. */
   forward(x: Tensor): Tensor {
@@ -62,7 +65,8 @@ export class Embedding extends Module {
     opts: LayerOptions = {},
   ) {
     super();
-    this.weight = normal(parameter([numEmbeddings, embeddingDim], opts), 0, 1, opts);
+    const weight = parameter([numEmbeddings, embeddingDim], opts);
+    this.weight = opts.skipInit ? weight : normal(weight, 0, 1, opts);
   }
   /** Returns the rows at int32 ids: [...ids.shape, embeddingDim]. */
   forward(ids: Tensor): Tensor {

@@ -7,6 +7,23 @@ import type { Backend } from "../backend/backend.js";
 import { bufferOf } from "../ops/core.js";
 import { fmtShape, Tensor } from "../tensor.js";
 
+const PARAMETERS = new WeakSet<Tensor>();
+
+/**
+ * Marks a tensor as a module parameter (torch.nn.Parameter): a module lists it among its parameters
+ * and state dict even while it is frozen (`requiresGrad` false). Returns the tensor.
+ */
+export function asParameter(t: Tensor): Tensor {
+  PARAMETERS.add(t);
+  t.requiresGrad = true;
+  return t;
+}
+
+/** Returns whether a tensor was made a parameter by `asParameter` (or `nn.parameter`). */
+export function isParameter(t: Tensor): boolean {
+  return PARAMETERS.has(t);
+}
+
 /** The base class of every layer and model. */
 export abstract class Module {
   /** Whether the module is in training mode (dropout active). */
@@ -33,7 +50,7 @@ export abstract class Module {
   namedParameters(prefix = ""): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [k, v] of Object.entries(this)) {
-      if (v instanceof Tensor && v.requiresGrad) out.push([prefix + k, v]);
+      if (v instanceof Tensor && (v.requiresGrad || PARAMETERS.has(v))) out.push([prefix + k, v]);
     }
     for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
     return out;
@@ -42,6 +59,25 @@ export abstract class Module {
   /** Returns every parameter (each once). */
   parameters(): Tensor[] {
     return [...new Set(this.namedParameters().map(([, p]) => p))];
+  }
+
+  /** Returns [dotted name, module] for this module (name "") and every descendant, depth first. */
+  namedModules(prefix = ""): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [k, m] of this.namedChildren()) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    return out;
+  }
+
+  /** Sets whether every parameter here and below records gradients (torch's requires_grad_); returns this. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) {
+      if (!requiresGrad) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+      p.requiresGrad = requiresGrad;
+    }
+    return this;
   }
 
   /** Sets training mode here and below; returns this. */
@@ -103,9 +139,10 @@ export abstract class Module {
   async toDevice(device: string | Backend): Promise<this> {
     const self = this as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(this)) {
-      if (v instanceof Tensor && v.requiresGrad) {
+      if (v instanceof Tensor && (v.requiresGrad || PARAMETERS.has(v))) {
         const moved = await v.toDevice(device);
-        moved.requiresGrad = true;
+        PARAMETERS.add(moved);
+        moved.requiresGrad = v.requiresGrad;
         v.dispose();
         self[k] = moved;
       }

@@ -1,33 +1,44 @@
-// A checkpoint folder as DESIGN.md describes it: config.json, model.safetensors, tokenizer.json, and
-// for training state trainer_state.json + optimizer.safetensors. Written into a temporary folder
+// A checkpoint folder: config.json, model.safetensors, tokenizer.json, and for training state
+// trainer_state.json + optimizer.safetensors (the optimizer's state dict as `optim.flattenState`
+// lays it out: tensors `state.<index>.<field>`, the parameter groups and step counts as metadata). Written into a temporary folder
 // and renamed into place, so a crash leaves the previous checkpoint whole.
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeDirAtomic } from "@sr2se/core";
+import { io } from "@sr2se/tensor";
 import { type VlmConfig, validateConfig } from "../config.js";
-import { type HostTensor, readSafetensors, serializeSafetensors } from "./safetensors.js";
+import type { HostTensors } from "./weights.js";
+
+/** A safetensors file in memory: named host arrays and string metadata. */
+export interface SafetensorsContent {
+  tensors: HostTensors;
+  metadata: Record<string, string>;
+}
 
 /** The files of a checkpoint, in memory. */
 export interface CheckpointFiles {
   config: VlmConfig;
-  weights: Map<string, HostTensor>;
+  weights: HostTensors;
   tokenizer: Record<string, unknown>;
   /** trainer_state.json, when the checkpoint holds training state. */
   trainerState?: Record<string, unknown>;
   /** optimizer.safetensors, when the checkpoint holds training state. */
-  optimizer?: Map<string, HostTensor>;
+  optimizer?: SafetensorsContent;
 }
 
 /** Writes a checkpoint folder atomically. */
 export async function writeCheckpoint(dir: string, files: CheckpointFiles): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
     await writeFile(join(tmp, "config.json"), `${JSON.stringify(files.config, null, 2)}\n`);
-    await writeFile(join(tmp, "model.safetensors"), serializeSafetensors(files.weights, { format: "pt" }));
+    await writeFile(join(tmp, "model.safetensors"), io.encodeSafetensors(files.weights, { format: "pt" }));
     await writeFile(join(tmp, "tokenizer.json"), JSON.stringify(files.tokenizer));
     if (files.trainerState)
       await writeFile(join(tmp, "trainer_state.json"), `${JSON.stringify(files.trainerState, null, 2)}\n`);
     if (files.optimizer)
-      await writeFile(join(tmp, "optimizer.safetensors"), serializeSafetensors(files.optimizer));
+      await writeFile(
+        join(tmp, "optimizer.safetensors"),
+        io.encodeSafetensors(files.optimizer.tensors, files.optimizer.metadata),
+      );
   });
 }
 
@@ -64,7 +75,7 @@ export async function readCheckpoint(
   const config = validateConfig((await readJsonFile(configFile)) as unknown as VlmConfig, configFile);
   const weightsFile = join(dir, "model.safetensors");
   if (!(await exists(weightsFile))) throw new Error(`${weightsFile}: not found`);
-  const weights = await readSafetensors(weightsFile);
+  const { tensors: weights } = await readSafetensorsFile(weightsFile);
   const tokenizer = await readJsonFile(join(dir, "tokenizer.json"));
   const files: CheckpointFiles = { config, weights, tokenizer };
   if (opts.trainingState) {
@@ -74,8 +85,19 @@ export async function readCheckpoint(
       const optFile = join(dir, "optimizer.safetensors");
       if (!(await exists(optFile)))
         throw new Error(`${optFile}: not found (trainer_state.json is there, the optimizer state is not)`);
-      files.optimizer = await readSafetensors(optFile);
+      files.optimizer = await readSafetensorsFile(optFile);
     }
   }
   return files;
+}
+
+/** Returns the tensors (as host arrays) and metadata of a safetensors file; errors name the file. */
+export async function readSafetensorsFile(file: string): Promise<SafetensorsContent> {
+  let buf: Uint8Array;
+  try {
+    buf = await readFile(file);
+  } catch (err) {
+    throw new Error(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  return io.decodeSafetensors(buf, file);
 }

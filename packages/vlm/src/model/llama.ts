@@ -2,9 +2,9 @@
 // rotate-half convention, grouped-query attention, SwiGLU MLP, optional tied embeddings), with
 // Hugging Face's parameter names so a Llama checkpoint of matching shape loads into it.
 import type { Rng } from "@sr2se/core";
-import { cat, rope, scaledDotProductAttention, type Tensor, zeros } from "@sr2se/tensor";
+import { cat, nn, rope, scaledDotProductAttention, type Tensor, zeros } from "@sr2se/tensor";
 import { type TextConfig, textHeadDim } from "../config.js";
-import { Embedding, Linear, Module, ModuleList, RMSNorm } from "./module.js";
+import { initEmbedding, initLinear } from "./init.js";
 
 /** Keys and values of earlier positions, one entry a layer: [B, num_key_value_heads, past, head_dim]. */
 export type KVCache = { k: Tensor; v: Tensor }[];
@@ -26,11 +26,11 @@ export interface DecoderOptions {
 }
 
 /** Grouped-query self-attention with rotary position embeddings. */
-class LlamaAttention extends Module {
-  readonly q_proj: Linear;
-  readonly k_proj: Linear;
-  readonly v_proj: Linear;
-  readonly o_proj: Linear;
+class LlamaAttention extends nn.Module {
+  readonly q_proj: nn.Linear;
+  readonly k_proj: nn.Linear;
+  readonly v_proj: nn.Linear;
+  readonly o_proj: nn.Linear;
   readonly headDim: number;
   constructor(
     readonly c: TextConfig,
@@ -40,13 +40,12 @@ class LlamaAttention extends Module {
     const e = c.hidden_size;
     const d = textHeadDim(c);
     this.headDim = d;
-    this.q_proj = this.child("q_proj", new Linear(e, c.num_attention_heads * d, rng));
-    this.k_proj = this.child("k_proj", new Linear(e, c.num_key_value_heads * d, rng));
-    this.v_proj = this.child("v_proj", new Linear(e, c.num_key_value_heads * d, rng));
-    this.o_proj = this.child(
-      "o_proj",
-      new Linear(c.num_attention_heads * d, e, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }),
-    );
+    this.q_proj = initLinear(e, c.num_attention_heads * d, rng);
+    this.k_proj = initLinear(e, c.num_key_value_heads * d, rng);
+    this.v_proj = initLinear(e, c.num_key_value_heads * d, rng);
+    this.o_proj = initLinear(c.num_attention_heads * d, e, rng, {
+      std: 0.02 / Math.sqrt(2 * c.num_hidden_layers),
+    });
   }
   /** Returns attention output [B, L, hidden] of x [B, L, hidden]; appends this layer's keys/values to `cache[layer]`. */
   forward(x: Tensor, layer: number, opts: DecoderOptions): Tensor {
@@ -95,18 +94,17 @@ class LlamaAttention extends Module {
 }
 
 /** SwiGLU: down(silu(gate(x)) · up(x)). */
-class LlamaMLP extends Module {
-  readonly gate_proj: Linear;
-  readonly up_proj: Linear;
-  readonly down_proj: Linear;
+class LlamaMLP extends nn.Module {
+  readonly gate_proj: nn.Linear;
+  readonly up_proj: nn.Linear;
+  readonly down_proj: nn.Linear;
   constructor(c: TextConfig, rng: Rng) {
     super();
-    this.gate_proj = this.child("gate_proj", new Linear(c.hidden_size, c.intermediate_size, rng));
-    this.up_proj = this.child("up_proj", new Linear(c.hidden_size, c.intermediate_size, rng));
-    this.down_proj = this.child(
-      "down_proj",
-      new Linear(c.intermediate_size, c.hidden_size, rng, { std: 0.02 / Math.sqrt(2 * c.num_hidden_layers) }),
-    );
+    this.gate_proj = initLinear(c.hidden_size, c.intermediate_size, rng);
+    this.up_proj = initLinear(c.hidden_size, c.intermediate_size, rng);
+    this.down_proj = initLinear(c.intermediate_size, c.hidden_size, rng, {
+      std: 0.02 / Math.sqrt(2 * c.num_hidden_layers),
+    });
   }
   /** Returns the MLP of x over its last dim. */
   forward(x: Tensor): Tensor {
@@ -115,10 +113,10 @@ class LlamaMLP extends Module {
 }
 
 /** A pre-norm decoder block: x + attn(norm(x)), then x + mlp(norm(x)). */
-class LlamaDecoderLayer extends Module {
-  readonly input_layernorm: RMSNorm;
+class LlamaDecoderLayer extends nn.Module {
+  readonly input_layernorm: nn.RMSNorm;
   readonly self_attn: LlamaAttention;
-  readonly post_attention_layernorm: RMSNorm;
+  readonly post_attention_layernorm: nn.RMSNorm;
   readonly mlp: LlamaMLP;
   constructor(
     c: TextConfig,
@@ -126,13 +124,10 @@ class LlamaDecoderLayer extends Module {
     rng: Rng,
   ) {
     super();
-    this.input_layernorm = this.child("input_layernorm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
-    this.self_attn = this.child("self_attn", new LlamaAttention(c, rng));
-    this.post_attention_layernorm = this.child(
-      "post_attention_layernorm",
-      new RMSNorm(c.hidden_size, c.rms_norm_eps),
-    );
-    this.mlp = this.child("mlp", new LlamaMLP(c, rng));
+    this.input_layernorm = new nn.RMSNorm(c.hidden_size, c.rms_norm_eps);
+    this.self_attn = new LlamaAttention(c, rng);
+    this.post_attention_layernorm = new nn.RMSNorm(c.hidden_size, c.rms_norm_eps);
+    this.mlp = new LlamaMLP(c, rng);
   }
   /** Returns the block applied to x [B, L, hidden]. */
   forward(x: Tensor, opts: DecoderOptions): Tensor {
@@ -142,16 +137,15 @@ class LlamaDecoderLayer extends Module {
 }
 
 /** The decoder stack (Hugging Face's LlamaModel): embed_tokens, layers, final norm. */
-export class LlamaModel extends Module {
-  readonly embed_tokens: Embedding;
-  readonly layers: LlamaDecoderLayer[] = [];
-  readonly norm: RMSNorm;
+export class LlamaModel extends nn.Module {
+  readonly embed_tokens: nn.Embedding;
+  readonly layers: LlamaDecoderLayer[];
+  readonly norm: nn.RMSNorm;
   constructor(c: TextConfig, rng: Rng) {
     super();
-    this.embed_tokens = this.child("embed_tokens", new Embedding(c.vocab_size, c.hidden_size, rng));
-    for (let i = 0; i < c.num_hidden_layers; i++) this.layers.push(new LlamaDecoderLayer(c, i, rng));
-    this.child("layers", new ModuleList(this.layers));
-    this.norm = this.child("norm", new RMSNorm(c.hidden_size, c.rms_norm_eps));
+    this.embed_tokens = initEmbedding(c.vocab_size, c.hidden_size, rng);
+    this.layers = Array.from({ length: c.num_hidden_layers }, (_, i) => new LlamaDecoderLayer(c, i, rng));
+    this.norm = new nn.RMSNorm(c.hidden_size, c.rms_norm_eps);
   }
   /** Returns the final normalized hidden states [B, L, hidden] of input embeddings [B, L, hidden]. */
   forward(inputsEmbeds: Tensor, opts: DecoderOptions = {}): Tensor {
@@ -162,18 +156,20 @@ export class LlamaModel extends Module {
 }
 
 /** Hugging Face's LlamaForCausalLM: the decoder and a language-model head (or the tied embedding). */
-export class LlamaForCausalLM extends Module {
+export class LlamaForCausalLM extends nn.Module {
   readonly model: LlamaModel;
-  readonly lm_head: Linear | null;
+  readonly lm_head: nn.Linear | null;
   constructor(
     readonly c: TextConfig,
     rng: Rng,
   ) {
     super();
-    this.model = this.child("model", new LlamaModel(c, rng));
-    this.lm_head = c.tie_word_embeddings
-      ? null
-      : this.child("lm_head", new Linear(c.hidden_size, c.vocab_size, rng));
+    this.model = new LlamaModel(c, rng);
+    this.lm_head = c.tie_word_embeddings ? null : initLinear(c.hidden_size, c.vocab_size, rng);
+  }
+  /** Returns the final normalized hidden states of input embeddings (the decoder stack). */
+  forward(inputsEmbeds: Tensor, opts: DecoderOptions = {}): Tensor {
+    return this.model.forward(inputsEmbeds, opts);
   }
   /** Returns next-token logits [..., vocab] of final hidden states [..., hidden]. */
   logits(hidden: Tensor): Tensor {

@@ -2,26 +2,20 @@
 // language_model (a Llama). The projected patch features replace the image-token positions of the
 // token embeddings, so the decoder sees one sequence of text and image tokens.
 import { Rng } from "@sr2se/core";
-import { cat, type Tensor, tensor } from "@sr2se/tensor";
+import { cat, nn, type Tensor, tensor } from "@sr2se/tensor";
 import { numImageTokens, type VlmConfig } from "../config.js";
+import { initLinear } from "./init.js";
 import { type DecoderOptions, LlamaForCausalLM } from "./llama.js";
-import { Linear, Module } from "./module.js";
 import { VisionTransformer } from "./vision.js";
 
 /** Two linear layers with a GELU between, from vision width to text width. */
-class MultiModalProjector extends Module {
-  readonly linear_1: Linear;
-  readonly linear_2: Linear;
+class MultiModalProjector extends nn.Module {
+  readonly linear_1: nn.Linear;
+  readonly linear_2: nn.Linear;
   constructor(c: VlmConfig, rng: Rng) {
     super();
-    this.linear_1 = this.child(
-      "linear_1",
-      new Linear(c.vision_config.hidden_size, c.projector_hidden_size, rng, { bias: true }),
-    );
-    this.linear_2 = this.child(
-      "linear_2",
-      new Linear(c.projector_hidden_size, c.text_config.hidden_size, rng, { bias: true }),
-    );
+    this.linear_1 = initLinear(c.vision_config.hidden_size, c.projector_hidden_size, rng, { bias: true });
+    this.linear_2 = initLinear(c.projector_hidden_size, c.text_config.hidden_size, rng, { bias: true });
   }
   /** Returns text-width features of vision features. */
   forward(x: Tensor): Tensor {
@@ -42,7 +36,7 @@ export interface ModelInputs {
 }
 
 /** The VLM network (LLaVA's LlavaForConditionalGeneration layout, Hugging Face parameter names). */
-export class VlmForConditionalGeneration extends Module {
+export class VlmForConditionalGeneration extends nn.Module {
   readonly vision_tower: VisionTransformer;
   readonly multi_modal_projector: MultiModalProjector;
   readonly language_model: LlamaForCausalLM;
@@ -54,18 +48,9 @@ export class VlmForConditionalGeneration extends Module {
   ) {
     super();
     const rng = new Rng(seed);
-    this.vision_tower = this.child(
-      "vision_tower",
-      new VisionTransformer(config.vision_config, rng.fork("vision")),
-    );
-    this.multi_modal_projector = this.child(
-      "multi_modal_projector",
-      new MultiModalProjector(config, rng.fork("projector")),
-    );
-    this.language_model = this.child(
-      "language_model",
-      new LlamaForCausalLM(config.text_config, rng.fork("text")),
-    );
+    this.vision_tower = new VisionTransformer(config.vision_config, rng.fork("vision"));
+    this.multi_modal_projector = new MultiModalProjector(config, rng.fork("projector"));
+    this.language_model = new LlamaForCausalLM(config.text_config, rng.fork("text"));
     this.imageTokens = numImageTokens(config.vision_config);
   }
 
@@ -85,7 +70,7 @@ export class VlmForConditionalGeneration extends Module {
 
   /** Returns the final hidden states [B, T, hidden] of a batch (appending to `opts.cache` when given). */
   forward(inputs: ModelInputs, opts: DecoderOptions = {}): Tensor {
-    return this.language_model.model.forward(this.embed(inputs), opts);
+    return this.language_model.forward(this.embed(inputs), opts);
   }
 
   /** Returns next-token logits of final hidden states. */

@@ -6,17 +6,17 @@ import { appendFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createProgress, type Sample } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
-import { tidy } from "@sr2se/tensor";
+import { optim, tidy } from "@sr2se/tensor";
 import { readCheckpoint } from "../checkpoint/checkpoint.js";
 import { defaultConfig, numImageTokens, type VlmConfig } from "../config.js";
 import { preprocessImage } from "../data/images.js";
+import { configureOptimizers } from "../model/configure-optimizers.js";
 import { trainBpe } from "../tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "../tokenizer/tokenizer.js";
 import { VLM } from "../vlm.js";
-import { AdamW } from "./adamw.js";
 import { type Validation, validate } from "./evaluate.js";
 import { corpusOf, encodeExamples, epochBatches, type TrainExample } from "./examples.js";
-import { warmupCosine } from "./schedule.js";
+import { loadOptimizerState, optimizerStateFiles } from "./optimizer-state.js";
 import {
   attributeClasses,
   cellGrid,
@@ -176,29 +176,22 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   let vlm: VLM;
   let startStep = 0;
   let visionPretrained = false;
-  let resumedOptimizer: {
-    state: Map<string, import("../checkpoint/safetensors.js").HostTensor>;
-    step: number;
-  } | null = null;
+  let resumed: { files: Awaited<ReturnType<typeof readCheckpoint>>; dir: string } | null = null;
   if (opts.resume && (await exists(join(ckptDir, "trainer_state.json")))) {
     const files = await readCheckpoint(ckptDir, { trainingState: true });
     vlm = VLM.fromFiles(files, ckptDir);
     const state = files.trainerState as {
       step: number;
       training: SftTrainingConfig;
-      optimizer_step: number;
       vision_pretrained?: boolean;
     };
     startStep = state.step;
     visionPretrained = state.vision_pretrained === true;
     Object.assign(training, state.training, opts.steps !== undefined ? { steps: opts.steps } : {});
-    resumedOptimizer = {
-      state: files.optimizer as Map<string, import("../checkpoint/safetensors.js").HostTensor>,
-      step: state.optimizer_step,
-    };
+    resumed = { files, dir: ckptDir };
   } else {
     const tok = VlmTokenizer.fromJSON(trainBpe(corpusOf(train.samples), { vocabSize: training.vocab_size }));
-    vlm = new VLM(resolveModelConfig(tok, opts.config), tok, undefined, training.seed);
+    vlm = new VLM(resolveModelConfig(tok, opts.config), tok, training.seed);
     await writeFile(logFile, "");
   }
   if (startStep >= training.steps) {
@@ -236,20 +229,29 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     return p;
   };
 
-  if (startStep === 0 && !resumedOptimizer && training.vision_pretrain_steps > 0) {
+  if (startStep === 0 && !resumed && training.vision_pretrain_steps > 0) {
     visionPretrained = await runVisionPretraining(vlm, train, val, pixelsOf, training, opts);
   }
   const visionScale = visionPretrained ? training.vision_lr_scale : 1;
-  const optimizer = new AdamW(vlm.namedParameters(), {
+  const optimizer = configureOptimizers(vlm, {
+    lr: training.lr,
     weightDecay: training.weight_decay,
     lrScale: (name) => (name.startsWith("vision_tower.") ? visionScale : 1),
   });
-  if (resumedOptimizer)
-    optimizer.loadStateDict(
-      resumedOptimizer.state,
-      resumedOptimizer.step,
-      join(ckptDir, "optimizer.safetensors"),
+  const schedule = optim.warmupCosine(training.warmup_steps, training.steps, training.min_lr / training.lr);
+  const scheduler = new optim.LambdaLR(optimizer, schedule);
+  if (resumed) {
+    const { files, dir } = resumed;
+    loadOptimizerState(
+      optimizer,
+      vlm,
+      files.optimizer!,
+      files.trainerState!,
+      join(dir, "optimizer.safetensors"),
     );
+    scheduler.loadStateDict({ ...scheduler.stateDict(), lastStep: startStep });
+  }
+  const trainable = vlm.parameters().filter((p) => p.requiresGrad);
 
   const batchesPerEpoch = epochBatches(examples, training.batch_size, training.seed, 0).length;
   let epoch = -1;
@@ -270,12 +272,11 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
       trainerState: {
         step,
         training,
-        optimizer_step: optimizer.stepCount,
         data: opts.data,
         epoch: Math.floor(step / batchesPerEpoch),
         vision_pretrained: visionPretrained,
       },
-      optimizer: optimizer.stateDict(),
+      optimizer: await optimizerStateFiles(optimizer),
     });
   };
   const runValidation = () =>
@@ -311,15 +312,15 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     lossT.dispose();
     if (!Number.isFinite(lastLoss))
       throw new Error(`sft: the loss is ${lastLoss} at step ${step + 1}; lower training.lr`);
-    const grads = await optimizer.gradients();
-    const gradNorm = AdamW.clipGradNorm(grads, training.grad_clip);
-    const lr = warmupCosine(step, {
-      lr: training.lr,
-      minLr: training.min_lr,
-      warmupSteps: training.warmup_steps,
-      totalSteps: training.steps,
-    });
-    await optimizer.step(grads, lr);
+    const normT = optim.clipGradNorm(
+      trainable,
+      training.grad_clip > 0 ? training.grad_clip : Number.POSITIVE_INFINITY,
+    );
+    const gradNorm = await normT.item();
+    normT.dispose();
+    const lr = training.lr * schedule(step);
+    optimizer.step();
+    scheduler.step();
     optimizer.zeroGrad();
     const seqTokens = seqs.reduce((a, s) => a + s.ids.length - 1 + imageTokens, 0);
     tokensSeen += seqTokens;

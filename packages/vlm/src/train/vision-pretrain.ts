@@ -6,10 +6,12 @@
 // turns that noise into full-size steps, so the features never settle (measured: attributes read
 // back from descriptions at chance after 1,600 steps); pretrained and frozen, they are read at 95%.
 import { Rng, type Sample, type SceneObject } from "@sr2se/core";
-import { crossEntropy, type Tensor, tensor, tidy } from "@sr2se/tensor";
+import { crossEntropy, nn, optim, type Tensor, tensor, tidy } from "@sr2se/tensor";
 import type { VlmConfig } from "../config.js";
+import { configureOptimizers } from "../model/configure-optimizers.js";
+import { initLinear } from "../model/init.js";
+import type { VisionTransformer } from "../model/vision.js";
 import type { VLM } from "../vlm.js";
-import { AdamW } from "./adamw.js";
 
 /** The attributes a head is trained for, in this order. */
 export const PATCH_ATTRIBUTES = ["shape", "color", "size"] as const;
@@ -101,6 +103,22 @@ export interface LabelledImage {
   labels: PatchLabels;
 }
 
+/** The vision tower with one linear classifier a patch attribute on top (the heads are thrown away after). */
+class PatchClassifier extends nn.Module {
+  constructor(
+    readonly vision_tower: VisionTransformer,
+    readonly heads: nn.Linear[],
+  ) {
+    super();
+  }
+  /** Returns the logits [B·N, classes] of attribute k for pixels [B, C, H, W]. */
+  forward(pixels: Tensor, k: number): Tensor {
+    const feats = this.vision_tower.forward(pixels);
+    const [B, N, E] = feats.shape;
+    return this.heads[k].forward(feats.reshape([B * N, E]));
+  }
+}
+
 /**
  * Trains the vision tower of `vlm` with temporary per-attribute heads on labelled images; returns
  * the held-out accuracy per attribute (patches with an object) when `heldOut` is given.
@@ -130,26 +148,13 @@ export async function pretrainVision(
     });
   }
   const rng = new Rng(`${opts.seed}:vision-pretrain`);
-  const heads = PATCH_ATTRIBUTES.map((a) => {
-    const C = classes[a].length;
-    const w = new Float32Array(E * C);
-    for (let i = 0; i < w.length; i++) w[i] = rng.normal(0, 0.02);
-    return {
-      weight: tensor(w, { shape: [E, C], requiresGrad: true }),
-      bias: tensor(new Float32Array(C), { shape: [C], requiresGrad: true }),
-    };
-  });
-  const vision = vlm.model.vision_tower;
-  const optimizer = new AdamW(
-    [
-      ...vision.namedParameters("vision_tower."),
-      ...heads.flatMap((h, k) => [
-        [`head.${k}.weight`, h.weight] as [string, Tensor],
-        [`head.${k}.bias`, h.bias] as [string, Tensor],
-      ]),
-    ],
-    { weightDecay: 0.01 },
+  const classifier = new PatchClassifier(
+    vlm.vision_tower,
+    PATCH_ATTRIBUTES.map((a) => initLinear(E, classes[a].length, rng, { bias: true })),
   );
+  const optimizer = configureOptimizers(classifier, { lr: opts.lr, weightDecay: 0.01 });
+  // a short warmup, then constant: the run is a few hundred steps
+  const scheduler = new optim.LambdaLR(optimizer, optim.constant(20));
   const batchOf = async (items: readonly LabelledImage[]) => {
     const px = new Float32Array(items.length * plane);
     const pix = await Promise.all(items.map((it) => it.pixels()));
@@ -165,12 +170,7 @@ export async function pretrainVision(
     });
     return { pixels: tensor(px, { shape: [items.length, cfg.vision_config.num_channels, S, S] }), labels };
   };
-  const logitsOf = (pixels: Tensor, k: number, B: number) =>
-    vision
-      .forward(pixels)
-      .reshape([B * N, E])
-      .matmul(heads[k].weight)
-      .add(heads[k].bias);
+  const logitsOf = (pixels: Tensor, k: number) => classifier.forward(pixels, k);
 
   const evaluate = async (): Promise<Record<string, number> | undefined> => {
     if (heldOut.length === 0) return undefined;
@@ -180,7 +180,7 @@ export async function pretrainVision(
     for (let s = 0; s < heldOut.length; s += 64) {
       const items = heldOut.slice(s, s + 64);
       const { pixels, labels } = await batchOf(items);
-      const preds = tidy(() => PATCH_ATTRIBUTES.map((_, k) => logitsOf(pixels, k, items.length).argmax(-1)));
+      const preds = tidy(() => PATCH_ATTRIBUTES.map((_, k) => logitsOf(pixels, k).argmax(-1)));
       pixels.dispose();
       const data = await Promise.all(preds.map((p) => p.data()));
       for (const p of preds) p.dispose();
@@ -206,7 +206,7 @@ export async function pretrainVision(
     const lossT = tidy(() => {
       let loss: Tensor | null = null;
       PATCH_ATTRIBUTES.forEach((_, k) => {
-        const l = crossEntropy(logitsOf(pixels, k, items.length), tensor(labels[k], { dtype: "int32" }));
+        const l = crossEntropy(logitsOf(pixels, k), tensor(labels[k], { dtype: "int32" }));
         loss = loss ? loss.add(l) : l;
       });
       const total = (loss as unknown as Tensor).div(PATCH_ATTRIBUTES.length);
@@ -218,10 +218,9 @@ export async function pretrainVision(
     lossT.dispose();
     if (!Number.isFinite(loss))
       throw new Error(`vision pretraining: the loss is ${loss} at step ${step + 1}`);
-    const grads = await optimizer.gradients();
-    AdamW.clipGradNorm(grads, 1);
-    // a short warmup, then constant: the run is a few hundred steps
-    await optimizer.step(grads, opts.lr * Math.min(1, (step + 1) / 20));
+    optim.clipGradNorm(classifier.parameters(), 1).dispose();
+    optimizer.step();
+    scheduler.step();
     optimizer.zeroGrad();
     opts.onStep?.(step + 1);
     last = { step: step + 1, loss };
@@ -230,9 +229,7 @@ export async function pretrainVision(
       opts.onLog?.(last);
     }
   }
-  for (const h of heads) {
-    h.weight.dispose();
-    h.bias.dispose();
-  }
+  optimizer.dispose();
+  for (const h of classifier.heads) h.dispose();
   return last;
 }
