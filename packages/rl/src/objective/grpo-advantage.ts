@@ -1,4 +1,5 @@
 import { type Dtype, rounding, sumOf } from "./dtype.js";
+import { roundMatrix } from "./masked-mean.js";
 import { checkMask, checkMatrix, checkOption, type Matrix } from "./validate.js";
 
 export interface GrpoAdvantageOptions {
@@ -35,7 +36,8 @@ export function grpoOutcomeAdvantage(
   // The score sums every position, masked or not: verl's token_level_rewards holds the reward at the
   // last response token and zeros elsewhere, so it never needed the mask.
   const scores = new Array<number>(rows);
-  for (let i = 0; i < rows; i++) scores[i] = sumOf(Array.from(tokenLevelRewards[i], round), round);
+  const rewards = roundMatrix(tokenLevelRewards, round);
+  for (let i = 0; i < rows; i++) scores[i] = sumOf(rewards[i], round);
 
   const groups = new Map<string, number[]>();
   for (let i = 0; i < rows; i++) {

@@ -44,6 +44,11 @@ export function maskedMean(values: Matrix, mask: Matrix, options: { dtype?: Dtyp
 /** Returns a copy of `m` with every value rounded, as `torch.tensor(m, dtype=…)` stores it. */
 export function roundMatrix(m: Matrix, round: Round): number[][] {
   const out: number[][] = new Array(m.length);
-  for (let i = 0; i < m.length; i++) out[i] = Array.from(m[i], round);
+  for (let i = 0; i < m.length; i++) {
+    const row = m[i];
+    const copy = new Array<number>(row.length);
+    for (let j = 0; j < row.length; j++) copy[j] = round(row[j]);
+    out[i] = copy;
+  }
   return out;
 }

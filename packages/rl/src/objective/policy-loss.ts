@@ -1,6 +1,6 @@
 import { type Dtype, type Round, rounding } from "./dtype.js";
 import { clamp } from "./kl.js";
-import { maskedMeanDenominator, maskedMeanOf, roundMatrix } from "./masked-mean.js";
+import { maskedMeanDenominator, roundMatrix } from "./masked-mean.js";
 import { checkMask, checkMatrix, checkOption, type Matrix } from "./validate.js";
 
 export interface PolicyLossOptions {
@@ -108,12 +108,25 @@ export function policyLossTerms(
   const { old, lp, adv, mask, denominator } = inputs;
   const rows = lp.length;
   const terms: TokenTerms[][] = new Array(rows);
+  // masked_mean's numerators, value·mask summed over the micro-batch (see sumOf for the order).
+  let lossSum = 0;
+  let higherSum = 0;
+  let lowerSum = 0;
+  let klSum = 0;
   for (let i = 0; i < rows; i++) {
     const cols = lp[i].length;
-    terms[i] = new Array(cols);
-    for (let j = 0; j < cols; j++) terms[i][j] = token(lp[i][j], old[i][j], adv[i][j], lo, hi, dual, round);
+    const row: TokenTerms[] = new Array(cols);
+    for (let j = 0; j < cols; j++) {
+      const t = token(lp[i][j], old[i][j], adv[i][j], lo, hi, dual, round);
+      const m = mask[i][j];
+      lossSum += t.loss * m;
+      higherSum += t.clippedHigher * m;
+      lowerSum += t.clippedLower * m;
+      klSum += -t.logRatio * m;
+      row[j] = t;
+    }
+    terms[i] = row;
   }
-  const column = (pick: (t: TokenTerms) => number) => terms.map((row) => row.map(pick));
 
   const grad = (upstream: number): number[][] => {
     // masked_mean's backward: the upstream gradient over the denominator, times the mask.
@@ -124,31 +137,11 @@ export function policyLossTerms(
   };
 
   return {
-    pgLoss: maskedMeanOf(
-      column((t) => t.loss),
-      mask,
-      round,
-      denominator,
-    ),
+    pgLoss: round(round(lossSum) / denominator),
     // The clip indicators are `.float()` of a comparison: float32 whatever the dtype of the loss.
-    pgClipfracHigher: maskedMeanOf(
-      column((t) => t.clippedHigher),
-      mask,
-      Math.fround,
-      denominator,
-    ),
-    pgClipfracLower: maskedMeanOf(
-      column((t) => t.clippedLower),
-      mask,
-      Math.fround,
-      denominator,
-    ),
-    ppoKl: maskedMeanOf(
-      column((t) => -t.logRatio),
-      mask,
-      round,
-      denominator,
-    ),
+    pgClipfracHigher: Math.fround(Math.fround(higherSum) / denominator),
+    pgClipfracLower: Math.fround(Math.fround(lowerSum) / denominator),
+    ppoKl: round(round(klSum) / denominator),
     grad,
   };
 }

@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+describe("the published package", () => {
+  it("npm pack holds only dist, README, LICENSE and package.json", () => {
+    const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+    expect(files).toContain("dist/index.js");
+    expect(files).toContain("README.md");
+    expect(files).toContain("LICENSE");
+    const stray = files.filter(
+      (f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f),
+    );
+    expect(stray).toEqual([]);
+  });
+
+  it("the root entry (dist/index.js) imports nothing, not even node built-ins", () => {
+    const file = path.join(root, "dist/index.js");
+    expect(
+      existsSync(file),
+      "dist/index.js is missing: run `npx turbo run build --filter=@sr2se/rl` first",
+    ).toBe(true);
+    const js = readFileSync(file, "utf8");
+    expect(js).not.toMatch(/^\s*import[\s{*"']/m);
+    expect(js).not.toMatch(/\bimport\s*\(/);
+    expect(js).not.toMatch(/\brequire\s*\(/);
+    expect(js).not.toMatch(/\bfrom\s*["']/);
+  });
+
+  it("has no runtime dependency of any kind", () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+    expect(pkg.dependencies ?? {}).toEqual({});
+    expect(pkg.peerDependencies ?? {}).toEqual({});
+  });
+});
