@@ -80,6 +80,9 @@ export function actorLoss(batch: ActorBatch, options: ActorLossOptions = {}): Ac
     round,
   );
   const { lp, mask, denominator } = inputs;
+  if (batch.refLogProbs !== undefined) {
+    checkMatrix(fn, "refLogProbs", batch.refLogProbs, lp.length, lp[0]?.length ?? 0, "logProbs");
+  }
   const policy = policyLossTerms(fn, inputs, options, round);
 
   const metrics: ActorMetrics = {
@@ -95,7 +98,6 @@ export function actorLoss(batch: ActorBatch, options: ActorLossOptions = {}): Ac
   let grad = policy.grad(upstream);
 
   if (batch.refLogProbs !== undefined) {
-    checkMatrix(fn, "refLogProbs", batch.refLogProbs, lp.length, lp[0]?.length ?? 0, "logProbs");
     const ref = roundMatrix(batch.refLogProbs, round);
     const kld = lp.map((row, i) => row.map((v, j) => tokenKl(klPenalty, v, ref[i][j], round)));
     const klLoss = maskedMeanOf(kld, mask, round, denominator);
