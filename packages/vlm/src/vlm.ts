@@ -1,14 +1,14 @@
 // The VLM as other packages use it: the network (an nn.Module with Hugging Face parameter names) and
 // its tokenizer, with the training loss, sequence log-probs (for SR-DPO), batched generation (the
 // VisionLanguagePolicy of @sr2se/core) and checkpoints (`VLM.load(dir)`, `vlm.save(dir)`).
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import type {
-  GenerateOptions,
-  GenerateRequest,
-  Generation,
-  Message,
-  VisionLanguagePolicy,
+import {
+  exists,
+  type GenerateOptions,
+  type GenerateRequest,
+  type Generation,
+  type Message,
+  type VisionLanguagePolicy,
 } from "@sr2se/core";
 import { crossEntropy, type Tensor, tensor, tidy } from "@sr2se/tensor";
 import {
@@ -27,12 +27,6 @@ import { decode } from "./generation/generate.js";
 import { VlmForConditionalGeneration } from "./model/vlm-model.js";
 import { SPECIAL_TOKENS } from "./tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "./tokenizer/tokenizer.js";
-
-const exists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
 
 const QWEN_IMAGE_MARKER = "<|vision_start|><|image_pad|><|vision_end|>";
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesize } from "@sr2se/data";
@@ -68,6 +68,14 @@ describe("sft", () => {
     const state = JSON.parse(await readFile(join(out, "checkpoint", "trainer_state.json"), "utf8"));
     expect(state.step).toBe(24);
     expect(vlm.config.text_config.hidden_size).toBe(32);
+  });
+
+  it("resumes over a log whose last line a crash tore", async () => {
+    const out = join(root, "torn");
+    await trainSft({ data, out, config, progress: false, stopAfter: 8 });
+    await appendFile(join(out, "logs", "sft.jsonl"), '{"step": 9, "loss": 2.');
+    await trainSft({ data, out, config, progress: false, resume: true });
+    expect((await rows(out)).map((r) => r.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
   });
 
   it("resumes after SIGKILL on the same loss curve", async () => {

@@ -2,9 +2,9 @@
 // trainer_state.json + optimizer.safetensors (the optimizer's state dict as `optim.flattenState`
 // lays it out: tensors `state.<index>.<field>`, the parameter groups and step counts as metadata). Written into a temporary folder
 // and renamed into place, so a crash leaves the previous checkpoint whole.
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeDirAtomic } from "@sr2se/core";
+import { exists, writeDirAtomic } from "@sr2se/core";
 import { io } from "@sr2se/tensor";
 import { type VlmConfig, validateConfig } from "../config.js";
 import type { HostTensors } from "./weights.js";
@@ -58,12 +58,6 @@ async function readJsonFile(file: string): Promise<Record<string, unknown>> {
     throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
   }
 }
-
-const exists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
 
 /** Reads a checkpoint folder; errors name the file (and the tensor or field). */
 export async function readCheckpoint(

@@ -2,9 +2,9 @@
 // clipping, periodic validation, a metrics row per step in logs/sft.jsonl, checkpoints with the
 // full training state every N steps, and exact resume (the batch order is recomputed from the seed
 // and the step, the optimizer moments come from optimizer.safetensors).
-import { appendFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createProgress, type Sample } from "@sr2se/core";
+import { createProgress, exists, MetricsLog, type Sample } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
 import { optim, tidy } from "@sr2se/tensor";
 import { readCheckpoint } from "../checkpoint/checkpoint.js";
@@ -131,12 +131,6 @@ export interface SftResult {
   seconds: number;
 }
 
-const exists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
-
 /** Returns the model config: the defaults for the tokenizer, overlaid with the config file. */
 export function resolveModelConfig(tok: VlmTokenizer, file: SftConfigFile = {}): VlmConfig {
   const base = defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId });
@@ -192,7 +186,6 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   } else {
     const tok = VlmTokenizer.fromJSON(trainBpe(corpusOf(train.samples), { vocabSize: training.vocab_size }));
     vlm = new VLM(resolveModelConfig(tok, opts.config), tok, training.seed);
-    await writeFile(logFile, "");
   }
   if (startStep >= training.steps) {
     return {
@@ -202,13 +195,11 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
       seconds: (Date.now() - started) / 1000,
     };
   }
-  if (opts.resume) {
-    // rows logged after the checkpoint belong to steps that run again
-    const rows = (await readFile(logFile, "utf8").catch(() => ""))
-      .split("\n")
-      .filter((l) => l.trim() && (JSON.parse(l) as SftLogRow).step <= startStep);
-    await writeFile(logFile, rows.map((l) => `${l}\n`).join(""));
-  }
+  // on resume, rows logged after the checkpoint belong to steps that run again
+  const log = await MetricsLog.open<SftLogRow & { [k: string]: number }>(
+    logFile,
+    resumed ? { resumeFrom: startStep } : {},
+  );
 
   const tok = vlm.tokenizer;
   const imageTokens = numImageTokens(vlm.config.vision_config);
@@ -343,7 +334,7 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
       validation = await runValidation();
       Object.assign(row, validation);
     }
-    await appendFile(logFile, `${JSON.stringify(row)}\n`);
+    await log.append(row as SftLogRow & { [k: string]: number });
     opts.onStep?.(row);
     progress?.tick(1, {
       loss: lastLoss,
