@@ -30,6 +30,14 @@ describe("sr2se train sr-dpo bad input", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("refuses a pair image that leaves the dataset folder, naming file, line and field", () => {
+    const pairs = path.join(dir, "escape.jsonl");
+    writeFileSync(pairs, `${pair("1", "ok.png")}\n${pair("2", "../../etc/hostname")}\n`);
+    const r = run(["--ckpt", path.join(dir, "no-ckpt"), "--pairs", pairs, "--out", path.join(dir, "out")]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${pairs}:2: field "image": "../../etc/hostname" leaves the dataset folder`);
+  });
+
   it("names the line of a malformed pair", () => {
     const pairs = path.join(dir, "bad.jsonl");
     writeFileSync(pairs, `${pair("1", "ok.png")}\n{"id":"2","prompt":"x"}\n`);

@@ -52,6 +52,7 @@ export {
   type WorldConfigInput,
 } from "./shapes/config.js";
 export { article, describeScene, objectPhrase, placedName } from "./shapes/describe.js";
+export { type MentionVocabulary, SHAPES_WORLD_VOCABULARY } from "./shapes/mention-vocabulary.js";
 export { LETTERS, listedCategories, makeQuestion, type Question, type Solution } from "./shapes/questions.js";
 export { renderScene, renderScenePng } from "./shapes/render.js";
 export {

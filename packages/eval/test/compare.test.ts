@@ -1,4 +1,5 @@
 import { Rng } from "@sr2se/core";
+import { SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
 import { describe, expect, it } from "vitest";
 import {
   type ComparableResult,
@@ -64,7 +65,7 @@ describe("the resampled statistic equals the scorer's headline on the full sampl
         () => `a ${rng.choice(colors)} ${rng.choice(shapes)}.`,
       ).join(" "),
     }));
-    const r = scoreChair(data, preds);
+    const r = scoreChair(data, preds, { vocabulary: SHAPES_WORLD_VOCABULARY });
     const stat = chairStatistic();
     expect(stat.fromSums(sumsOf(r.samples as unknown as Record<string, unknown>[], stat))).toBeCloseTo(
       r.headline.value,

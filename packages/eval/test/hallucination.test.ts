@@ -1,15 +1,27 @@
+import { Rng } from "@sr2se/core";
+import {
+  COLORS,
+  DEFAULT_WORLD_CONFIG,
+  describeScene,
+  SHAPES,
+  SHAPES_WORLD_VOCABULARY,
+  sampleScene,
+} from "@sr2se/data";
 import { describe, expect, it } from "vitest";
 import {
   type ChairSample,
   chairOfResponse,
+  chairTotals,
   compileVocabulary,
+  createHallucinationCounter,
   findMentions,
   popeFalsePositiveRate,
   readChairSamples,
-  SHAPES_WORLD_VOCABULARY,
   scoreChair,
   scorePope,
 } from "../src/index.js";
+
+const vocabulary = SHAPES_WORLD_VOCABULARY;
 
 const scene = [
   { shape: "circle", color: "red", size: "small", cell: [0, 0] },
@@ -101,7 +113,7 @@ describe("CHAIR aggregates", () => {
     { id: "c", response: "A yellow star and a hexagon." },
   ];
   it("CHAIR_i is hallucinated mentions over all mentions, CHAIR_s responses with any over all", () => {
-    const r = scoreChair(data, preds);
+    const r = scoreChair(data, preds, { vocabulary });
     expect(r.mentions).toBe(2 + 2 + 2);
     expect(r.hallucinated).toBe(1 + 0 + 1);
     expect(r.chairI).toBe(2 / 6);
@@ -112,6 +124,7 @@ describe("CHAIR aggregates", () => {
     const r = scoreChair(
       [{ id: "a", objects: scene }],
       [{ id: "a", response: "<description>A red circle.</description>\\boxed{a blue hexagon}" }],
+      { vocabulary },
     );
     expect(r.hallucinated).toBe(0);
   });
@@ -119,18 +132,21 @@ describe("CHAIR aggregates", () => {
     const r = scoreChair(
       [{ id: "a", objects: scene }],
       [{ id: "a", response: "A blue circle and a triangle." }],
-      { granularity: "shape" },
+      { granularity: "shape", vocabulary },
     );
     expect(r.samples[0]?.words).toEqual(["triangle"]);
   });
   it("robust mode skips negated mentions", () => {
     const text = "There is no triangle and not a hexagon, but a red circle.";
-    expect(chairOfResponse(text, scene).hallucinated).toBe(2);
-    expect(chairOfResponse(text, scene, { mode: "robust" })).toMatchObject({ mentions: 1, hallucinated: 0 });
+    expect(chairOfResponse(text, scene, { vocabulary }).hallucinated).toBe(2);
+    expect(chairOfResponse(text, scene, { mode: "robust", vocabulary })).toMatchObject({
+      mentions: 1,
+      hallucinated: 0,
+    });
   });
   it("takes a custom vocabulary (COCO-like objects without attributes)", () => {
-    const vocabulary = { objects: { dog: ["dogs", "puppy"], "teddy bear": ["teddy bears"] }, attributes: {} };
-    const r = chairOfResponse("A puppy next to two teddy bears and a dog.", ["dog"], { vocabulary });
+    const coco = { objects: { dog: ["dogs", "puppy"], "teddy bear": ["teddy bears"] }, attributes: {} };
+    const r = chairOfResponse("A puppy next to two teddy bears and a dog.", ["dog"], { vocabulary: coco });
     expect(r).toMatchObject({ mentions: 3, hallucinated: 1, words: ["teddy bears"] });
   });
   it("finds mentions in order with their attribute", () => {
@@ -150,11 +166,11 @@ describe("CHAIR aggregates", () => {
   });
   it("names the sample whose object is outside the vocabulary", () => {
     expect(() =>
-      scoreChair([{ id: "s1", objects: [{ shape: "cube" }] }], [{ id: "s1", response: "" }]),
+      scoreChair([{ id: "s1", objects: [{ shape: "cube" }] }], [{ id: "s1", response: "" }], { vocabulary }),
     ).toThrow(/sample s1: objects\[0\]\.shape "cube"/);
   });
   it("lists missing prediction ids", () => {
-    expect(() => scoreChair(data, preds.slice(0, 2))).toThrow(/have no prediction: c/);
+    expect(() => scoreChair(data, preds.slice(0, 2), { vocabulary })).toThrow(/have no prediction: c/);
   });
 });
 
@@ -195,5 +211,42 @@ describe("readChairSamples", () => {
     await expect(readChairSamples(join(dir, "bad.jsonl"))).rejects.toThrow(
       /bad\.jsonl:1: field "objects" is missing/,
     );
+  });
+});
+
+describe("the shapes world's vocabulary from @sr2se/data", () => {
+  it("covers every shape and colour the world draws: its own descriptions hallucinate nothing", () => {
+    const rng = new Rng(11);
+    for (let i = 0; i < 50; i++) {
+      const { objects } = sampleScene(rng, DEFAULT_WORLD_CONFIG);
+      const r = chairOfResponse(describeScene(objects), objects, { vocabulary });
+      expect(r.mentions).toBe(objects.length);
+      expect(r.hallucinated).toBe(0);
+    }
+    for (const shape of SHAPES)
+      for (const color of COLORS) {
+        const r = chairOfResponse(`A ${color} ${shape}.`, [{ shape, color }], { vocabulary });
+        expect(r).toMatchObject({ mentions: 1, hallucinated: 0 });
+      }
+  });
+});
+
+describe("createHallucinationCounter", () => {
+  const samples: ChairSample[] = [
+    { id: "a", objects: scene },
+    { id: "b", objects: [{ shape: "triangle", color: "green" }] },
+    { id: "c", objects: [{ shape: "star" }] },
+  ];
+  const preds = [
+    { id: "a", response: "<description>A red circle. No green square.</description>\\boxed{1}" },
+    { id: "b", response: "A green triangle, a green triangle and a red circle." },
+    { id: "c", response: "<description></description>A hexagon." },
+  ];
+  it.each(["official", "robust"] as const)("counts each response as scoreChair does (%s mode)", (mode) => {
+    const count = createHallucinationCounter({ vocabulary, mode });
+    const r = scoreChair(samples, preds, { vocabulary, mode });
+    const counts = samples.map((s, i) => count((preds[i] as { response: string }).response, s.objects));
+    expect(counts).toEqual(r.samples.map((s) => ({ mentioned: s.mentions, hallucinated: s.hallucinated })));
+    expect(chairTotals(r.samples)).toMatchObject({ chairI: r.chairI, chairS: r.chairS });
   });
 });

@@ -37,14 +37,7 @@ export {
 export { inShard, parseShard, type Shard, shardOf } from "./engine/shard.js";
 export type { HallucinationStats, RefinementStatistics, RoundStats } from "./engine/stats.js";
 export { checkFormat, type FormatCheck } from "./filters/format.js";
-export {
-  countHallucinations,
-  createMentionExtractor,
-  type HallucinationCount,
-  type Mention,
-  type MentionVocabulary,
-  SHAPES_VOCABULARY,
-} from "./hallucination/mentions.js";
+export type { HallucinationCount, HallucinationCounter } from "./hallucination/counter.js";
 export { OpenAICompatiblePolicy, type OpenAICompatiblePolicyOptions } from "./policy/openai-compatible.js";
 export { type ScriptContext, ScriptedPolicy } from "./policy/scripted.js";
 export { chatMlPrompt, type PromptFormatter } from "./prompt/chat-format.js";

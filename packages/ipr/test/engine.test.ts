@@ -1,9 +1,14 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { PreferencePair } from "@sr2se/core";
+import { SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
+import { createHallucinationCounter } from "@sr2se/eval";
 import { describe, expect, it } from "vitest";
 import { chatMlPrompt, RefinementEngine, type SampleOutcome, ScriptedPolicy } from "../src/index.js";
 import { readLines, respond, sample, sampleIdOf, tempDir } from "./helpers.js";
+
+/** CHAIR's per-response counts over the shapes world, as `sr2se ipr generate` wires them. */
+const countHallucinations = createHallucinationCounter({ vocabulary: SHAPES_WORLD_VOCABULARY });
 
 // Round by round answers of each sample; the last entry repeats. FAITHFUL descriptions pass the self-reward check.
 const PLAN: Record<string, string[]> = {
@@ -181,13 +186,20 @@ describe("RefinementEngine.refine", () => {
   });
 
   it("measures the hallucination rate of both sides where the sample lists its objects", async () => {
-    const engine = new RefinementEngine({ policy: planPolicy() });
+    const engine = new RefinementEngine({ policy: planPolicy(), countHallucinations });
     const { outcome, pair } = await engine.refine(SAMPLES[1]);
     expect(outcome.hallucination).toEqual({
       chosen: { mentioned: 1, hallucinated: 0 },
       rejected: { mentioned: 2, hallucinated: 1 },
     });
     expect(pair?.meta?.hallucination).toEqual({ chosen: 0, rejected: 0.5 });
+  });
+
+  it("without a hallucination counter, records no hallucination counts", async () => {
+    const engine = new RefinementEngine({ policy: planPolicy() });
+    const { outcome, pair } = await engine.refine(SAMPLES[1]);
+    expect(outcome.hallucination).toBeUndefined();
+    expect(pair?.meta?.hallucination).toBeUndefined();
   });
 });
 
@@ -201,6 +213,7 @@ describe("RefinementEngine.run", () => {
       keepSft: true,
       concurrency: 3,
       batchSize: 4,
+      countHallucinations,
     });
     const { stats, errors, files } = await engine.run({ samples: SAMPLES, out });
     expect(errors).toEqual([]);

@@ -17,9 +17,15 @@ describe("README", () => {
     const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
     const script = path.join(await tempDir(), "example.mjs");
+    // Each workspace package the example imports is taken from its build.
+    const packages = path.join(here, "..", "..", "..", "node_modules", "@sr2se");
     await writeFile(
       script,
-      (code as string).replace('"@sr2se/ipr"', JSON.stringify(pathToFileURL(dist).href)),
+      (code as string).replace(/"@sr2se\/([\w-]+)"/g, (_, name: string) =>
+        JSON.stringify(
+          pathToFileURL(name === "ipr" ? dist : path.join(packages, name, "dist", "index.js")).href,
+        ),
+      ),
     );
     const { stdout } = await promisify(execFile)(process.execPath, [script]);
     const expected = [...(code as string).matchAll(/console\.log\(.*\); \/\/ (.*)/g)].map((m) => m[1]);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "@sr2se/core";
+import { SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
 import {
   type ChairVocabulary,
   compareResults,
@@ -128,7 +129,7 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
     }
     case "chair": {
       const samples = await readChairSamples(single(flags));
-      let vocabulary: ChairVocabulary | undefined;
+      let vocabulary: ChairVocabulary = SHAPES_WORLD_VOCABULARY;
       if (flags.vocab) {
         try {
           vocabulary = JSON.parse(await readFile(flags.vocab, "utf8")) as ChairVocabulary;

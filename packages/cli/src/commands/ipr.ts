@@ -1,6 +1,7 @@
 import path from "node:path";
 import { createProgress, type VisionLanguagePolicy } from "@sr2se/core";
-import { DEFAULT_WORLD_CONFIG } from "@sr2se/data";
+import { DEFAULT_WORLD_CONFIG, SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
+import { createHallucinationCounter } from "@sr2se/eval";
 import {
   type FormatCheck,
   OpenAICompatiblePolicy,
@@ -188,6 +189,8 @@ Example:
         concurrency: flags.concurrency,
         batchSize: flags.batchSize,
         maxInFlight: flags.maxInFlight,
+        // CHAIR's counts with `sr2se eval score --bench chair`'s defaults, so the two agree
+        countHallucinations: createHallucinationCounter({ vocabulary: SHAPES_WORLD_VOCABULARY }),
         templates: {
           // Our VLM learned the bare question and the correction dialogues' refinement turn in SFT.
           prompt: flags.promptTemplate ?? (flags.ckpt ? "{question}" : undefined),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { createProgress } from "@sr2se/core";
+import { createProgress, recoverDirAtomic, resolveDatasetPath } from "@sr2se/core";
 import type { DpoLossOptions } from "@sr2se/sr-dpo";
 import { readPairs, SrDpoTrainer } from "@sr2se/sr-dpo/tensor";
 import { optim } from "@sr2se/tensor";
@@ -31,20 +31,19 @@ interface SrDpoFlags {
   device?: "cpu" | "webgpu";
 }
 
-/** Resolves a pair's image against the folders it may be relative to; errors name the pair's line. */
+/**
+ * Resolves a pair's image against the folders it may be relative to, refusing one that leaves them
+ * (`resolveDatasetPath`: `..`, absolute paths, symlinks out); errors name the pair's line.
+ */
 function imageResolver(pairsFile: string, imagesDir: string | undefined) {
   const roots = [imagesDir, path.dirname(path.resolve(pairsFile))].filter((r): r is string => Boolean(r));
-  return (image: string, where: string): string => {
-    if (path.isAbsolute(image)) {
-      if (existsSync(image)) return image;
-    } else {
-      for (const root of roots) {
-        const p = path.resolve(root, image);
-        if (existsSync(p)) return p;
-      }
+  return (image: string, line: number): string => {
+    for (const root of roots) {
+      const p = resolveDatasetPath(root, image, { file: pairsFile, line });
+      if (existsSync(p)) return p;
     }
     throw new Error(
-      `${where}: image "${image}" not found${imagesDir ? ` under ${imagesDir}` : "; give --images DIR (the dataset folder)"}`,
+      `${pairsFile}:${line}: image "${image}" not found${imagesDir ? ` under ${imagesDir}` : "; give --images DIR (the dataset folder)"}`,
     );
   };
 }
@@ -109,6 +108,8 @@ export function register(program: Command): void {
     )
     .action(async (flags: SrDpoFlags) => {
       const trainerDir = path.join(flags.out, "trainer");
+      // A kill between the checkpoint swap's renames leaves it beside trainerDir: put it back first.
+      if (flags.resume) await recoverDirAtomic(trainerDir);
       const resuming = flags.resume && existsSync(path.join(trainerDir, "trainer_state.json"));
       if (flags.resume && !resuming)
         process.stderr.write(`sr-dpo: nothing to resume in ${trainerDir}; starting fresh\n`);
@@ -120,7 +121,7 @@ export function register(program: Command): void {
       const imagePaths = new Map<string, string>();
       for (const { pair, line } of pairs) {
         if (pair.image !== undefined && !imagePaths.has(pair.image))
-          imagePaths.set(pair.image, resolve(pair.image, `${flags.pairs}:${line}`));
+          imagePaths.set(pair.image, resolve(pair.image, line));
       }
 
       // The reference is frozen: its parameters record no graph, so scoring it costs a forward pass only.

@@ -2,12 +2,7 @@ import type { EvalMode, Headline } from "../common/mode.js";
 import { EvalInputError } from "../predictions/errors.js";
 import { descriptionText, matchPredictions } from "../predictions/match.js";
 import { findMentions, type Mention } from "./mentions.js";
-import {
-  type ChairVocabulary,
-  type CompiledVocabulary,
-  compileVocabulary,
-  SHAPES_WORLD_VOCABULARY,
-} from "./vocabulary.js";
+import { type ChairVocabulary, type CompiledVocabulary, compileVocabulary } from "./vocabulary.js";
 
 /** A sample's ground truth: its id and the objects in its image (scene objects or names like "red circle"). */
 export interface ChairSample {
@@ -18,7 +13,8 @@ export interface ChairSample {
 export interface ChairOptions {
   /** "official": every mention counts, as CHAIR counts them; "robust": mentions under a negation ("no blue star") are skipped. */
   mode?: EvalMode;
-  vocabulary?: ChairVocabulary;
+  /** The words that name objects and attributes (the shapes world's: `SHAPES_WORLD_VOCABULARY` of `@sr2se/data`). */
+  vocabulary: ChairVocabulary;
   /** "category" (default): a coloured mention must match an object's colour and shape; "shape": the shape alone. */
   granularity?: "category" | "shape";
   /** Score only the <description>…</description> part when a response has one (default true). */
@@ -99,13 +95,19 @@ function present(
   );
 }
 
-/** CHAIR_i, CHAIR_s and the counts of one response against its image's objects. */
+/** Options of `chairOfResponse`: the vocabulary as given or compiled. */
+export type ChairResponseOptions = Omit<ChairOptions, "vocabulary" | "descriptionOnly"> & { id?: string } & (
+    | { vocabulary: ChairVocabulary; compiled?: CompiledVocabulary }
+    | { compiled: CompiledVocabulary; vocabulary?: ChairVocabulary }
+  );
+
+/** CHAIR_i, CHAIR_s and the counts of one text against its image's objects. */
 export function chairOfResponse(
   text: string,
   objects: ChairSample["objects"],
-  options: ChairOptions & { id?: string; compiled?: CompiledVocabulary } = {},
+  options: ChairResponseOptions,
 ): ChairSampleResult {
-  const vocab = options.compiled ?? compileVocabulary(options.vocabulary ?? SHAPES_WORLD_VOCABULARY);
+  const vocab = options.compiled ?? compileVocabulary(options.vocabulary as ChairVocabulary);
   const id = options.id ?? "";
   const truth = groundTruth(objects, vocab, id);
   let mentions = findMentions(text, vocab);
@@ -133,6 +135,33 @@ export function chairTotals(samples: readonly Pick<ChairSampleResult, "mentions"
   };
 }
 
+/** A response's object mentions and those of them the image does not hold. */
+export interface HallucinationCount {
+  mentioned: number;
+  hallucinated: number;
+}
+
+/** Counts the mentions of one response against its image's objects. */
+export type HallucinationCounter = (response: string, objects: ChairSample["objects"]) => HallucinationCount;
+
+/** The part of a response CHAIR reads: its <description> unless `descriptionOnly` is false. */
+function scoredText(response: string, options: Pick<ChairOptions, "descriptionOnly">): string {
+  return options.descriptionOnly === false ? response : descriptionText(response);
+}
+
+/**
+ * Returns a function that counts a response's object mentions and hallucinated ones exactly as
+ * `scoreChair` does with the same options, for callers that tally them themselves (IPR's statistics).
+ */
+export function createHallucinationCounter(options: ChairOptions): HallucinationCounter {
+  const compiled = compileVocabulary(options.vocabulary);
+  const mode = options.mode ?? "official";
+  return (response, objects) => {
+    const r = chairOfResponse(scoredText(response, options), objects, { ...options, mode, compiled });
+    return { mentioned: r.mentions, hallucinated: r.hallucinated };
+  };
+}
+
 /**
  * CHAIR (Rohrbach et al. 2018) over open descriptions: CHAIR_i, the share of object mentions that are not in
  * the image, and CHAIR_s, the share of responses with at least one, against each sample's object list.
@@ -140,7 +169,7 @@ export function chairTotals(samples: readonly Pick<ChairSampleResult, "mentions"
 export function scoreChair(
   samples: readonly ChairSample[],
   predictions: Iterable<{ id: string; response: string }>,
-  options: ChairOptions = {},
+  options: ChairOptions,
 ): ChairResult {
   const mode = options.mode ?? "official";
   if (samples.length === 0) throw new EvalInputError("empty", "chair: the data has no samples");
@@ -149,11 +178,15 @@ export function scoreChair(
     predictions,
     { label: "chair" },
   );
-  const compiled = compileVocabulary(options.vocabulary ?? SHAPES_WORLD_VOCABULARY);
+  const compiled = compileVocabulary(options.vocabulary);
   const results = samples.map((s) => {
     const response = (byId.get(s.id) as { response: string }).response;
-    const text = options.descriptionOnly === false ? response : descriptionText(response);
-    return chairOfResponse(text, s.objects, { ...options, mode, id: s.id, compiled });
+    return chairOfResponse(scoredText(response, options), s.objects, {
+      ...options,
+      mode,
+      id: s.id,
+      compiled,
+    });
   });
   const t = chairTotals(results);
   const table = [

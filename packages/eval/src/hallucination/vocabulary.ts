@@ -1,6 +1,7 @@
 /**
  * The words a CHAIR count recognizes: object names and the attributes (colours) that qualify them, each
  * canonical name with the synonyms and plurals that mean it. Words are matched case-insensitively, whole.
+ * The shapes world's is `SHAPES_WORLD_VOCABULARY` of `@sr2se/data`, built from its shapes and colours.
  */
 export interface ChairVocabulary {
   /** Canonical object name → other words for it (plurals included). */
@@ -10,42 +11,6 @@ export interface ChairVocabulary {
   /** Words allowed between an attribute and its object ("small red circle", "red, small circle"). */
   fillers?: readonly string[];
 }
-
-/** The shapes world's vocabulary (issue 6: six shapes, eight colours, two sizes), with plurals and common synonyms. */
-export const SHAPES_WORLD_VOCABULARY: ChairVocabulary = {
-  objects: {
-    circle: ["circles", "disc", "discs", "disk", "disks", "dot", "dots"],
-    square: ["squares"],
-    triangle: ["triangles"],
-    diamond: ["diamonds", "rhombus", "rhombuses", "rhombi", "lozenge", "lozenges"],
-    star: ["stars"],
-    hexagon: ["hexagons"],
-  },
-  attributes: {
-    red: [],
-    green: [],
-    blue: [],
-    yellow: [],
-    purple: ["violet"],
-    orange: [],
-    pink: [],
-    brown: [],
-  },
-  fillers: [
-    "small",
-    "large",
-    "big",
-    "tiny",
-    "little",
-    "smaller",
-    "larger",
-    "bright",
-    "dark",
-    "light",
-    "solid",
-    "filled",
-  ],
-};
 
 /** A vocabulary compiled for lookups: every word (lower case) to its canonical name. */
 export interface CompiledVocabulary {

@@ -1,5 +1,5 @@
 import type { PreferencePair, Sample } from "@sr2se/core";
-import type { HallucinationCount } from "../hallucination/mentions.js";
+import type { HallucinationCount } from "../hallucination/counter.js";
 
 /**
  * What became of one sample.

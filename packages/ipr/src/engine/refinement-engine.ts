@@ -9,12 +9,7 @@ import {
 } from "@sr2se/core";
 import { type AnswerCheck, createAnswerChecker } from "../answer/check.js";
 import { checkFormat, type FormatCheck } from "../filters/format.js";
-import {
-  countHallucinations,
-  createMentionExtractor,
-  type HallucinationCount,
-  type MentionVocabulary,
-} from "../hallucination/mentions.js";
+import type { HallucinationCount, HallucinationCounter } from "../hallucination/counter.js";
 import { chatMlPrompt, type PromptFormatter } from "../prompt/chat-format.js";
 import {
   DEFAULT_PROMPT_TEMPLATE,
@@ -55,8 +50,11 @@ export interface RefinementOptions {
   templates?: { prompt?: string; refinement?: string; selfReward?: string };
   /** Renders the original prompt's messages into a pair's `prompt` string (default ChatML). */
   formatPrompt?: PromptFormatter;
-  /** Colours and shapes counted as object mentions for the hallucination statistics. */
-  mentionVocabulary?: MentionVocabulary;
+  /**
+   * Counts a response's object mentions and hallucinated ones for the statistics (samples with
+   * `objects` only); without it the statistics have no hallucination figures. See `HallucinationCounter`.
+   */
+  countHallucinations?: HallucinationCounter;
   /** Samples refined at once (default 64). */
   concurrency?: number;
   /** Largest batch of requests in one `policy.generate` call (default 16). */
@@ -107,7 +105,7 @@ export class RefinementEngine {
   private readonly refinementTemplate: PromptTemplate;
   private readonly selfRewardTemplate: PromptTemplate;
   private readonly formatPrompt: PromptFormatter;
-  private readonly extractMentions;
+  private readonly countHallucinations: HallucinationCounter | undefined;
   private readonly temperatures: number[];
 
   constructor(options: RefinementOptions) {
@@ -174,7 +172,7 @@ export class RefinementEngine {
       );
     }
     this.formatPrompt = options.formatPrompt ?? chatMlPrompt;
-    this.extractMentions = createMentionExtractor(options.mentionVocabulary);
+    this.countHallucinations = options.countHallucinations;
   }
 
   /** Returns the messages of the original prompt x for a sample. */
@@ -248,7 +246,7 @@ export class RefinementEngine {
           const winner = await this.pickWinner(sample, right, o);
           if (typeof winner === "string") {
             o.outcome = winner;
-            if (sample.objects && sample.objects.length > 0) {
+            if (this.counts(sample)) {
               o.hallucination = {
                 filtered: this.hallucination(right[0].text, sample),
                 rejected: this.hallucination((rejected as Candidate).text, sample),
@@ -357,7 +355,7 @@ export class RefinementEngine {
       temperature: this.temperatureOf(r),
     };
     if (this.options.policy !== null) meta.policy = this.options.policy;
-    if (sample.objects && sample.objects.length > 0) {
+    if (this.counts(sample)) {
       const h = {
         chosen: this.hallucination(chosen.text, sample),
         rejected: this.hallucination(rejected.text, sample),
@@ -383,9 +381,13 @@ export class RefinementEngine {
     return { ...sample, response: winner.text, meta };
   }
 
+  /** Whether the hallucination statistics count this sample's responses. */
+  private counts(sample: Sample): boolean {
+    return this.countHallucinations !== undefined && (sample.objects?.length ?? 0) > 0;
+  }
+
   private hallucination(text: string, sample: Sample): HallucinationCount {
-    const parsed = parseResponse(text);
-    return countHallucinations(parsed.description ?? text, sample.objects ?? [], this.extractMentions);
+    return (this.countHallucinations as HallucinationCounter)(text, sample.objects ?? []);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { HallucinationCount } from "../hallucination/mentions.js";
+import type { HallucinationCount } from "../hallucination/counter.js";
 import type { SampleOutcome } from "./outcome.js";
 import type { ResolvedOptions } from "./refinement-engine.js";
 import type { Shard } from "./shard.js";
