@@ -5,6 +5,7 @@
 import { type Node, noGrad, topoSort } from "./autograd.js";
 import type { BinaryOp, DType } from "./backend/backend.js";
 import { fmtShape } from "./backend/backend.js";
+import { DIFFERENTIABLE_UNARY } from "./backend/unary-ops.js";
 import { keep, tidy } from "./memory.js";
 import { bufferOf, empty, isFloat } from "./ops/core.js";
 import { add, binaryRaw, castRaw, div, mul, neg, unaryRaw, where } from "./ops/elementwise.js";
@@ -74,29 +75,8 @@ export const GRADIENTS: Record<string, Rule> = {
   ],
   maximum: tiesRule("gt"),
   minimum: tiesRule("lt"),
-  neg: (g) => [neg(g)],
-  affine: (g, _s, a) => [mul(g, (a.param as number[])[0])],
-  exp: (g, [out]) => [mul(g, out)],
-  log: (g, [x]) => [div(g, x)],
-  square: (g, [x]) => [mul(mul(g, x), 2)],
-  reciprocal: (g, [x]) => [neg(div(g, mul(x, x)))],
-  sign: (g) => [zerosOf(g.shape, g.dtype, g)],
-  floor: (g) => [zerosOf(g.shape, g.dtype, g)],
-  abs: viaBackend("absGrad"),
-  sqrt: viaBackend("sqrtGrad"),
-  rsqrt: viaBackend("rsqrtGrad"),
-  sin: viaBackend("sinGrad"),
-  cos: viaBackend("cosGrad"),
-  tanh: viaBackend("tanhGrad"),
-  sigmoid: viaBackend("sigmoidGrad"),
-  relu: viaBackend("reluGrad"),
-  gelu: viaBackend("geluGrad"),
-  geluTanh: viaBackend("geluTanhGrad"),
-  silu: viaBackend("siluGrad"),
-  softplus: viaBackend("softplusGrad"),
-  logSigmoid: viaBackend("logSigmoidGrad"),
-  clamp: viaBackend("clampGrad"),
-  powScalar: viaBackend("powScalarGrad"),
+  // every unary op: its `<op>Grad` kernel, generated with the forward from the row in unary-ops.ts
+  ...Object.fromEntries(DIFFERENTIABLE_UNARY.map((op) => [op, viaBackend(`${op}Grad` as BinaryOp)])),
   where: (g, [cond], a) => [
     unbroadcast(where(cond, g, 0), a.aShape as number[]),
     unbroadcast(where(cond, 0, g), a.bShape as number[]),

@@ -62,8 +62,8 @@ export type UnaryOp =
 
 /**
  * Elementwise ops of two inputs (already broadcast to the output shape through strides).
- * The `*Grad` rows take (x, dy) and return dy·f'(x) for the unary op of the same name; `clampGrad`
- * and `powScalarGrad` read `param` as the forward op did. Comparison ops write `bool`.
+ * The `<op>Grad` rows take (x, dy) and return dy·f'(x) for the unary op of that name, reading `param`
+ * as the forward op did; they are generated from the table in unary-ops.ts. Comparison ops write `bool`.
  */
 export type BinaryOp =
   | "add"
@@ -81,21 +81,10 @@ export type BinaryOp =
   | "ge"
   | "logicalAnd"
   | "logicalOr"
-  | "absGrad"
-  | "sqrtGrad"
-  | "rsqrtGrad"
-  | "sinGrad"
-  | "cosGrad"
-  | "tanhGrad"
-  | "sigmoidGrad"
-  | "reluGrad"
-  | "geluGrad"
-  | "geluTanhGrad"
-  | "siluGrad"
-  | "softplusGrad"
-  | "logSigmoidGrad"
-  | "clampGrad"
-  | "powScalarGrad";
+  | UnaryGradOp;
+
+/** The derivative kernel of each differentiable unary op (every one but logicalNot). */
+export type UnaryGradOp = `${Exclude<UnaryOp, "logicalNot">}Grad`;
 
 /** Reductions over axes. `mean` divides by the product of the reduced sizes. */
 export type ReduceOp = "sum" | "mean" | "max" | "min" | "prod";

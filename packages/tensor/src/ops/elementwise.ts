@@ -84,9 +84,9 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return isFloat(dtype) ? record("cast", out, [x], [], { dtype: x.dtype }) : out;
 }
 
-function unaryOp(op: UnaryOp, x: Tensor, param?: number[], saveOut = false): Tensor {
+function unaryOp(op: UnaryOp, x: Tensor, param?: number[]): Tensor {
   const out = unaryRaw(op, x, param);
-  return record(op, out, [x], [saveOut ? out : x], { param });
+  return record(op, out, [x], [x], { param });
 }
 
 function toTensor(a: Tensor, b: Tensor | number): Tensor {
@@ -193,7 +193,7 @@ export function abs(x: Tensor): Tensor {
 }
 /** Returns e^x. */
 export function exp(x: Tensor): Tensor {
-  return unaryOp("exp", x, undefined, true);
+  return unaryOp("exp", x);
 }
 /** Returns ln x. */
 export function log(x: Tensor): Tensor {

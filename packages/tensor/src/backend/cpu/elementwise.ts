@@ -1,42 +1,20 @@
-// Elementwise ops declared once as rows of a table (webgpu-torch style): each row is a JavaScript
-// expression in `x` (unary) or `a`, `b` (binary; the *Grad rows read a = x, b = dy), compiled once
-// into its own row kernel so every loop stays monomorphic.
+// Elementwise kernels of the reference backend: each op's JavaScript expression is compiled once into
+// its own row kernel so every loop stays monomorphic. The unary ops and their `<op>Grad` rows are
+// generated from the shared table in ../unary-ops.ts; the binary rows read `a`, `b`.
 import type { BinaryOp, TypedArray, UnaryOp } from "../backend.js";
-import { erf, geluTanh, geluTanhDerivative, sigmoid } from "./math.js";
+import { DIFFERENTIABLE_UNARY, letCount, toJs, UNARY_OPS } from "../unary-ops.js";
+import { erf, geluTanh, geluTanhDerivative, sigmoid, softplus } from "./math.js";
 
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/** Forward expressions of the unary ops over `x` (p0/p1: the op's scalar parameters). */
+const UNARY_EXPR = Object.fromEntries(
+  (Object.keys(UNARY_OPS) as UnaryOp[]).map((op) => [
+    op,
+    toJs(UNARY_OPS[op].forward, { x: "x", g: "g", p0: "p0", p1: "p1" }),
+  ]),
+) as Record<UnaryOp, string>;
 
-/** Forward expressions of the unary ops; p0/p1 are the op's scalar parameters. */
-export const UNARY_EXPR: Record<UnaryOp, string> = {
-  neg: "-x",
-  abs: "Math.abs(x)",
-  sign: "Math.sign(x)",
-  exp: "Math.exp(x)",
-  log: "Math.log(x)",
-  sqrt: "Math.sqrt(x)",
-  rsqrt: "1 / Math.sqrt(x)",
-  square: "x * x",
-  reciprocal: "1 / x",
-  sin: "Math.sin(x)",
-  cos: "Math.cos(x)",
-  tanh: "Math.tanh(x)",
-  sigmoid: "h.sigmoid(x)",
-  relu: "x > 0 ? x : 0",
-  gelu: "0.5 * x * (1 + h.erf(x * h.SQRT1_2))",
-  geluTanh: "h.geluTanh(x)",
-  silu: "x * h.sigmoid(x)",
-  softplus: "Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))",
-  logSigmoid: "Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)))",
-  floor: "Math.floor(x)",
-  logicalNot: "x === 0 ? 1 : 0",
-  affine: "x * p0 + p1",
-  clamp: "x < p0 ? p0 : x > p1 ? p1 : x",
-  powScalar: "Math.pow(x, p0)",
-};
-
-/** Expressions of the binary ops (forward rows and the dy·f'(x) backward rows). */
-export const BINARY_EXPR: Record<BinaryOp, string> = {
+/** Expressions of the binary ops: the forward rows, then the `<op>Grad` rows (a = x, b = dy). */
+const BINARY_EXPR = {
   add: "a + b",
   sub: "a - b",
   mul: "a * b",
@@ -52,24 +30,23 @@ export const BINARY_EXPR: Record<BinaryOp, string> = {
   ge: "a >= b ? 1 : 0",
   logicalAnd: "a !== 0 && b !== 0 ? 1 : 0",
   logicalOr: "a !== 0 || b !== 0 ? 1 : 0",
-  absGrad: "b * Math.sign(a)",
-  sqrtGrad: "(0.5 * b) / Math.sqrt(a)",
-  rsqrtGrad: "-0.5 * b / (a * Math.sqrt(a))",
-  sinGrad: "b * Math.cos(a)",
-  cosGrad: "-b * Math.sin(a)",
-  tanhGrad: "b * (1 - Math.tanh(a) * Math.tanh(a))",
-  sigmoidGrad: "b * h.sigmoid(a) * (1 - h.sigmoid(a))",
-  reluGrad: "a > 0 ? b : 0",
-  geluGrad: "b * (0.5 * (1 + h.erf(a * h.SQRT1_2)) + a * Math.exp(-0.5 * a * a) * h.INV_SQRT_2PI)",
-  geluTanhGrad: "b * h.geluTanhDerivative(a)",
-  siluGrad: "b * h.sigmoid(a) * (1 + a * (1 - h.sigmoid(a)))",
-  softplusGrad: "b * h.sigmoid(a)",
-  logSigmoidGrad: "b * h.sigmoid(-a)",
-  clampGrad: "a >= p0 && a <= p1 ? b : 0",
-  powScalarGrad: "p0 === 0 ? 0 : b * p0 * Math.pow(a, p0 - 1)",
-};
+  ...Object.fromEntries(
+    DIFFERENTIABLE_UNARY.map((op) => [
+      `${op}Grad`,
+      toJs(UNARY_OPS[op].grad!, { x: "a", g: "b", p0: "p0", p1: "p1" }),
+    ]),
+  ),
+} as Record<BinaryOp, string>;
 
-const helpers = { erf, sigmoid, geluTanh, geluTanhDerivative, SQRT1_2, INV_SQRT_2PI };
+/** Returns `let t0, t1…;` for the locals an expression's let-bindings assign. */
+function letDecl(op: string, expr: string): string {
+  const row = UNARY_OPS[op as UnaryOp] ?? UNARY_OPS[op.replace(/Grad$/, "") as UnaryOp];
+  const n = row ? Math.max(letCount(row.forward), row.grad ? letCount(row.grad) : 0) : 0;
+  const used = Array.from({ length: n }, (_, i) => `t${i}`).filter((t) => expr.includes(t));
+  return used.length > 0 ? `let ${used.join(", ")};` : "";
+}
+
+const helpers = { erf, sigmoid, softplus, geluTanh, geluTanhDerivative };
 
 /** A compiled unary row: out[oo + i] = f(x[xo + i·xs]) for i < n. */
 export type UnaryRow = (
@@ -107,6 +84,7 @@ export function unaryRow(op: UnaryOp): UnaryRow {
   let fn = unaryCache.get(op);
   if (!fn) {
     const body = `return function ${op}(X, xo, xs, O, oo, os, n, p0, p1) {
+      ${letDecl(op, UNARY_EXPR[op])}
       for (let i = 0; i < n; i++) { const x = X[xo]; O[oo] = ${UNARY_EXPR[op]}; xo += xs; oo += os; }
     };`;
     fn = new Function("h", body)(helpers) as UnaryRow;
@@ -120,6 +98,7 @@ export function binaryRow(op: BinaryOp): BinaryRow {
   let fn = binaryCache.get(op);
   if (!fn) {
     const body = `return function ${op}(A, ao, as, B, bo, bs, O, oo, os, n, p0, p1) {
+      ${letDecl(op, BINARY_EXPR[op])}
       for (let i = 0; i < n; i++) { const a = A[ao], b = B[bo]; O[oo] = ${BINARY_EXPR[op]}; ao += as; bo += bs; oo += os; }
     };`;
     fn = new Function("h", body)(helpers) as BinaryRow;

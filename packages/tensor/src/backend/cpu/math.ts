@@ -32,6 +32,11 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+/** Returns ln(1 + e^x) without overflow. */
+export function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
 const GELU_K = Math.sqrt(2 / Math.PI);
 
 /** Returns d/dx of the tanh-approximated GELU. */

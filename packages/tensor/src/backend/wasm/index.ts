@@ -258,7 +258,7 @@ export class WasmCpuBackend extends CpuBackend {
       [pa, pb] = [pb, pa];
     }
     if (pa !== 0 || pb < 0) {
-      if (!this.binaryRows(op, a, b, out)) super.binary(op, a, b, out, param);
+      if (param.length > 0 || !this.binaryRows(op, a, b, out)) super.binary(op, a, b, out, param);
       return;
     }
     const rt = this.runtime;
@@ -483,7 +483,8 @@ export class WasmCpuBackend extends CpuBackend {
 
   /**
    * Runs a binary op on strided views whose last dim is contiguous in a (stride 1) and contiguous or
-   * repeated in b (stride 1 or 0), with at most three other dims after merging; returns false otherwise.
+   * repeated in b (stride 1 or 0), with at most three other dims after merging; returns false otherwise
+   * (the row kernels take no scalar parameters, so callers send ops with parameters elsewhere).
    */
   private binaryRows(op: BinaryOp, a: View, b: View, out: BufferHandle): boolean {
     if (op === "maximum" || op === "minimum") return false;

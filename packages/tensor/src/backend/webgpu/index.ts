@@ -266,8 +266,7 @@ export class WebGpuBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: View, b: View, out: BufferHandle, param?: readonly number[]): void {
-    const name = op.endsWith("Grad") ? `${op.slice(0, -4)}.grad0` : op;
-    runElementwise(this.runtime, name, [this.view(a, op), this.view(b, op)], this.outView(out, a.shape, op), {
+    runElementwise(this.runtime, op, [this.view(a, op), this.view(b, op)], this.outView(out, a.shape, op), {
       s0: param?.[0],
       s1: param?.[1],
     });

@@ -1,48 +1,50 @@
 import type { BinaryOp, UnaryOp } from "../../backend.js";
+import { DIFFERENTIABLE_UNARY, letCount, toWasm, UNARY_OPS } from "../../unary-ops.js";
 import type { FuncSource } from "../assembler.js";
 
 /**
- * Elementwise kernels declared once as rows of a table (the reference backend's idea, in f32x4):
- * each row is an expression over v128 locals, compiled into its own function `unary_<op>` /
- * `binary_<op>` so every loop stays branch-free. Threads claim chunks of elements (multiples of 4)
+ * Elementwise kernels as rows of expressions over v128 locals, each compiled into its own function
+ * `unary_<op>` / `binary_<op>` so every loop stays branch-free. The unary rows and their `<op>Grad`
+ * rows are generated from the shared table (../../unary-ops.ts) wherever its primitives have an f32x4
+ * lowering; the rest run on the reference kernels. Threads claim chunks of elements (multiples of 4)
  * through an atomic counter. The right operand of a binary op may repeat with a period (a broadcast over
  * leading dims, a multiple of 4 elements), so bias adds and scalar operands need no materialized copy.
  */
 
-const splat = (c: number) => `f32.const ${c} f32x4.splat`;
-
-/** σ(x) = 1 / (1 + e^−x) for the v128 on the stack → v128. */
-const sigmoidOf = (x: string) => `${splat(1)} ${splat(1)} ${x} f32x4.neg call $exp4 f32x4.add f32x4.div`;
+const WASM_UNARY = { x: "$x", g: "$g", p0: "$p0", p1: "$p1" };
+const WASM_GRAD = { x: "$a", g: "$b", p0: "$p0", p1: "$p1" };
 
 /** Unary rows: an expression leaving f(x) for the v128 local $x ($p0, $p1: splatted parameters). */
-export const UNARY_F32X4: Partial<Record<UnaryOp, string>> = {
-  neg: "local.get $x f32x4.neg",
-  abs: "local.get $x f32x4.abs",
-  exp: "local.get $x call $exp4",
-  sqrt: "local.get $x f32x4.sqrt",
-  rsqrt: `${splat(1)} local.get $x f32x4.sqrt f32x4.div`,
-  square: "local.get $x local.get $x f32x4.mul",
-  reciprocal: `${splat(1)} local.get $x f32x4.div`,
-  sigmoid: sigmoidOf("local.get $x"),
-  relu: `local.get $x ${splat(0)} local.get $x ${splat(0)} f32x4.gt v128.bitselect`,
-  silu: `local.get $x ${sigmoidOf("local.get $x")} f32x4.mul`,
-  affine: "local.get $x local.get $p0 f32x4.mul local.get $p1 f32x4.add",
-  // x < lo ? lo : x > hi ? hi : x (NaN stays NaN, as in the reference)
-  clamp: `local.get $p0 local.get $p1 local.get $x local.get $x local.get $p1 f32x4.gt v128.bitselect
-          local.get $x local.get $p0 f32x4.lt v128.bitselect`,
-};
+export const UNARY_F32X4: Partial<Record<UnaryOp, string>> = Object.fromEntries(
+  (Object.keys(UNARY_OPS) as UnaryOp[])
+    // logicalNot writes bool, which these f32 kernels do not
+    .filter((op) => op !== "logicalNot")
+    .map((op) => [op, toWasm(UNARY_OPS[op].forward, WASM_UNARY)])
+    .filter(([, code]) => code !== null),
+);
 
-/** Binary rows over v128 locals $a, $b (the *Grad rows read a = x, b = dy). */
+/** Binary rows over v128 locals $a, $b (the `<op>Grad` rows read a = x, b = dy). */
 export const BINARY_F32X4: Partial<Record<BinaryOp, string>> = {
   add: "local.get $a local.get $b f32x4.add",
   sub: "local.get $a local.get $b f32x4.sub",
   mul: "local.get $a local.get $b f32x4.mul",
   div: "local.get $a local.get $b f32x4.div",
-  reluGrad: `local.get $b ${splat(0)} local.get $a ${splat(0)} f32x4.gt v128.bitselect`,
-  sigmoidGrad: `${sigmoidOf("local.get $a")} local.tee $s local.get $b f32x4.mul ${splat(1)} local.get $s f32x4.sub f32x4.mul`,
-  siluGrad: `${sigmoidOf("local.get $a")} local.tee $s local.get $b f32x4.mul
-             ${splat(1)} local.get $a ${splat(1)} local.get $s f32x4.sub f32x4.mul f32x4.add f32x4.mul`,
+  ...Object.fromEntries(
+    DIFFERENTIABLE_UNARY.map((op) => [`${op}Grad`, toWasm(UNARY_OPS[op].grad!, WASM_GRAD)]).filter(
+      ([, code]) => code !== null,
+    ),
+  ),
 };
+
+/** v128 locals for the let-bindings of the table's expressions. */
+const LET_LOCALS: [string, "v128"][] = Array.from(
+  {
+    length: Math.max(
+      ...Object.values(UNARY_OPS).map((r) => Math.max(letCount(r.forward), r.grad ? letCount(r.grad) : 0)),
+    ),
+  },
+  (_, i) => [`$t${i}`, "v128"],
+);
 
 /** Binary ops where swapping the operands gives the same result (a repeating left operand goes right). */
 export const COMMUTATIVE: ReadonlySet<BinaryOp> = new Set(["add", "mul"]);
@@ -71,6 +73,7 @@ function unaryFunc(op: string, expr: string): FuncSource {
       ["$p0", "v128"],
       ["$p1", "v128"],
       ["$y", "v128"],
+      ...LET_LOCALS,
     ],
     body: `
       local.get $q0 f32x4.splat local.set $p0
@@ -122,8 +125,8 @@ function binaryFunc(op: string, expr: string): FuncSource {
       ["$b", "v128"],
       ["$p0", "v128"],
       ["$p1", "v128"],
-      ["$s", "v128"],
       ["$y", "v128"],
+      ...LET_LOCALS,
     ],
     body: `
       local.get $q0 f32x4.splat local.set $p0
@@ -191,8 +194,8 @@ function binaryRowsFunc(op: string, expr: string): FuncSource {
       ["$b", "v128"],
       ["$p0", "v128"],
       ["$p1", "v128"],
-      ["$s", "v128"],
       ["$y", "v128"],
+      ...LET_LOCALS,
     ],
     body: `
       loop $claim

@@ -1,106 +1,55 @@
+import type { UnaryOp } from "../../backend.js";
+import { DIFFERENTIABLE_UNARY, toWgsl, UNARY_OPS } from "../../unary-ops.js";
+
 /**
- * Every elementwise op as one row: its arguments, its forward WGSL expression, and the gradient of
- * each argument given the upstream gradient `g` (and the output `y` where that is cheaper).
- * Scalars `s0`, `s1` come from the dispatch parameters (clamp bounds, affine coefficients).
- * The single elementwise shader is generated from these rows: adding an op is adding a row.
+ * Every elementwise op as one row: its arguments and its WGSL expression over them (all f32), after
+ * `lets` that bind intermediate values. Scalars `s0`, `s1` come from the dispatch parameters (clamp
+ * bounds, affine coefficients). The unary rows and their `<op>Grad` rows (args x, then the upstream
+ * gradient g) are generated from the shared table in ../../unary-ops.ts; the single elementwise shader
+ * is generated from these rows.
  */
 export interface ElementwiseRow {
   name: string;
   args: readonly string[];
-  /** Forward expression over the args (all f32). */
-  forward: string;
-  /** Gradient expression per argument, over the args, `g` and `y`; absent for non-differentiable ops. */
-  grads?: readonly string[];
+  expr: string;
+  lets?: string;
+}
+
+const WGSL_NAMES = { x: "x", g: "g", p0: "s0", p1: "s1" };
+
+function unaryRows(): ElementwiseRow[] {
+  const rows: ElementwiseRow[] = [];
+  for (const op of Object.keys(UNARY_OPS) as UnaryOp[]) {
+    rows.push({ name: op, args: ["x"], ...toWgsl(UNARY_OPS[op].forward, WGSL_NAMES) });
+  }
+  for (const op of DIFFERENTIABLE_UNARY) {
+    rows.push({ name: `${op}Grad`, args: ["x", "g"], ...toWgsl(UNARY_OPS[op].grad!, WGSL_NAMES) });
+  }
+  return rows;
 }
 
 export const ELEMENTWISE_TABLE: readonly ElementwiseRow[] = [
-  // unary
-  { name: "identity", args: ["x"], forward: "x", grads: ["g"] },
-  { name: "neg", args: ["x"], forward: "-x", grads: ["-g"] },
-  { name: "abs", args: ["x"], forward: "abs(x)", grads: ["g * sign(x)"] },
-  { name: "sign", args: ["x"], forward: "sign(x)", grads: ["0.0"] },
-  { name: "exp", args: ["x"], forward: "exp(x)", grads: ["g * y"] },
-  { name: "log", args: ["x"], forward: "log(x)", grads: ["g / x"] },
-  { name: "sqrt", args: ["x"], forward: "sqrt(x)", grads: ["g * 0.5 / y"] },
-  { name: "rsqrt", args: ["x"], forward: "inverseSqrt(x)", grads: ["-0.5 * g * y * y * y"] },
-  { name: "reciprocal", args: ["x"], forward: "1.0 / x", grads: ["-g * y * y"] },
-  { name: "square", args: ["x"], forward: "x * x", grads: ["2.0 * g * x"] },
-  { name: "sin", args: ["x"], forward: "sin(x)", grads: ["g * cos(x)"] },
-  { name: "cos", args: ["x"], forward: "cos(x)", grads: ["-g * sin(x)"] },
-  { name: "tanh", args: ["x"], forward: "tanh_(x)", grads: ["g * (1.0 - y * y)"] },
-  { name: "sigmoid", args: ["x"], forward: "sigmoid_(x)", grads: ["g * y * (1.0 - y)"] },
-  { name: "relu", args: ["x"], forward: "max(x, 0.0)", grads: ["select(0.0, g, x > 0.0)"] },
-  {
-    name: "gelu",
-    args: ["x"],
-    forward: "0.5 * x * (1.0 + erf_(x * 0.7071067811865476))",
-    grads: ["g * gelu_grad(x)"],
-  },
-  { name: "geluTanh", args: ["x"], forward: "gelu_tanh(x)", grads: ["g * gelu_tanh_grad(x)"] },
-  { name: "silu", args: ["x"], forward: "x * sigmoid_(x)", grads: ["g * silu_grad(x)"] },
-  { name: "softplus", args: ["x"], forward: "softplus_(x)", grads: ["g * sigmoid_(x)"] },
-  { name: "logSigmoid", args: ["x"], forward: "-softplus_(-x)", grads: ["g * sigmoid_(-x)"] },
-  {
-    name: "clamp",
-    args: ["x"],
-    forward: "min(max(x, s0), s1)",
-    grads: ["select(0.0, g, x >= s0 && x <= s1)"],
-  },
-  { name: "affine", args: ["x"], forward: "x * s0 + s1", grads: ["g * s0"] },
-  {
-    name: "powScalar",
-    args: ["x"],
-    forward: "pow_(x, s0)",
-    grads: ["select(g * s0 * pow_(x, s0 - 1.0), 0.0, s0 == 0.0)"],
-  },
-  { name: "floor", args: ["x"], forward: "floor(x)", grads: ["0.0"] },
-  { name: "logicalNot", args: ["x"], forward: "select(0.0, 1.0, x == 0.0)" },
-  { name: "fill", args: [], forward: "s0" },
+  { name: "identity", args: ["x"], expr: "x" },
+  { name: "fill", args: [], expr: "s0" },
+  ...unaryRows(),
   // binary
-  { name: "add", args: ["a", "b"], forward: "a + b", grads: ["g", "g"] },
-  { name: "sub", args: ["a", "b"], forward: "a - b", grads: ["g", "-g"] },
-  { name: "mul", args: ["a", "b"], forward: "a * b", grads: ["g * b", "g * a"] },
-  { name: "div", args: ["a", "b"], forward: "a / b", grads: ["g / b", "-g * a / (b * b)"] },
-  {
-    name: "pow",
-    args: ["a", "b"],
-    forward: "pow_(a, b)",
-    grads: ["g * b * pow_(a, b - 1.0)", "g * y * log(a)"],
-  },
-  {
-    name: "maximum",
-    args: ["a", "b"],
-    forward: "max(a, b)",
-    grads: [
-      "g * select(select(0.0, 0.5, a == b), 1.0, a > b)",
-      "g * select(select(0.0, 0.5, a == b), 1.0, b > a)",
-    ],
-  },
-  {
-    name: "minimum",
-    args: ["a", "b"],
-    forward: "min(a, b)",
-    grads: [
-      "g * select(select(0.0, 0.5, a == b), 1.0, a < b)",
-      "g * select(select(0.0, 0.5, a == b), 1.0, b < a)",
-    ],
-  },
-  { name: "eq", args: ["a", "b"], forward: "select(0.0, 1.0, a == b)" },
-  { name: "ne", args: ["a", "b"], forward: "select(0.0, 1.0, a != b)" },
-  { name: "lt", args: ["a", "b"], forward: "select(0.0, 1.0, a < b)" },
-  { name: "le", args: ["a", "b"], forward: "select(0.0, 1.0, a <= b)" },
-  { name: "gt", args: ["a", "b"], forward: "select(0.0, 1.0, a > b)" },
-  { name: "ge", args: ["a", "b"], forward: "select(0.0, 1.0, a >= b)" },
-  { name: "logicalAnd", args: ["a", "b"], forward: "select(0.0, 1.0, a != 0.0 && b != 0.0)" },
-  { name: "logicalOr", args: ["a", "b"], forward: "select(0.0, 1.0, a != 0.0 || b != 0.0)" },
+  { name: "add", args: ["a", "b"], expr: "a + b" },
+  { name: "sub", args: ["a", "b"], expr: "a - b" },
+  { name: "mul", args: ["a", "b"], expr: "a * b" },
+  { name: "div", args: ["a", "b"], expr: "a / b" },
+  { name: "pow", args: ["a", "b"], expr: "pow_(a, b)" },
+  { name: "maximum", args: ["a", "b"], expr: "max(a, b)" },
+  { name: "minimum", args: ["a", "b"], expr: "min(a, b)" },
+  { name: "eq", args: ["a", "b"], expr: "select(0.0, 1.0, a == b)" },
+  { name: "ne", args: ["a", "b"], expr: "select(0.0, 1.0, a != b)" },
+  { name: "lt", args: ["a", "b"], expr: "select(0.0, 1.0, a < b)" },
+  { name: "le", args: ["a", "b"], expr: "select(0.0, 1.0, a <= b)" },
+  { name: "gt", args: ["a", "b"], expr: "select(0.0, 1.0, a > b)" },
+  { name: "ge", args: ["a", "b"], expr: "select(0.0, 1.0, a >= b)" },
+  { name: "logicalAnd", args: ["a", "b"], expr: "select(0.0, 1.0, a != 0.0 && b != 0.0)" },
+  { name: "logicalOr", args: ["a", "b"], expr: "select(0.0, 1.0, a != 0.0 || b != 0.0)" },
   // ternary
-  {
-    name: "where",
-    args: ["c", "a", "b"],
-    forward: "select(b, a, c != 0.0)",
-    grads: ["0.0", "select(0.0, g, c != 0.0)", "select(g, 0.0, c != 0.0)"],
-  },
-  { name: "mulAdd", args: ["a", "b", "c"], forward: "a * b + c", grads: ["g * b", "g * a", "g"] },
+  { name: "where", args: ["c", "a", "b"], expr: "select(b, a, c != 0.0)" },
 ];
 
 /** WGSL helpers the rows call. */
@@ -139,49 +88,24 @@ fn pow_(a: f32, b: f32) -> f32 {
 }
 `;
 
-/** One entry of the generated op list: a forward row or a row's gradient for one argument. */
+/** One entry of the op list: a row and its switch code in the shader. */
 export interface ElementwiseOp {
   code: number;
   name: string;
   arity: number;
   /** Index into ELEMENTWISE_TABLE. */
   row: number;
-  /** -1 for the forward, else the argument the gradient is for. */
-  gradOf: number;
-  expr: string;
 }
 
-/** Returns the forward and gradient ops of the table, numbered. */
-function numberOps(): ElementwiseOp[] {
-  const ops: ElementwiseOp[] = [];
-  ELEMENTWISE_TABLE.forEach((row, r) => {
-    ops.push({
-      code: ops.length,
-      name: row.name,
-      arity: row.args.length,
-      row: r,
-      gradOf: -1,
-      expr: row.forward,
-    });
-    row.grads?.forEach((expr, i) => {
-      // gradient kernels read the args, then g; y (the output) is recomputed inline where used
-      ops.push({
-        code: ops.length,
-        name: `${row.name}.grad${i}`,
-        arity: row.args.length + 1,
-        row: r,
-        gradOf: i,
-        expr,
-      });
-    });
-  });
-  return ops;
-}
-
-export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = numberOps();
+export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ELEMENTWISE_TABLE.map((row, r) => ({
+  code: r,
+  name: row.name,
+  arity: row.args.length,
+  row: r,
+}));
 const BY_NAME = new Map(ELEMENTWISE_OPS.map((o) => [o.name, o]));
 
-/** Returns the op named `name` (`"exp"`, or `"mul.grad1"` for the gradient of mul's second argument). */
+/** Returns the op named `name` (`"exp"`, or `"expGrad"` for its derivative). */
 export function elementwiseOp(name: string): ElementwiseOp {
   const op = BY_NAME.get(name);
   if (!op) throw new Error(`webgpu: no elementwise op "${name}"`);

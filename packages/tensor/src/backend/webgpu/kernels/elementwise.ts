@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import type { Binding, GpuRuntime, Kernel } from "../runtime.js";
-import { coalesce, DTYPE_CODE, type GpuDtype, type GpuView, numel } from "../view.js";
+import { coalesce, DTYPE_CODE, type GpuView, numel } from "../view.js";
 import {
   bindRange,
   dummyBinding,
@@ -43,17 +43,12 @@ const RUN_LENGTH = 8;
 
 /** Returns the body of one op's case: binds its argument names to slots, then the expression. */
 function caseBody(code: number): string {
-  const op = ELEMENTWISE_OPS[code];
-  const row = ELEMENTWISE_TABLE[op.row];
-  const names = [...row.args];
-  if (op.gradOf >= 0) names.push("g");
-  const uses = (n: string, e: string) => new RegExp(`\\b${n}\\b`).test(e);
-  const needY = op.gradOf >= 0 && uses("y", op.expr);
-  const lets = names
-    .map((n, i) => (uses(n, op.expr) || (needY && uses(n, row.forward)) ? `let ${n} = v${i};` : ""))
+  const row = ELEMENTWISE_TABLE[ELEMENTWISE_OPS[code].row];
+  const body = `${row.lets ?? ""} ${row.expr}`;
+  const lets = row.args
+    .map((n, i) => (new RegExp(`\\b${n}\\b`).test(body) ? `let ${n} = v${i};` : ""))
     .join(" ");
-  const y = needY ? `let y = ${row.forward};` : "";
-  return `case ${code}u: { ${lets} ${y} return ${op.expr}; }`;
+  return `case ${code}u: { ${lets} ${row.lets ?? ""} return ${row.expr}; }`;
 }
 
 /**
@@ -194,7 +189,7 @@ export interface Scalars {
 
 /**
  * Runs elementwise op `name` over `inputs` (broadcast to `out.shape`), writing `out` (any strides).
- * Gradient ops (`"mul.grad1"`) take the op's args, then the upstream gradient, then the output.
+ * Derivative rows (`"expGrad"`) take the forward op's input, then the upstream gradient.
  */
 export function runElementwise(
   rt: GpuRuntime,
@@ -267,10 +262,4 @@ export function runElementwise(
     p.at(RUN).u(run);
     rt.dispatch(kernelFor(rt, op.code, contiguous, raw), p.done(), bindings, g.groups);
   }
-}
-
-/** Returns the dtype an op yields for inputs of `dtype` (comparisons and logic give bool). */
-export function elementwiseResultDtype(name: string, dtype: GpuDtype): GpuDtype {
-  if (/^(eq|ne|lt|le|gt|ge|logicalNot|logicalAnd|logicalOr)$/.test(name)) return "bool";
-  return dtype;
 }
