@@ -7,7 +7,10 @@ import { collate, type SequenceInput } from "../data/batch.js";
 import type { KVCache } from "../model/llama.js";
 import type { VlmForConditionalGeneration } from "../model/vlm-model.js";
 import type { VlmTokenizer } from "../tokenizer/tokenizer.js";
-import { logSoftmaxAt, type SamplingOptions, sampleToken } from "./sampling.js";
+import { type Branch, type BranchHook, runBranches } from "./branch.js";
+import { entropyOf, logSoftmaxAt, type SamplingOptions, sampleToken, topLogprobs } from "./sampling.js";
+
+export type { Branch, BranchHook } from "./branch.js";
 
 /** Options of one generation batch. */
 export interface DecodeOptions extends SamplingOptions {
@@ -18,6 +21,14 @@ export interface DecodeOptions extends SamplingOptions {
   hiddenStates?: "last" | number[];
   /** Use the KV cache (default true); false recomputes the whole sequence each step (the slow reference). */
   useCache?: boolean;
+  /** Trial continuations forked from rows' KV caches after each decoder step, which may end rows early (needs the cache); the hook sees `requestIndex` values. */
+  branches?: BranchHook;
+  /** Also return each sampled token's entropy (nats, temperature 1). */
+  entropy?: boolean;
+  /** Also return the this-many likeliest tokens at each sampled position (temperature 1). */
+  topLogprobs?: number;
+  /** Called with each request's tokens as they are sampled (its `requestIndex`, the id, its log-prob). */
+  onToken?: (request: number, id: number, logprob: number) => void;
 }
 
 /** One finished sequence. */
@@ -30,6 +41,12 @@ export interface DecodedSequence {
   logprobs: number[];
   finishReason: "stop" | "length";
   hidden?: Float32Array[];
+  /** Entropy of each sampled token's distribution, with `entropy`. */
+  entropies?: number[];
+  /** The likeliest tokens at each sampled position, with `topLogprobs`. */
+  top?: { id: number; logprob: number }[][];
+  /** Set when a branch ended the request: its text ends with the branch (forced tokens have log-prob 0). */
+  branch?: Branch;
 }
 
 const PAD_MASK = -1e9;
@@ -76,6 +93,9 @@ export async function decode(
   const stopIds = new Set([tok.imEndId, tok.eosId]);
   const wantHidden = opts.hiddenStates !== undefined;
   const useCache = opts.useCache ?? true;
+  if (opts.branches && !useCache) throw new Error("decode: branches need the KV cache (useCache true)");
+  const entropies: number[][] = prompts.map(() => []);
+  const tops: { id: number; logprob: number }[][][] = prompts.map(() => []);
 
   // rows[r]: the request decoded in batch row r; finished rows ride along until half the batch is done
   let rows = prompts.map((_, i) => i);
@@ -153,13 +173,40 @@ export async function decode(
       if (kv.k !== cache[l]?.k) kv.k.dispose();
       if (kv.v !== cache[l]?.v) kv.v.dispose();
     }
+    if (opts.branches) {
+      // the cache now holds each row's prompt and every token it has generated: the next slot is p
+      const ended = await runBranches(model, tok, opts.branches, {
+        cache,
+        capacity,
+        next: prefillLength + t,
+        leftPad,
+        rows: rows.map((i) => requestIndex[i]),
+        live: rows.map((i) => !done[i]),
+        generated: rows.map((i) => out[i].ids),
+      });
+      for (const b of ended) {
+        const i = requestIndex.indexOf(b.request);
+        const o = out[i];
+        o.text = tok.decode([...o.ids, ...b.forced]) + b.text;
+        o.ids.push(...b.forced, ...b.ids);
+        o.logprobs.push(...b.forced.map(() => 0), ...b.logprobs);
+        o.stopped = true;
+        o.finishReason = "stop";
+        o.branch = b;
+        done[i] = true;
+      }
+    }
     rows.forEach((i, r) => {
       if (done[i]) return;
       const row = logits.subarray(r * V, (r + 1) * V);
       const id = sampleToken(row, opts, rngs[i]);
       const o = out[i];
       o.ids.push(id);
-      o.logprobs.push(logSoftmaxAt(row, id));
+      const logprob = logSoftmaxAt(row, id);
+      o.logprobs.push(logprob);
+      if (opts.entropy) entropies[i].push(entropyOf(row));
+      if (opts.topLogprobs) tops[i].push(topLogprobs(row, opts.topLogprobs));
+      opts.onToken?.(requestIndex[i], id, logprob);
       if (hid) hidden[i].push(hid.slice(r * E, (r + 1) * E));
       if (stopIds.has(id)) {
         o.finishReason = "stop";
@@ -205,6 +252,12 @@ export async function decode(
         .map((p) => all[p < 0 ? all.length + p : p])
         .filter((h): h is Float32Array => h !== undefined);
     }
-    return { ...o, text, hidden: hs };
+    return {
+      ...o,
+      text,
+      hidden: hs,
+      ...(opts.entropy ? { entropies: entropies[i] } : {}),
+      ...(opts.topLogprobs ? { top: tops[i] } : {}),
+    };
   });
 }

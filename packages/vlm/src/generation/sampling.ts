@@ -25,6 +25,38 @@ export function logSoftmaxAt(row: ArrayLike<number>, index: number): number {
   return row[index] - max - Math.log(sum);
 }
 
+/** Returns the entropy (nats) of softmax(row). */
+export function entropyOf(row: ArrayLike<number>): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  let weighted = 0;
+  for (let i = 0; i < row.length; i++) {
+    const e = Math.exp(row[i] - max);
+    sum += e;
+    weighted += e * (row[i] - max);
+  }
+  return Math.log(sum) - weighted / sum;
+}
+
+/** Returns the k likeliest tokens of a row of logits with their log-softmax values, likeliest first. */
+export function topLogprobs(row: ArrayLike<number>, k: number): { id: number; logprob: number }[] {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  const norm = max + Math.log(sum);
+  const best: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    if (best.length === k && row[i] <= row[best[k - 1]]) continue;
+    let j = best.length === k ? k - 1 : best.length;
+    while (j > 0 && row[best[j - 1]] < row[i]) j--;
+    best.splice(j, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best.map((id) => ({ id, logprob: row[id] - norm }));
+}
+
 /** Returns the next token id drawn from one row of logits. */
 export function sampleToken(row: ArrayLike<number>, opts: SamplingOptions, rng: Rng): number {
   const temperature = opts.temperature ?? 0;
