@@ -30,6 +30,11 @@ export type {
   Message,
   VisionLanguagePolicy,
 } from "./policy.js";
+export {
+  type BatcherCounters,
+  PolicyBatcher,
+  type PolicyBatcherOptions,
+} from "./policy-batcher.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
 export { extractBoxed, formatResponse, type ParsedResponse, parseResponse } from "./response.js";
 export { Rng } from "./rng.js";

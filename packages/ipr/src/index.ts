@@ -19,7 +19,6 @@ export {
   stripAnswerMarkup,
 } from "./answer/normalize.js";
 export { type LocatedSample, readSamples } from "./data/samples.js";
-export { type BatcherCounters, PolicyBatcher } from "./engine/batcher.js";
 export type { OutcomeKind, RefinementResult, SampleOutcome, SftRecord } from "./engine/outcome.js";
 export {
   RefinementEngine,

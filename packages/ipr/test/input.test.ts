@@ -114,7 +114,10 @@ describe("engine options", () => {
       "temperature -1 must be a number ≥ 0",
     );
     expect(() => new RefinementEngine({ policy, batchSize: 0 })).toThrow(
-      "batchSize must be a positive integer",
+      "batchSize must be an integer ≥ 1, got 0",
+    );
+    expect(() => new RefinementEngine({ policy, maxInFlight: 0 })).toThrow(
+      "maxInFlight must be an integer ≥ 1, got 0",
     );
     expect(() => new RefinementEngine({ policy, formatCheck: "loose" as never })).toThrow('got "loose"');
     expect(() => new RefinementEngine({ policy: {} as never })).toThrow(

@@ -4,12 +4,13 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type {
-  GenerateOptions,
-  GenerateRequest,
-  Generation,
-  Message,
-  VisionLanguagePolicy,
+import {
+  type GenerateOptions,
+  type GenerateRequest,
+  type Generation,
+  type Message,
+  PolicyBatcher,
+  type VisionLanguagePolicy,
 } from "@sr2se/core";
 
 /** Options of `createPolicyServer`. */
@@ -142,67 +143,6 @@ export function parseChatRequest(body: unknown, maxTokensLimit = 4096): Parsed {
   };
 }
 
-interface Pending {
-  request: GenerateRequest;
-  options: GenerateOptions;
-  resolve: (g: Generation) => void;
-  reject: (err: Error) => void;
-}
-
-/**
- * Batches requests for the policy, one batch at a time (the policy owns the device): the first
- * request waits up to the window for others; requests that arrive while a batch runs queue up and
- * go together as soon as it ends. A batch holds requests with equal options, up to `maxBatch`.
- */
-class Batcher {
-  private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private busy = false;
-
-  constructor(
-    private readonly policy: VisionLanguagePolicy,
-    private readonly maxBatch: number,
-    private readonly windowMs: number,
-  ) {}
-
-  submit(request: GenerateRequest, options: GenerateOptions): Promise<Generation> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request, options, resolve, reject });
-      if (this.busy) return; // taken when the running batch ends
-      if (this.queue.length >= this.maxBatch) void this.next();
-      else this.timer ??= setTimeout(() => void this.next(), this.windowMs);
-    });
-  }
-
-  private async next(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.busy || this.queue.length === 0) return;
-    this.busy = true;
-    const key = JSON.stringify(this.queue[0].options);
-    const batch: Pending[] = [];
-    const rest: Pending[] = [];
-    for (const p of this.queue) {
-      if (batch.length < this.maxBatch && JSON.stringify(p.options) === key) batch.push(p);
-      else rest.push(p);
-    }
-    this.queue = rest;
-    try {
-      const out = await this.policy.generate(
-        batch.map((p) => p.request),
-        batch[0].options,
-      );
-      for (const [i, p] of batch.entries()) p.resolve(out[i]);
-    } catch (err) {
-      for (const p of batch) p.reject(err as Error);
-    } finally {
-      this.busy = false;
-      // what queued meanwhile has waited long enough: run it now
-      if (this.queue.length > 0) void this.next();
-    }
-  }
-}
-
 /** Reads a request body up to `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -281,11 +221,12 @@ export async function createPolicyServer(
   port: number,
   options: PolicyServerOptions,
 ): Promise<PolicyServer> {
-  const batcher = new Batcher(
-    policy,
-    Math.max(1, options.maxBatch ?? 32),
-    Math.max(0, options.batchWindowMs ?? 5),
-  );
+  // One batch at a time (the policy owns the device); what arrives while it runs goes next, together.
+  const batcher = new PolicyBatcher(policy, {
+    maxBatch: Math.max(1, options.maxBatch ?? 32),
+    maxInFlight: 1,
+    windowMs: Math.max(0, options.batchWindowMs ?? 5),
+  });
   const created = Math.floor(Date.now() / 1000);
   const server = createServer((req, res) => {
     const start = performance.now();
@@ -329,7 +270,7 @@ export async function createPolicyServer(
         const seeds = Array.from({ length: parsed.n }, (_, i) =>
           parsed.n === 1 ? parsed.options : { ...parsed.options, seed: (parsed.options.seed ?? 0) + i },
         );
-        const gens = await Promise.all(seeds.map((o) => batcher.submit(parsed.request, o)));
+        const gens = await Promise.all(seeds.map((o) => batcher.generate(parsed.request, o)));
         const id = `chatcmpl-${randomUUID()}`;
         const finish = (g: Generation) =>
           (g as Generation & { finishReason?: string }).finishReason === "length" ? "length" : "stop";

@@ -2,6 +2,7 @@ import {
   type GenerateOptions,
   type Generation,
   type Message,
+  PolicyBatcher,
   type PreferencePair,
   parseResponse,
   type Sample,
@@ -17,7 +18,6 @@ import {
   DEFAULT_SELF_REWARD_TEMPLATE,
 } from "../prompt/defaults.js";
 import { PromptTemplate, renderChoices, type TemplateValues } from "../prompt/template.js";
-import { PolicyBatcher } from "./batcher.js";
 import type { OutcomeKind, RefinementResult, SampleOutcome, SftRecord } from "./outcome.js";
 import { type RunInput, type RunResult, runRefinement } from "./run.js";
 
@@ -128,6 +128,8 @@ export class RefinementEngine {
     const batchSize = options.batchSize ?? 16;
     const maxInFlight = options.maxInFlight ?? 4;
     positiveInt("concurrency", concurrency, 1);
+    positiveInt("batchSize", batchSize, 1);
+    positiveInt("maxInFlight", maxInFlight, 1);
     const format = options.formatCheck ?? "strict";
     if (!["strict", "description", "off"].includes(format)) {
       throw new Error(`RefinementEngine: formatCheck must be strict, description or off, got "${format}"`);
@@ -149,7 +151,7 @@ export class RefinementEngine {
       batch_size: batchSize,
       max_in_flight: maxInFlight,
     };
-    this.batcher = new PolicyBatcher(options.policy, batchSize, maxInFlight);
+    this.batcher = new PolicyBatcher(options.policy, { maxBatch: batchSize, maxInFlight });
     this.check = options.checkAnswer ?? createAnswerChecker();
     const templates = options.templates ?? {};
     this.promptTemplate = new PromptTemplate("prompt", templates.prompt ?? DEFAULT_PROMPT_TEMPLATE, [
