@@ -22,9 +22,10 @@ export { type EncodedExample, encodeChat, encodePrompt, IGNORE_INDEX } from "./d
 export { preprocessImage, preprocessImages } from "./data/images.js";
 export { type QuestionRecord, questionOf, readQuestions } from "./data/questions.js";
 export { useFastestBackend } from "./device.js";
+export type { Branch, BranchHook } from "./generation/branch.js";
 export { type DecodedSequence, type DecodeOptions, decode } from "./generation/generate.js";
 export { type PredictOptions, predictFile } from "./generation/predict.js";
-export { type SamplingOptions, sampleToken } from "./generation/sampling.js";
+export { entropyOf, type SamplingOptions, sampleToken, topLogprobs } from "./generation/sampling.js";
 export { configureOptimizers, noDecayNames, type OptimizerSettings } from "./model/configure-optimizers.js";
 export { type DecoderOptions, type KVCache, LlamaForCausalLM, LlamaModel } from "./model/llama.js";
 export { VisionTransformer } from "./model/vision.js";
@@ -66,6 +67,7 @@ export {
 export {
   type LogProbRequest,
   type SequenceLogProbs,
+  type TokenLogProbs,
   type TrainingState,
   VLM,
   type VlmGenerateOptions,

@@ -10,7 +10,7 @@ import {
   type Message,
   type VisionLanguagePolicy,
 } from "@sr2se/core";
-import { crossEntropy, type Tensor, tensor, tidy } from "@sr2se/tensor";
+import { cat, crossEntropy, type Tensor, tensor, tidy, zeros } from "@sr2se/tensor";
 import {
   type CheckpointFiles,
   readCheckpoint,
@@ -43,6 +43,12 @@ export interface LogProbRequest {
 export interface SequenceLogProbs {
   sum: Tensor;
   mean: Tensor;
+  tokens: number[];
+}
+
+/** Per-token log-probs of sequences: [B, T] (zeros past each sequence's end) and each sequence's token count. */
+export interface TokenLogProbs {
+  logProbs: Tensor;
   tokens: number[];
 }
 
@@ -210,6 +216,37 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
       .matmul(tokenLogp.reshape([P, 1]))
       .reshape([B]);
     return { sum, mean: sum.div(tensor(counts.map((n) => Math.max(n, 1)))), tokens: Array.from(counts) };
+  }
+
+  /**
+   * Returns the log-prob of each labelled token (differentiable, [B, T] with T the most labelled
+   * tokens of a sequence; row b holds sequence b's labelled tokens in order, then zeros) and each
+   * sequence's token count. `temperature` divides the logits first, as verl's actor does.
+   */
+  tokenLogProbsOf(seqs: SequenceInput[], opts: { temperature?: number } = {}): TokenLogProbs {
+    // tidy: the intermediates go now (backward keeps what it needs), only logProbs is the caller's
+    return tidy(() => {
+      const { logits, target, rowOf } = this.labelledLogits(seqs);
+      const t = opts.temperature ?? 1;
+      const scaled = t === 1 ? logits : logits.div(t);
+      const P = target.size;
+      // one extra slot holding 0 fills the columns past a sequence's last token
+      const tokenLogp = cat([crossEntropy(scaled, target, { reduction: "none" }).neg(), zeros([1])], 0);
+      const tokens = seqs.map(() => 0);
+      const columns: number[][] = seqs.map(() => []);
+      rowOf.forEach((b, p) => {
+        if (b < 0) return;
+        columns[b].push(p);
+        tokens[b]++;
+      });
+      const T = Math.max(1, ...tokens);
+      const index = new Int32Array(seqs.length * T).fill(P);
+      columns.forEach((ps, b) => {
+        index.set(ps, b * T);
+      });
+      const logProbs = tokenLogp.indexSelect(0, tensor(index, { dtype: "int32" })).reshape([seqs.length, T]);
+      return { logProbs, tokens };
+    });
   }
 
   /** Returns the token ids and labels of a prompt + completion (the loss on the completion and its closing `<|im_end|>`). */
