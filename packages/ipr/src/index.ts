@@ -20,11 +20,8 @@ export {
 } from "./answer/normalize.js";
 export { type LocatedSample, readSamples } from "./data/samples.js";
 export type { OutcomeKind, RefinementResult, SampleOutcome, SftRecord } from "./engine/outcome.js";
-export {
-  RefinementEngine,
-  type RefinementOptions,
-  type ResolvedOptions,
-} from "./engine/refinement-engine.js";
+export { RefinementEngine, type RefinementOptions } from "./engine/refinement-engine.js";
+export type { ResolvedOptions } from "./engine/resolved-options.js";
 export {
   type ProgressSink,
   type RunInput,

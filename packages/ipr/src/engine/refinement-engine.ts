@@ -19,7 +19,8 @@ import {
 } from "../prompt/defaults.js";
 import { PromptTemplate, renderChoices, type TemplateValues } from "../prompt/template.js";
 import type { OutcomeKind, RefinementResult, SampleOutcome, SftRecord } from "./outcome.js";
-import { type RunInput, type RunResult, runRefinement } from "./run.js";
+import type { ResolvedOptions } from "./resolved-options.js";
+import { type Refiner, type RunInput, type RunResult, runRefinement } from "./run.js";
 
 /** Options of the refinement engine. Every one of them is reported in the run statistics. */
 export interface RefinementOptions {
@@ -63,25 +64,6 @@ export interface RefinementOptions {
   maxInFlight?: number;
 }
 
-/** The options as the statistics report them. */
-export interface ResolvedOptions {
-  rounds: number;
-  samples_per_round: number;
-  temperature: number[];
-  hard_negative: "max_logprob";
-  format_check: FormatCheck;
-  self_reward: boolean;
-  self_reward_temperature: number;
-  keep_sft: boolean;
-  max_tokens: number | null;
-  top_p: number | null;
-  seed: number | null;
-  policy: string | null;
-  concurrency: number;
-  batch_size: number;
-  max_in_flight: number;
-}
-
 interface Candidate {
   text: string;
   answer: string | null;
@@ -97,7 +79,7 @@ interface Candidate {
  * format and self-reward checks becomes `chosen`, the original hallucinated one `rejected`, both
  * answers to the original prompt.
  */
-export class RefinementEngine {
+export class RefinementEngine implements Refiner {
   readonly options: ResolvedOptions;
   readonly batcher: PolicyBatcher;
   private readonly check: AnswerCheck;

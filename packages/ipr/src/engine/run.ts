@@ -1,8 +1,15 @@
 import { readFile } from "node:fs/promises";
-import { JsonlWriter, type PreferencePair, readJsonl, type Sample, writeFileAtomic } from "@sr2se/core";
+import {
+  type BatcherCounters,
+  JsonlWriter,
+  type PreferencePair,
+  readJsonl,
+  type Sample,
+  writeFileAtomic,
+} from "@sr2se/core";
 import type { LocatedSample } from "../data/samples.js";
-import type { SampleOutcome, SftRecord } from "./outcome.js";
-import type { RefinementEngine, ResolvedOptions } from "./refinement-engine.js";
+import type { RefinementResult, SampleOutcome, SftRecord } from "./outcome.js";
+import type { ResolvedOptions } from "./resolved-options.js";
 import { inShard, type Shard } from "./shard.js";
 import { type RefinementStatistics, RefinementStatsTally } from "./stats.js";
 
@@ -59,12 +66,19 @@ const CHECKPOINT_RECORDS = 256;
 const CHECKPOINT_MS = 500;
 const STATS_MS = 2000;
 
+/** What a run drives: the engine's options, its batcher's counters and the refinement of one sample. */
+export interface Refiner {
+  readonly options: ResolvedOptions;
+  readonly batcher: { readonly counters: BatcherCounters };
+  refine(sample: Sample, image?: string | Uint8Array): Promise<RefinementResult>;
+}
+
 /**
  * Streams samples through the engine with bounded concurrency. Pairs (and SFT records) are appended
  * first; a sample's outcome enters the ledger only after they are fsynced, so after a kill the
  * ledger never claims a sample whose pair was lost, and a rerun skips exactly the samples it holds.
  */
-export async function runRefinement(engine: RefinementEngine, input: RunInput): Promise<RunResult> {
+export async function runRefinement(engine: Refiner, input: RunInput): Promise<RunResult> {
   const options = engine.options;
   const files = runFiles(input.out, input, options.keep_sft);
   await checkSameOptions(files.stats, options, input.shard);

@@ -1,6 +1,6 @@
 import type { HallucinationCount } from "../hallucination/counter.js";
 import type { SampleOutcome } from "./outcome.js";
-import type { ResolvedOptions } from "./refinement-engine.js";
+import type { ResolvedOptions } from "./resolved-options.js";
 import type { Shard } from "./shard.js";
 
 /** Correction in one round: samples still wrong when it began, and those it made right. */
