@@ -13,4 +13,6 @@ export {
 } from "./reward/compute-score.js";
 export { gradeAnswer, normalizeExpression } from "./reward/grader.js";
 export { normalizeAnswer } from "./reward/math-normalize.js";
+export { boxClosedAt, completedSteps, trialSuffix } from "./steps/boundary.js";
 export { type Step, splitSteps, trialPrefix } from "./steps/split.js";
+export { truncatedResponses } from "./steps/truncate.js";

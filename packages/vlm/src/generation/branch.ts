@@ -187,7 +187,7 @@ async function runGroup(
           o.ids.pop();
           o.logprobs.pop();
           o.entropies.pop();
-          o.text = tok.decode(o.ids);
+          o.text = o.ids.length > 0 ? tok.decode(o.ids) : "";
           finished[r] = true;
           return;
         }

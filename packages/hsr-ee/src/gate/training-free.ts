@@ -1,0 +1,15 @@
+// The two gates that need no training: the trial answer's own probability (any policy that returns
+// log-probs can drive it, an OpenAI-compatible endpoint included), and always-deep (never exits).
+import type { Gate, TrialStep } from "../trials/trials.js";
+
+/** The gate whose confidence is the trial answer's probability, exp(Σ log-prob of its tokens). */
+export const probabilityGate: Gate = {
+  name: "probability",
+  confidences: (steps: readonly TrialStep[]) => steps.map((s) => (s.closed ? s.probability : 0)),
+};
+
+/** The gate that never lets a trial answer out: the whole response every time. */
+export const alwaysDeep: Gate = {
+  name: "always_deep",
+  confidences: (steps: readonly TrialStep[]) => steps.map(() => 0),
+};
