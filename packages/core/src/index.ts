@@ -10,7 +10,7 @@ export {
 } from "./jsonl/metrics-log.js";
 export { type PairRecord, readPreferencePairs } from "./jsonl/preference-pairs.js";
 export { JsonlReader, type ReadOptions, readJsonl } from "./jsonl/reader.js";
-export { type RecordsResult, readRecords } from "./jsonl/records.js";
+export { type RecordsResult, readRecords, recordsLayout } from "./jsonl/records.js";
 export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";
 export {
   type ChatContentPart,

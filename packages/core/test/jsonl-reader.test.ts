@@ -2,7 +2,7 @@ import { createWriteStream, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { RecordError, readJsonl, readRecords, SampleSchema } from "../src/index.js";
+import { RecordError, readJsonl, readRecords, recordsLayout, SampleSchema } from "../src/index.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-core-"));
 function file(name: string, text: string): string {
@@ -160,5 +160,20 @@ describe("readRecords", () => {
   it("reports the line of a JSON syntax error in an array file", async () => {
     const f = file("arr-syntax.json", `[\n{"id":"a"},\n{"id": }\n]`);
     await expect(readRecords(f)).rejects.toThrow(/arr-syntax\.json:3: invalid JSON/);
+  });
+});
+
+describe("recordsLayout", () => {
+  it("tells a JSON array from JSON Lines by the first non-blank character, past a BOM", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sr2se-layout-"));
+    const array = path.join(dir, "a.json");
+    const lines = path.join(dir, "b.jsonl");
+    writeFileSync(array, '\uFEFF\n  [{"id":"a"}]');
+    writeFileSync(lines, '{"id":"a"}\n');
+    expect(await recordsLayout(array)).toBe("array");
+    expect(await recordsLayout(lines)).toBe("lines");
+    await expect(recordsLayout(path.join(dir, "none.jsonl"))).rejects.toThrow(
+      `${path.join(dir, "none.jsonl")}: no such file`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
 import { fillDefaultId, type ReadOptions, readJsonl } from "./reader.js";
 
@@ -17,8 +17,7 @@ export async function readRecords<T = unknown>(
   file: string,
   options: ReadOptions<T> = {},
 ): Promise<RecordsResult<T>> {
-  const head = await readHead(file);
-  if (head !== "[") {
+  if ((await recordsLayout(file)) === "lines") {
     const reader = readJsonl<T>(file, options);
     const records: T[] = [];
     const lines: number[] = [];
@@ -62,17 +61,28 @@ export async function readRecords<T = unknown>(
   return result;
 }
 
-async function readHead(file: string): Promise<string> {
-  const { open } = await import("node:fs/promises");
-  const fh = await open(file, "r");
+/**
+ * Returns how a records file is laid out, by its first non-blank character: `"array"` for a JSON
+ * array of records, `"lines"` for JSON Lines. A missing file is an error naming it.
+ */
+export async function recordsLayout(file: string): Promise<"array" | "lines"> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(file, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `${file}: no such file` : `${file}: ${(err as Error).message}`);
+  }
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const s = buf
+    const head = buf
       .subarray(0, bytesRead)
       .toString("utf8")
-      .replace(/^\uFEFF/, "");
-    return s.trimStart().charAt(0);
+      .replace(/^\uFEFF/, "")
+      .trimStart()
+      .charAt(0);
+    return head === "[" ? "array" : "lines";
   } finally {
     await fh.close();
   }

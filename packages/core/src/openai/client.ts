@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /** A part of a multimodal chat message. */
 export type ChatContentPart =
   | { type: "text"; text: string }
@@ -233,8 +235,4 @@ class Semaphore {
       this.waiting.shift()?.();
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { pyFloat, pyStrip } from "../mathvista/python-number.js";
 import { isRateLimitError, type JudgeReply, type MmVetJudge } from "./judge.js";
 import { buildGradeQuery } from "./prompt.js";
@@ -49,8 +50,6 @@ export function parseJudgeScore(
   if (score === null || score > 1 || score < 0) return null;
   return { token, score };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * One sample's grade in one run, by mm-vet_evaluator.py's loop: ask at temperature 0; on an

@@ -1,5 +1,12 @@
 import path from "node:path";
-import { readJsonl, readRecords, resolveDatasetPath, type Sample, SampleSchema } from "@sr2se/core";
+import {
+  readJsonl,
+  readRecords,
+  recordsLayout,
+  resolveDatasetPath,
+  type Sample,
+  SampleSchema,
+} from "@sr2se/core";
 
 /** Seed files (`{image, question, answer}`) may carry no ids: such a record is named by its line. */
 const lineId = (line: number) => `line-${line}`;
@@ -21,8 +28,7 @@ export interface LocatedSample {
  */
 export async function* readSamples(file: string): AsyncGenerator<LocatedSample> {
   const root = path.dirname(path.resolve(file));
-  const head = await firstChar(file);
-  if (head === "[") {
+  if ((await recordsLayout(file)) === "array") {
     const { records, lines } = await readRecords<Sample>(file, { schema: SampleSchema, defaultId: lineId });
     for (let i = 0; i < records.length; i++) yield locate(records[i], file, lines[i], root);
     return;
@@ -34,27 +40,4 @@ export async function* readSamples(file: string): AsyncGenerator<LocatedSample> 
 function locate(sample: Sample, file: string, line: number, root: string): LocatedSample {
   const image = resolveDatasetPath(root, sample.image, { file, line, field: "image" });
   return { sample, image, where: `${file}:${line}` };
-}
-
-async function firstChar(file: string): Promise<string> {
-  const { open } = await import("node:fs/promises");
-  let fh: Awaited<ReturnType<typeof open>>;
-  try {
-    fh = await open(file, "r");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === "ENOENT" ? `${file}: no such file` : `${file}: ${(err as Error).message}`);
-  }
-  try {
-    const buf = Buffer.alloc(1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf
-      .subarray(0, bytesRead)
-      .toString("utf8")
-      .replace(/^\uFEFF/, "")
-      .trimStart()
-      .charAt(0);
-  } finally {
-    await fh.close();
-  }
 }
