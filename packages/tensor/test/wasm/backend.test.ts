@@ -436,6 +436,55 @@ describe("cpu-wasm backend fused training kernels against the reference", () => 
     expect(new Set(runs).size).toBe(1);
   });
 
+  it("norm backward's weight and bias gradients are the same bits for 1, 2 and 3 threads", async () => {
+    // the partial sums follow a split of the rows that does not depend on the thread count, so a
+    // training run gives the same bits on a machine with more or fewer cores
+    const R = 301;
+    const D = 96;
+    const data = (n: number, k: number) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + k));
+    const bits: string[] = [];
+    for (const threads of [1, 2, 3]) {
+      const be = await createBackend({ threads });
+      try {
+        const put = (values: Float32Array, shape: number[]) => {
+          const buffer = be.allocate(values.length, "float32");
+          be.write(buffer, values);
+          return view(buffer, shape);
+        };
+        const x = put(data(R * D, 1), [R, D]);
+        const w = put(data(D, 2), [D]);
+        const b = put(data(D, 3), [D]);
+        const out = be.allocate(R * D, "float32");
+        const mean = be.allocate(R, "float32");
+        const rstd = be.allocate(R, "float32");
+        be.norm(x, w, b, 1e-5, false, out, mean, rstd);
+        const dx = be.allocate(R * D, "float32");
+        const dw = be.allocate(D, "float32");
+        const db = be.allocate(D, "float32");
+        be.normBackward(
+          x,
+          w,
+          view(mean, [R]),
+          view(rstd, [R]),
+          put(data(R * D, 4), [R, D]),
+          false,
+          dx,
+          dw,
+          db,
+        );
+        bits.push(
+          [
+            ...new Uint32Array((await be.read(dw)).buffer),
+            ...new Uint32Array((await be.read(db)).buffer),
+          ].join(","),
+        );
+      } finally {
+        be.dispose();
+      }
+    }
+    expect(new Set(bits).size).toBe(1);
+  });
+
   for (const C of [1, 7, 33, 257]) {
     it(`matches crossEntropy forward and backward over ${C} classes, with ignored rows and label smoothing`, async () => {
       const N = 41;

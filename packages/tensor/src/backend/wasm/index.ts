@@ -347,13 +347,13 @@ export class WasmCpuBackend extends CpuBackend {
       return;
     }
     const rt = this.runtime;
-    const T = rt.threads;
-    const partialBytes = T * 2 * D * 4;
+    const P = Math.min(R, 8);
+    const partialBytes = P * 2 * D * 4;
     const partial = rt.heap.alloc(partialBytes);
-    const sums = new Float32Array(rt.memory.buffer, partial, T * 2 * D);
+    const sums = new Float32Array(rt.memory.buffer, partial, P * 2 * D);
     sums.fill(0);
     const w = weight ? viewPtr(weight) : this.constant(D, 1);
-    // a fixed split of the rows over threads: the same bits on every run
+    // a fixed split of the rows into parts: the same bits on every run and for any thread count
     const used = rt.rowsPerThread(
       "normBackwardRows",
       R,

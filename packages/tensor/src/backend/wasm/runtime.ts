@@ -293,34 +293,38 @@ export class WasmRuntime {
   }
 
   /**
-   * Runs a row kernel whose arguments differ per thread (partial sums), with a fixed split: thread t
-   * gets rows [t·per, t·per + n) through `argsFor(t, first, n)` (its pointers offset to its first
-   * row, `n` rows) and a counter of its own, so the same rows always land in the same partial sums
-   * and their total does not depend on which thread ran first. Returns the number of threads used.
+   * Runs a row kernel whose arguments differ per part (partial sums), with a fixed split: the rows
+   * are cut into at most `SUM_PARTS` parts of equal length whatever the thread count, part p gets
+   * rows [p·per, p·per + n) through `argsFor(p, first, n)` (its pointers offset to its first row, `n`
+   * rows) and a counter of its own, and the threads take the parts a round at a time. The same rows
+   * always land in the same partial sums, so their total is the same bits on any machine and for
+   * any number of threads. Returns the number of parts.
    */
   rowsPerThread(
     kernel: "normBackwardRows",
     rows: number,
-    argsFor: (t: number, first: number, n: number) => number[],
+    argsFor: (part: number, first: number, n: number) => number[],
     rowCost: number,
   ): number {
     if (rows <= 0) return 0;
     const T = rows * rowCost < 1 << 15 ? 1 : this.threads;
-    const per = Math.ceil(rows / T);
-    const used = Math.ceil(rows / per);
-    const counters = this.heap.alloc(used * 4);
-    new Int32Array(this.memory.buffer, counters, used).fill(0);
-    const shares: number[][] = [];
-    for (let t = 0; t < used; t++) {
-      const n = Math.min(per, rows - t * per);
-      shares.push([...argsFor(t, t * per, n), counters + t * 4, n]);
-    }
+    const per = Math.ceil(rows / Math.min(rows, SUM_PARTS));
+    const parts = Math.ceil(rows / per);
+    const counters = this.heap.alloc(parts * 4);
+    new Int32Array(this.memory.buffer, counters, parts).fill(0);
     try {
-      this.pool.run(this.pool.kernel(kernel), shares);
+      for (let first = 0; first < parts; first += T) {
+        const shares: number[][] = [];
+        for (let p = first; p < Math.min(parts, first + T); p++) {
+          const n = Math.min(per, rows - p * per);
+          shares.push([...argsFor(p, p * per, n), counters + p * 4, n]);
+        }
+        this.pool.run(this.pool.kernel(kernel), shares);
+      }
     } finally {
-      this.heap.release(counters, used * 4);
+      this.heap.release(counters, parts * 4);
     }
-    return used;
+    return parts;
   }
 
   /** Ends the workers; the runtime is unusable afterwards. */
@@ -330,6 +334,9 @@ export class WasmRuntime {
     this.pool.close();
   }
 }
+
+/** Parts a partial-sum kernel's rows are cut into, whatever the thread count (see `rowsPerThread`). */
+const SUM_PARTS = 8;
 
 function isNodeEnv(): boolean {
   return typeof process !== "undefined" && !!process.versions?.node;
