@@ -89,7 +89,7 @@ describe("gold answers, recounted independently from the object list", () => {
 });
 
 describe("gold text", () => {
-  test("every response is in the DESIGN.md format and boxes the gold answer", () => {
+  test("every response is in the response format of @sr2se/core and boxes the gold answer", () => {
     for (const s of all) {
       const r = parseResponse(s.response);
       expect(r.formatOk).toBe(true);
@@ -134,7 +134,7 @@ describe("gold text", () => {
     }
   });
 
-  test("difficulty is 1–3 as the issue defines it", () => {
+  test("difficulty is 1 for existence, 2 for count, 3 for arithmetic and spatial questions", () => {
     for (const s of all) {
       if (s.family === "existence") expect(s.difficulty).toBe(1);
       if (s.family === "count") expect(s.difficulty).toBe(2);

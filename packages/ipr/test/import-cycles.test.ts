@@ -1,4 +1,4 @@
-// DESIGN: no cycles between files. Type-only imports count too: they tie the files' meaning together.
+// No cycles between files; type-only imports count too: they tie the files' meaning together.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -33,7 +33,7 @@ function allClose(actual: ArrayLike<number>, expected: number[], what: string): 
 }
 
 describe("dpoLoss matches TRL's dpo_loss (golden values from PyTorch)", () => {
-  it("covers every loss type the issue names", () => {
+  it("covers every loss type the trainer offers", () => {
     const types = new Set(fixture.cases.flatMap((c) => [c.options.lossType ?? "sigmoid"].flat()));
     for (const t of [
       "sigmoid",

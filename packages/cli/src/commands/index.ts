@@ -7,8 +7,7 @@ import { register as registerPipeline } from "./pipeline.js";
 import { register as registerPredict } from "./predict.js";
 import { register as registerServe } from "./serve.js";
 import { register as registerTokenizer } from "./tokenizer.js";
-import { register as registerTrain } from "./train.js";
-import { register as registerTrainSrDpo } from "./train-sr-dpo.js";
+import { register as registerTrain } from "./train-group.js";
 
 /** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
 export const commandGroups: Array<(program: Command) => void> = [
@@ -17,7 +16,6 @@ export const commandGroups: Array<(program: Command) => void> = [
   registerData,
   registerTokenizer,
   registerTrain,
-  registerTrainSrDpo,
   registerPredict,
   registerIpr,
   registerEval,

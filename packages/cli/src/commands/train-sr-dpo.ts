@@ -48,18 +48,15 @@ function imageResolver(pairsFile: string, imagesDir: string | undefined) {
   };
 }
 
-/** Registers `sr2se train sr-dpo` under the `train` group. */
-export function register(program: Command): void {
-  const train =
-    program.commands.find((c) => c.name() === "train") ??
-    program.command("train").description("train the policy");
+/** Registers `sr-dpo` under the `train` group. */
+export function register(train: Command): void {
   train
     .command("sr-dpo")
     .description(
       "SR-DPO on preference pairs (from `sr2se ipr generate`) against the frozen starting checkpoint; writes OUT/checkpoint, OUT/trainer and OUT/logs/sr-dpo.jsonl",
     )
     .requiredOption("--ckpt <dir>", "starting checkpoint (an SFT output folder); also the frozen reference")
-    .requiredOption("--pairs <file>", "preference pairs JSONL (DESIGN.md format)")
+    .requiredOption("--pairs <file>", "preference pairs JSONL (PreferencePairSchema of @sr2se/core)")
     .requiredOption("--out <dir>", "output folder")
     .option(
       "--images <dir>",

@@ -20,10 +20,8 @@ async function readSftConfig(file: string | undefined): Promise<SftConfigFile> {
   }
 }
 
-/** Registers `sr2se train sft`. */
-export function register(program: Command): void {
-  const train = program.command("train").description("train the policy: supervised fine-tuning");
-
+/** Registers `sft` under the `train` group. */
+export function register(train: Command): void {
   train
     .command("sft")
     .description(

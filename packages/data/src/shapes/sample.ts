@@ -11,7 +11,7 @@ export interface CorrectionDialogue {
   loss: "last";
 }
 
-/** A shapes-world sample: the DESIGN.md Sample with the scene's theme and an optional dialogue. */
+/** A shapes-world sample: a `Sample` (`SampleSchema` of @sr2se/core) with the scene's theme and an optional dialogue. */
 export type ShapesSample = Sample & {
   family: Family;
   difficulty: number;
@@ -82,7 +82,7 @@ export function corruptObjects(rng: Rng, scene: Scene, config: WorldConfig, lure
   return readingOrder(objects);
 }
 
-/** The gold response of DESIGN.md: description, reasoning, boxed answer. */
+/** The gold response in the response format of @sr2se/core (`formatResponse`): description, reasoning, boxed answer. */
 export function goldResponse(description: string, reasoning: string, answer: string): string {
   return formatResponse({ description, think: reasoning, answer });
 }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { type Prediction, PredictionSchema, RecordError, readRecords } from "@sr2se/core";
 import { EvalInputError, firstIds } from "./errors.js";
 
-/** Predictions of a JSONL or JSON-array file (DESIGN.md format), in file order; an empty response is valid. */
+/** Predictions of a JSONL or JSON-array file (`PredictionSchema` of @sr2se/core), in file order; an empty response is valid. */
 export async function readPredictions(file: string): Promise<Prediction[]> {
   const { records, lines } = await readRecords<Prediction>(file, { schema: PredictionSchema });
   if (records.length === 0)
