@@ -71,6 +71,26 @@ describe("reading samples", () => {
     expect(seen).toEqual([]);
   });
 
+  it("with imagesRoot, resolves plain samples' images and refuses one that leaves the folder", async () => {
+    const dir = await tempDir();
+    const seen: unknown[] = [];
+    const watched = new ScriptedPolicy(({ request }) => {
+      seen.push(request.image);
+      return respond("FAITHFUL", "1");
+    });
+    const engine = new RefinementEngine({ policy: watched, selfReward: false, rounds: 0 });
+    const ok = { id: "s-1", image: "img/1.png", question: "q", answer: "1" };
+    await engine.run({ samples: [ok], out: path.join(dir, "a.jsonl"), imagesRoot: dir });
+    expect(seen).toEqual([path.join(dir, "img/1.png")]);
+    const out = path.join(dir, "b.jsonl");
+    await expect(
+      engine.run({ samples: [{ ...ok, id: "s-2", image: "/etc/hostname" }], out, imagesRoot: dir }),
+    ).rejects.toThrow(
+      'sample "s-2": field "image": "/etc/hostname" leaves the dataset folder (an absolute path)',
+    );
+    expect(seen).toHaveLength(1);
+  });
+
   it("names a missing dataset file", async () => {
     await expect(collect("/nonexistent/samples.jsonl")).rejects.toThrow(
       "/nonexistent/samples.jsonl: no such file",

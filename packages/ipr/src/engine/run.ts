@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
 import {
   type BatcherCounters,
+  DatasetPathError,
   JsonlWriter,
   type PreferencePair,
   readJsonl,
+  resolveDatasetPath,
   type Sample,
   writeFileAtomic,
 } from "@sr2se/core";
@@ -35,6 +37,11 @@ export interface RunInput {
   progress?: ProgressSink;
   /** Abort once more samples than this failed in the policy (default 10); failed samples are retried on a rerun. */
   maxErrors?: number;
+  /**
+   * The dataset folder of plain samples: each image is resolved against it and refused, before the
+   * policy sees it, when it leaves it (`resolveDatasetPath`). `readSamples()` items are checked already.
+   */
+  imagesRoot?: string;
 }
 
 /** A sample that failed (policy error): not recorded, so a rerun tries it again. */
@@ -113,7 +120,7 @@ export async function runRefinement(engine: Refiner, input: RunInput): Promise<R
       while (!stopped) {
         const item = await iterator.next();
         if (item.done) return undefined;
-        const located = asLocated(item.value);
+        const located = asLocated(item.value, input.imagesRoot);
         const id = located.sample.id;
         if (!inShard(id, input.shard)) continue;
         if (seen.has(id)) throw new Error(`${located.where}: duplicate sample id "${id}"`);
@@ -246,14 +253,21 @@ async function checkSameOptions(
   }
 }
 
-function asLocated(value: Sample | LocatedSample): LocatedSample {
+function asLocated(value: Sample | LocatedSample, imagesRoot: string | undefined): LocatedSample {
   if ("sample" in value && typeof value.sample === "object" && value.sample !== null && "where" in value) {
     return value as LocatedSample;
   }
   const sample = value as Sample;
   if (typeof sample?.id !== "string" || sample.id === "")
     throw new Error(`sample ${JSON.stringify(sample)?.slice(0, 80)}: field "id" is missing`);
-  return { sample, image: sample.image, where: `sample "${sample.id}"` };
+  const where = `sample "${sample.id}"`;
+  if (imagesRoot === undefined) return { sample, image: sample.image, where };
+  try {
+    return { sample, image: resolveDatasetPath(imagesRoot, sample.image), where };
+  } catch (err) {
+    if (err instanceof DatasetPathError) throw new Error(`${where}: field "image": ${err.message}`);
+    throw err;
+  }
 }
 
 function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> {
