@@ -46,6 +46,10 @@ describe("BPE tokenizer", () => {
     const ids = tok.encode(`${SPECIAL_TOKENS.imStart}assistant\nyes${SPECIAL_TOKENS.imEnd}`);
     expect(tok.decode(ids)).toBe("assistant\nyes");
   });
+
+  it("decodes no tokens as the empty text (a response that stops at once)", () => {
+    expect(tok.decode([])).toBe("");
+  });
 });
 
 describe("encodeChat", () => {

@@ -63,6 +63,8 @@ export class VlmTokenizer {
 
   /** Text of token ids; special tokens are dropped unless `keepSpecial`. */
   decode(ids: number[], keepSpecial = false): string {
+    // the Hugging Face decoder refuses an empty list; a response that stops at once is the empty text
+    if (ids.length === 0) return "";
     return this.inner.decode(ids, { skip_special_tokens: !keepSpecial, clean_up_tokenization_spaces: false });
   }
 
