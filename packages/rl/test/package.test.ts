@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -35,9 +36,24 @@ describe("the published package", () => {
     expect(js).not.toMatch(/\bfrom\s*["']/);
   });
 
-  it("has no runtime dependency of any kind", () => {
+  it("has no runtime dependency: the tensor entry's packages are optional peers", () => {
     const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
     expect(pkg.dependencies ?? {}).toEqual({});
-    expect(pkg.peerDependencies ?? {}).toEqual({});
+    const peers = Object.keys(pkg.peerDependencies ?? {}).sort();
+    expect(peers).toEqual(["@sr2se/core", "@sr2se/hsr-ee", "@sr2se/tensor", "@sr2se/vlm"]);
+    for (const p of peers) expect(pkg.peerDependenciesMeta?.[p]?.optional, p).toBe(true);
+  });
+
+  it("the tensor entry (dist/tensor.js) imports only its peers and node built-ins", () => {
+    const file = path.join(root, "dist/tensor.js");
+    expect(existsSync(file), "dist/tensor.js is missing: run `npx turbo run build --filter=@sr2se/rl` first").toBe(
+      true,
+    );
+    const js = readFileSync(file, "utf8");
+    const imported = [...js.matchAll(/\bfrom\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    expect(imported.length).toBeGreaterThan(0);
+    const allowed = (name: string) =>
+      name.startsWith("node:") || builtinModules.includes(name) || /^@sr2se\/(core|hsr-ee|tensor|vlm)$/.test(name);
+    for (const name of imported) expect(allowed(name), name).toBe(true);
   });
 });
