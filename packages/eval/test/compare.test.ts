@@ -5,8 +5,10 @@ import {
   type ComparableResult,
   chairStatistic,
   compareResults,
+  compareResultsPooled,
   meanScoreStatistic,
   pairedBootstrap,
+  pooledPairedBootstrap,
   popeF1Statistic,
   resultsOf,
   scoreChair,
@@ -185,5 +187,94 @@ describe("compare tables and bad input", () => {
       /base\.json: result for a has no per-sample/,
     );
     expect(() => resultsOf(42, "base.json")).toThrow(/base\.json: no benchmark results/);
+  });
+});
+
+describe("POPE rows name their split", () => {
+  const pope = (seed: number, split: string) => {
+    const rng = new Rng(seed);
+    const questions = Array.from({ length: 60 }, (_, i) => ({
+      id: `${split}-${i}`,
+      split,
+      label: i % 2 === 0 ? "yes" : "no",
+    }));
+    const predictions = questions.map((q) => ({ id: q.id, response: rng.bool(0.7) ? q.label : "yes" }));
+    return scorePope(questions, predictions) as unknown as ComparableResult;
+  };
+  it("a set of one POPE result a split pairs each with its own split", () => {
+    const base = ["random", "popular", "adversarial"].map((s, i) => pope(i, s));
+    const ours = ["random", "popular", "adversarial"].map((s, i) => pope(i + 10, s));
+    const c = compareResults(base, ours, { iterations: 50 });
+    expect(c.rows.map((r) => r.benchmark)).toEqual(["pope random", "pope popular", "pope adversarial"]);
+    expect(c.markdown).toContain("| pope adversarial (F1) |");
+    for (const [i, r] of c.rows.entries())
+      expect(r.baseline.value).toBeCloseTo(base[i]?.headline?.value as number, 10);
+  });
+  it("adds the false-positive rate, lower is better, when asked", () => {
+    const base = pope(1, "adversarial");
+    const ours = pope(2, "adversarial");
+    const c = compareResults([base], [ours], { iterations: 50, popeFalsePositiveRate: true });
+    expect(c.rows.map((r) => `${r.benchmark} ${r.metric}`)).toEqual([
+      "pope adversarial F1",
+      "pope adversarial FPR",
+    ]);
+    const fpr = (r: ComparableResult) =>
+      100 *
+      (r as unknown as { splits: Record<string, { falsePositiveRate: number }> }).splits.adversarial
+        .falsePositiveRate;
+    expect(c.rows[1]).toMatchObject({ lowerIsBetter: true });
+    expect(c.rows[1]?.baseline.value).toBeCloseTo(fpr(base), 10);
+    expect(c.rows[1]?.improvement.value).toBeCloseTo(fpr(base) - fpr(ours), 10);
+  });
+});
+
+describe("bootstrap pooled over seeds", () => {
+  const coin = (seed: number, n: number, p: number) => {
+    const rng = new Rng(seed);
+    return Array.from({ length: n }, (_, i) => ({ id: `q${i}`, score: rng.bool(p) ? 1 : 0 }));
+  };
+  it("one group gives the plain paired bootstrap's estimate", () => {
+    const base = coin(1, 80, 0.5);
+    const ours = coin(2, 80, 0.6);
+    const stat = meanScoreStatistic();
+    const plain = pairedBootstrap(base, ours, stat, { iterations: 300, seed: 4 });
+    const pooled = pooledPairedBootstrap([{ base, ours }], stat, { iterations: 300, seed: 4 });
+    expect(pooled).toEqual(plain);
+  });
+  it("the estimate is the mean of the groups' values", () => {
+    const groups = [0, 1, 2].map((g) => ({
+      base: coin(g, 50 + 10 * g, 0.5),
+      ours: coin(g + 7, 50 + 10 * g, 0.7),
+    }));
+    const stat = meanScoreStatistic();
+    const r = pooledPairedBootstrap(groups, stat, { iterations: 200 });
+    const mean = (xs: { score: number }[]) => (100 * xs.reduce((t, x) => t + x.score, 0)) / xs.length;
+    const expected = groups.reduce((t, g) => t + mean(g.ours) - mean(g.base), 0) / 3;
+    expect(r.improvement.value).toBeCloseTo(expected, 10);
+    expect(r.n).toBe(50 + 60 + 70);
+  });
+  it("pooling three seeds narrows the interval of one", () => {
+    const groups = [0, 1, 2].map((g) => ({ base: coin(g, 200, 0.5), ours: coin(g + 7, 200, 0.5) }));
+    const stat = meanScoreStatistic();
+    const one = pooledPairedBootstrap(groups.slice(0, 1), stat, { iterations: 500 });
+    const three = pooledPairedBootstrap(groups, stat, { iterations: 500 });
+    const width = (r: typeof one) => r.improvement.high - r.improvement.low;
+    expect(width(three)).toBeLessThan(width(one) * 0.75);
+  });
+  it("compareResultsPooled pairs by id within each group and names the groups", () => {
+    const mk = (seed: number, p: number): ComparableResult => ({
+      bench: "mmmu",
+      headline: { metric: "accuracy", value: 0 },
+      samples: coin(seed, 40, p),
+    });
+    const groups = [0, 1].map((g) => ({
+      base: [mk(g, 0.3)],
+      ours: [{ ...mk(g + 5, 0.9), samples: [...mk(g + 5, 0.9).samples].reverse() }],
+    }));
+    const c = compareResultsPooled(groups, { iterations: 100 });
+    expect(c.rows).toHaveLength(1);
+    expect(c.rows[0]?.n).toBe(80);
+    expect(c.markdown).toContain("pooled over 2 groups");
+    expect(() => compareResultsPooled([])).toThrow(/no groups/);
   });
 });

@@ -65,6 +65,36 @@ export function popeF1Statistic(splits: readonly string[]): SummedStatistic {
   };
 }
 
+/** POPE's false-positive rate FP / (FP + TN) averaged over the splits present (percent, lower is better). */
+export function popeFalsePositiveStatistic(splits: readonly string[]): SummedStatistic {
+  const order = [
+    ...POPE_SPLITS.filter((s) => splits.includes(s)),
+    ...splits.filter((s) => !(POPE_SPLITS as readonly string[]).includes(s)),
+  ];
+  const index = new Map(order.map((s, i) => [s, i]));
+  return {
+    metric: "FPR",
+    width: order.length * 2,
+    lowerIsBetter: true,
+    row(sample, out) {
+      const k = index.get(String(sample.split));
+      if (k === undefined)
+        throw new Error(`sample ${String(sample.id)}: unknown split ${String(sample.split)}`);
+      if (Number(sample.label) !== 0) return;
+      out[2 * k] = Number(sample.pred) === 1 ? 1 : 0; // FP
+      out[2 * k + 1] = 1; // FP + TN
+    },
+    fromSums(sums) {
+      let total = 0;
+      for (let k = 0; k < order.length; k++) {
+        const negatives = sums[2 * k + 1] as number;
+        total += negatives === 0 ? 0 : (sums[2 * k] as number) / negatives;
+      }
+      return (100 * total) / order.length;
+    },
+  };
+}
+
 /** CHAIR_i (percent, lower is better): hallucinated mentions over all mentions. */
 export function chairStatistic(): SummedStatistic {
   return {
