@@ -10,9 +10,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { MetricsRow } from "@sr2se/core";
 import { optim } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
-import { type MetricsRow, SrDpoTrainer } from "../src/tensor.js";
+import { SrDpoTrainer } from "../src/tensor.js";
 import { snapshot, syntheticPairs, ToyLM } from "./toy-lm.js";
 
 function setup() {

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { MetricsRow } from "@sr2se/core";
 import { memory, noGrad, optim } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
 import { dpoLoss } from "../src/index.js";
-import { type MetricsRow, precomputeReferenceLogProbs, SrDpoTrainer } from "../src/tensor.js";
+import { precomputeReferenceLogProbs, SrDpoTrainer } from "../src/tensor.js";
 import { snapshot, syntheticPairs, ToyLM } from "./toy-lm.js";
 
 function tmp(): string {
