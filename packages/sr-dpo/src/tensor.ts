@@ -1,5 +1,3 @@
-/** The pairs reader of `@sr2se/core` (`readPreferencePairs`), under the name the trainer's users know. */
-export { type PairRecord, type PreferencePair, readPreferencePairs as readPairs } from "@sr2se/core";
 export { dpoLossTensor, type PreferenceTensors } from "./tensor/dpo-loss-tensor.js";
 export { type SequenceLogProbs, sequenceLogProbs } from "./tensor/sequence-log-probs.js";
 export { epochOrder, microBatch } from "./trainer/batch-order.js";

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { createProgress, recoverDirAtomic, resolveDatasetPath } from "@sr2se/core";
+import { createProgress, readPreferencePairs, recoverDirAtomic, resolveDatasetPath } from "@sr2se/core";
 import type { DpoLossOptions } from "@sr2se/sr-dpo";
-import { readPairs, SrDpoTrainer } from "@sr2se/sr-dpo/tensor";
+import { SrDpoTrainer } from "@sr2se/sr-dpo/tensor";
 import { optim } from "@sr2se/tensor";
 import { configureOptimizers, VLM } from "@sr2se/vlm";
 import { type Command, InvalidArgumentError } from "commander";
@@ -112,7 +112,7 @@ export function register(train: Command): void {
         process.stderr.write(`sr-dpo: nothing to resume in ${trainerDir}; starting fresh\n`);
 
       // Bad pairs or missing images fail here, before any model is loaded.
-      const pairs = await readPairs(flags.pairs);
+      const pairs = await readPreferencePairs(flags.pairs);
       if (pairs.length === 0) throw new Error(`${flags.pairs}: no preference pairs`);
       const resolve = imageResolver(flags.pairs, flags.images);
       const imagePaths = new Map<string, string>();
