@@ -8,6 +8,7 @@ export { alwaysDeep, probabilityGate } from "./gate/training-free.js";
 export {
   type Gate,
   generateTrials,
+  predictionOf,
   type TrialOptions,
   type TrialRequest,
   type TrialStep,

@@ -32,6 +32,9 @@ function synthetic(n: number, seed: string): { steps: TrialStep[]; correct: bool
       meanProb: probability,
       minProb: probability,
       entropy: 1 - probability,
+      firstProb: probability,
+      firstEntropy: 1 - probability,
+      at: 10 * step,
       tokens: 10 * step + 3,
       hidden,
     });
@@ -89,7 +92,7 @@ describe("the gate g_φ", () => {
 
   it("the training-free gates: the answer's probability, and never", () => {
     const { steps } = synthetic(5, "free");
-    expect(probabilityGate.confidences(steps)).toEqual(steps.map((s) => s.probability));
+    expect(probabilityGate.confidences(steps)).toEqual(steps.map((s) => s.firstProb));
     expect(alwaysDeep.confidences(steps)).toEqual([0, 0, 0, 0, 0]);
   });
 });

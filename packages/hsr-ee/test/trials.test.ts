@@ -67,6 +67,34 @@ describe("trial answers from the KV cache", () => {
     }
   });
 
+  it("gating on the first token in the main forward (peek) exits where full trials would, with the same text", async () => {
+    // a gate that reads the first token's probability from the second step on
+    const late: Gate = {
+      name: "late",
+      confidences: (steps) => steps.map((s) => (s.step >= 2 ? s.firstProb : 0)),
+    };
+    const full = await generateTrials(vlm, requests, {
+      maxTokens: 80,
+      gate: late,
+      tau: 0.5,
+      peek: false,
+    });
+    const peek = await generateTrials(vlm, requests, {
+      maxTokens: 80,
+      gate: late,
+      tau: 0.5,
+      peek: true,
+    });
+    expect(peek.map((t) => t.exitLevel)).toEqual(full.map((t) => t.exitLevel));
+    expect(peek.map((t) => t.response)).toEqual(full.map((t) => t.response));
+    expect(peek.map((t) => t.tokens)).toEqual(full.map((t) => t.tokens));
+    for (const [i, t] of peek.entries())
+      t.confidences?.forEach((c, k) => {
+        expect(c).toBeCloseTo(full[i].confidences?.[k] as number, 4);
+      });
+    expect(peek.some((t) => (t.exitLevel ?? 0) > 0)).toBe(true);
+  });
+
   it("a gate that lets out the second step's trial ends the row there, the others go on", async () => {
     const gate: Gate = { name: "second", confidences: (steps) => steps.map((s) => (s.step === 2 ? 1 : 0)) };
     const [deep] = await generateTrials(vlm, requests.slice(0, 1), { maxTokens: 80 });

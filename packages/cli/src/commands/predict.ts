@@ -1,7 +1,9 @@
 import { parseResponse } from "@sr2se/core";
+import { generateTrials, predictionOf } from "@sr2se/hsr-ee/tensor";
 import { predictFile, VLM } from "@sr2se/vlm";
 import type { Command } from "commander";
 import { device, integer, number } from "./args.js";
+import { resolveGate, tauOption } from "./gate.js";
 
 interface SamplingFlags {
   maxTokens: number;
@@ -36,24 +38,61 @@ export function register(program: Command): void {
         "samples or a benchmark-format file (POPE, MMMU, MathVista, MM-Vet), JSONL or JSON array",
       )
       .requiredOption("--out <file>", "predictions JSONL; answers already in it are kept and skipped")
-      .option("--batch-size <n>", "requests decoded together", integer(1), 32),
+      .option("--batch-size <n>", "requests decoded together", integer(1), 32)
+      .option(
+        "--gate <dir>",
+        "HSR-EE early exit: a gate folder (from `train hsr-ee`), or probability / always-deep; a row stops when the gate clears τ",
+      )
+      .option(
+        "--tau <t>",
+        "exit threshold in [0, 1], or auto (the gate's calibrated τ); default the gate's 0.8",
+        tauOption,
+      ),
   )
     .addHelpText(
       "after",
-      "\nExample:\n  sr2se predict --ckpt runs/demo/sft --data runs/demo/bench/pope_adversarial.jsonl --out runs/demo/eval/pope_adversarial.pred.jsonl\n",
+      "\nExamples:\n  sr2se predict --ckpt runs/demo/sft --data runs/demo/bench/pope_adversarial.jsonl --out runs/demo/eval/pope_adversarial.pred.jsonl\n  sr2se predict --ckpt runs/demo/hsr-ee --gate runs/demo/hsr-ee/gate --tau auto --data runs/demo/data/test.jsonl --out runs/demo/eval/test.exit.pred.jsonl\n",
     )
-    .action(async (flags: SamplingFlags & { ckpt: string; data: string; out: string; batchSize: number }) => {
-      const vlm = await VLM.load(flags.ckpt, { device: flags.device });
-      const result = await predictFile(vlm, flags.data, flags.out, {
-        maxTokens: flags.maxTokens,
-        temperature: flags.temperature,
-        topP: flags.topP,
-        topK: flags.topK,
-        seed: flags.seed,
-        batchSize: flags.batchSize,
-      });
-      process.stdout.write(`${JSON.stringify({ out: flags.out, ...result })}\n`);
-    });
+    .action(
+      async (
+        flags: SamplingFlags & {
+          ckpt: string;
+          data: string;
+          out: string;
+          batchSize: number;
+          gate?: string;
+          tau?: number | "auto";
+        },
+      ) => {
+        if (flags.tau !== undefined && !flags.gate) throw new Error("--tau needs --gate");
+        const vlm = await VLM.load(flags.ckpt, { device: flags.device });
+        const exit = flags.gate ? await resolveGate(flags.gate, flags.tau) : null;
+        if (exit)
+          process.stderr.write(`predict: gate ${exit.gate.name}, τ = ${exit.tau} (${exit.tauSource})\n`);
+        const sampling = {
+          maxTokens: flags.maxTokens,
+          temperature: flags.temperature,
+          topP: flags.topP,
+          topK: flags.topK,
+          seed: flags.seed,
+          batchSize: flags.batchSize,
+        };
+        const started = performance.now();
+        const result = await predictFile(vlm, flags.data, flags.out, {
+          ...sampling,
+          ...(exit
+            ? {
+                answer: async (requests) =>
+                  (await generateTrials(vlm, requests, { ...sampling, gate: exit.gate, tau: exit.tau })).map(
+                    predictionOf,
+                  ),
+              }
+            : {}),
+        });
+        const seconds = Math.round((performance.now() - started) / 10) / 100;
+        process.stdout.write(`${JSON.stringify({ out: flags.out, ...result, seconds })}\n`);
+      },
+    );
 
   samplingOptions(
     program

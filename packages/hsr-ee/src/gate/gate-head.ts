@@ -1,5 +1,7 @@
 // The gate g_φ: a small head over a trial answer's features (the boundary hidden state, the answer's
-// confidence features, the step index) that predicts whether the trial answer is right. A linear
+// confidence features, the step index) that predicts whether the trial answer is right. It reads
+// only what is known once the answer's first token is chosen, so early exit decides without
+// decoding the answers it does not take. A linear
 // probe (`mlp_hidden` 0) or one hidden layer; inputs are standardized with statistics of the training
 // set, kept in config.json beside model.safetensors, so a gate folder is all a caller needs.
 import { readFile, writeFile } from "node:fs/promises";
@@ -11,16 +13,14 @@ import type { Gate, TrialStep } from "../trials/trials.js";
 
 /** Scalar features after the hidden state, in this order. */
 export const SCALAR_FEATURES = [
-  "log_probability",
-  "mean_prob",
-  "min_prob",
-  "entropy",
-  "closed",
+  "log_first_prob",
+  "first_prob",
+  "first_entropy",
   "step",
   "part_answer",
   "part_description",
   "part_think",
-  "log_tokens",
+  "log_at",
 ] as const;
 
 /** A gate folder's config.json. */
@@ -47,16 +47,14 @@ export function gateFeatures(step: TrialStep): Float32Array {
   const f = new Float32Array(E + SCALAR_FEATURES.length);
   f.set(step.hidden);
   const scalars = [
-    Math.max(Math.log(Math.max(step.probability, 1e-30)), -30),
-    step.meanProb,
-    step.minProb,
-    step.entropy,
-    step.closed ? 1 : 0,
+    Math.max(Math.log(Math.max(step.firstProb, 1e-30)), -30),
+    step.firstProb,
+    step.firstEntropy,
     step.step,
     step.part === "answer" ? 1 : 0,
     step.part === "description" ? 1 : 0,
     step.part === "think" ? 1 : 0,
-    Math.log1p(step.tokens),
+    Math.log1p(step.at),
   ];
   f.set(scalars, E);
   return f;

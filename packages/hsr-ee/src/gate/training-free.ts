@@ -2,10 +2,13 @@
 // log-probs can drive it, an OpenAI-compatible endpoint included), and always-deep (never exits).
 import type { Gate, TrialStep } from "../trials/trials.js";
 
-/** The gate whose confidence is the trial answer's probability, exp(Σ log-prob of its tokens). */
+/**
+ * The gate whose confidence is the trial answer's probability, read at its first token (what an
+ * answer of one token, as most of the shapes world's are, is decided by; known before the rest is decoded).
+ */
 export const probabilityGate: Gate = {
   name: "probability",
-  confidences: (steps: readonly TrialStep[]) => steps.map((s) => (s.closed ? s.probability : 0)),
+  confidences: (steps: readonly TrialStep[]) => steps.map((s) => s.firstProb),
 };
 
 /** The gate that never lets a trial answer out: the whole response every time. */

@@ -8,6 +8,8 @@ import { type Branch, type BranchHook, decode, type VLM } from "@sr2se/vlm";
 import { boxClosedAt, completedSteps, trialSuffix } from "../steps/boundary.js";
 import { splitSteps } from "../steps/split.js";
 
+const STEP_END = /[.!?。！？\n>]/;
+
 /** One trial answer: after step `step`, what the policy answers, how sure it is, and what it cost. */
 export interface TrialStep {
   /** 0 for the immediate answer, then one a completed step. */
@@ -25,6 +27,11 @@ export interface TrialStep {
   minProb: number;
   /** Mean entropy (nats) of their distributions. */
   entropy: number;
+  /** Probability and entropy of the answer's first token: what a gate reads (known before the answer is decoded). */
+  firstProb: number;
+  firstEntropy: number;
+  /** Response tokens generated before the trial. */
+  at: number;
   /** Tokens generated to reach this answer: the response so far, the forced tokens and the answer. */
   tokens: number;
   /** Final hidden state after `\boxed{` (the state that chose the answer's first token). */
@@ -74,6 +81,12 @@ export interface TrialOptions {
   topP?: number;
   topK?: number;
   seed?: number;
+  /**
+   * Gate on the answer's first token, with the forced tokens riding in the main forward (vlm's
+   * `BranchHook.peek`; default true with a gate): only the trials the gate lets out are decoded
+   * whole, so the other steps' `answer` is the first token and `closed` false.
+   */
+  peek?: boolean;
   /** Called after each batch with the requests done so far. */
   onProgress?: (done: number) => void;
 }
@@ -91,6 +104,9 @@ export function trialStepOf(branch: Branch, step: number, part: TrialStep["part"
     meanProb: probs.reduce((a, b) => a + b, 0) / n,
     minProb: probs.length > 0 ? Math.min(...probs) : 0,
     entropy: branch.entropies.reduce((a, b) => a + b, 0) / n,
+    firstProb: probs[0] ?? 0,
+    firstEntropy: branch.entropies[0] ?? 0,
+    at: branch.at,
     tokens: branch.at + branch.forced.length + branch.ids.length,
     hidden: branch.hidden,
   };
@@ -100,15 +116,18 @@ export function trialStepOf(branch: Branch, step: number, part: TrialStep["part"
 export function trialHook(
   vlm: VLM,
   trajectories: TrialTrajectory[],
-  opts: { maxAnswerTokens: number; gate?: Gate; tau?: number },
+  opts: { maxAnswerTokens: number; gate?: Gate; tau?: number; peek?: boolean },
 ): BranchHook {
   const tok = vlm.tokenizer;
   const fired = new Map<number, number>();
   const pending = new Map<number, { step: number; part: TrialStep["part"] }>();
   return {
     maxTokens: opts.maxAnswerTokens,
+    peek: opts.peek ?? false,
     until: boxClosedAt,
     fork(request, generated) {
+      // a step can only have ended at a token that ends a sentence, a line or a tag
+      if (generated.length > 0 && !STEP_END.test(tok.decode([generated[generated.length - 1]]))) return null;
       const text = generated.length > 0 ? tok.decode(generated as number[]) : "";
       // once the policy opens its own box it is answering: no trial after that
       if (text.includes("\\boxed{")) return null;
@@ -134,7 +153,7 @@ export function trialHook(
       branches.forEach((b, j) => {
         const t = trajectories[b.request];
         t.confidences = [...(t.confidences ?? []), conf[j]];
-        if (conf[j] >= tau && steps[j].closed) {
+        if (conf[j] >= tau) {
           t.exitLevel = steps[j].step;
           t.confidence = conf[j];
           out.push(b.request);
@@ -169,6 +188,7 @@ export async function generateTrials(
     maxAnswerTokens: opts.maxAnswerTokens ?? 32,
     gate: opts.gate,
     tau: opts.tau,
+    peek: opts.peek ?? opts.gate !== undefined,
   });
   const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].ids.length - prompts[b].ids.length);
   for (let s = 0; s < order.length; s += batchSize) {
@@ -198,4 +218,19 @@ export async function generateTrials(
     opts.onProgress?.(Math.min(s + batchSize, order.length));
   }
   return trajectories;
+}
+
+/** Returns a trajectory as Prediction fields: the response, its tokens, and with a gate the exit and confidence. */
+export function predictionOf(t: TrialTrajectory): {
+  response: string;
+  tokens: number;
+  exit_level?: number;
+  confidence?: number;
+} {
+  return {
+    response: t.response,
+    tokens: t.tokens,
+    ...(t.exitLevel !== undefined ? { exit_level: t.exitLevel } : {}),
+    ...(t.confidence !== undefined ? { confidence: t.confidence } : {}),
+  };
 }

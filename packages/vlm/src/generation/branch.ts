@@ -39,6 +39,13 @@ export interface BranchHook {
   until(text: string): number;
   /** Longest continuation after the forced tokens. */
   maxTokens: number;
+  /**
+   * Decide on the first continuation token alone (default false): after step 0, the forced tokens
+   * ride in the main forward (in cache slots the row overwrites as it goes on), `decide` sees
+   * branches of one token, and only the requests it ends are decoded further, from a fork. No extra
+   * forward per step boundary, so a gate costs next to nothing while it keeps a row going.
+   */
+  peek?: boolean;
   /** Sees the branches of one decoder step; returns the requests that end now, their text continued by their branch. */
   decide(branches: Branch[]): Iterable<number> | Promise<Iterable<number>>;
 }
@@ -90,13 +97,30 @@ export async function runBranches(
     if (forced && forced.length > 0) asks.push({ r, forced });
   });
   if (asks.length === 0) return [];
+  const branches = await decodeBranches(model, tok, hook, src, asks);
+  const ends = new Set(await hook.decide(branches));
+  return branches.filter((b) => ends.has(b.request));
+}
+
+/** Decodes the branches of batch rows `asks` (forced tokens, then greedily until the hook's `until`), from copies of their cache. */
+export async function decodeBranches(
+  model: VlmForConditionalGeneration,
+  tok: VlmTokenizer,
+  hook: BranchHook,
+  src: BranchSource,
+  asks: { r: number; forced: number[] }[],
+): Promise<Branch[]> {
   // rows forced with the same number of tokens share one forward
   const groups = new Map<number, typeof asks>();
   for (const a of asks) groups.set(a.forced.length, [...(groups.get(a.forced.length) ?? []), a]);
   const branches: Branch[] = [];
   for (const group of groups.values()) branches.push(...(await runGroup(model, tok, hook, src, group)));
-  const ends = new Set(await hook.decide(branches));
-  return branches.filter((b) => ends.has(b.request));
+  return branches;
+}
+
+/** Returns an additive mask [rows, 1, length, keys] for a window of tokens at slots start…: causal, left pads hidden. */
+export function windowMask(leftPad: number[], keys: number, start: number, length: number): Tensor {
+  return branchMask(leftPad, keys, start, length);
 }
 
 async function runGroup(

@@ -7,8 +7,15 @@ import { collate, type SequenceInput } from "../data/batch.js";
 import type { KVCache } from "../model/llama.js";
 import type { VlmForConditionalGeneration } from "../model/vlm-model.js";
 import type { VlmTokenizer } from "../tokenizer/tokenizer.js";
-import { type Branch, type BranchHook, runBranches } from "./branch.js";
-import { entropyOf, logSoftmaxAt, type SamplingOptions, sampleToken, topLogprobs } from "./sampling.js";
+import { type Branch, type BranchHook, decodeBranches, runBranches, windowMask } from "./branch.js";
+import {
+  argmax,
+  entropyOf,
+  logSoftmaxAt,
+  type SamplingOptions,
+  sampleToken,
+  topLogprobs,
+} from "./sampling.js";
 
 export type { Branch, BranchHook } from "./branch.js";
 
@@ -111,6 +118,12 @@ export async function decode(
   for (let t = 0; t < opts.maxTokens && done.some((d) => !d); t++) {
     const prefill = t === 0 || !useCache;
     const before = cache.slice();
+    // peeking branches: the forced tokens of rows at a step boundary ride in this forward after their last token
+    const peek = opts.branches?.peek && !prefill ? opts.branches : null;
+    const forced: (number[] | null)[] = rows.map((i) =>
+      peek && !done[i] ? peek.fork(requestIndex[i], out[i].ids) : null,
+    );
+    const window = 1 + Math.max(0, ...forced.map((f) => f?.length ?? 0));
     const result = noGrad(() =>
       tidy(() => {
         let h: Tensor;
@@ -128,7 +141,7 @@ export async function decode(
         } else {
           // decoding the token at absolute position p: it fills cache slot p and sees slots ≤ p
           const p = prefillLength + t - 1;
-          if (p >= capacity) {
+          while (p + window > capacity) {
             // the cache grows a block at a time: few distinct shapes, attention over little more than the tokens so far
             for (const [l, kv] of cache.entries()) {
               const [b, h, , d] = kv.k.shape;
@@ -139,13 +152,16 @@ export async function decode(
             }
             capacity += CACHE_BLOCK;
           }
-          const ids = Int32Array.from(rows, (i) =>
-            out[i].ids.length > 0 ? out[i].ids[out[i].ids.length - 1] : c.pad_token_id,
-          );
+          // slots after p that a window fills are overwritten by the row's own next tokens before it sees them
+          const ids = new Int32Array(rows.length * window).fill(c.pad_token_id);
+          rows.forEach((i, r) => {
+            ids[r * window] = out[i].ids.length > 0 ? out[i].ids[out[i].ids.length - 1] : c.pad_token_id;
+            ids.set(forced[r] ?? [], r * window + 1);
+          });
           const inputs = {
             ids,
-            batch: ids.length,
-            length: 1,
+            batch: rows.length,
+            length: window,
             pixels: null,
             imageSlots: new Int32Array(ids.length).fill(-1),
           };
@@ -153,27 +169,96 @@ export async function decode(
             start: p,
             cache,
             capacity,
-            mask: padMask(leftPad, capacity, p + 1),
+            mask: window > 1 ? windowMask(leftPad, capacity, p, window) : padMask(leftPad, capacity, p + 1),
           });
         }
-        const last = h.narrow(1, h.shape[1] - 1, 1).reshape([h.shape[0], E]);
+        const last = (prefill ? h.narrow(1, h.shape[1] - 1, 1) : h.narrow(1, 0, 1)).reshape([h.shape[0], E]);
+        const trial =
+          window > 1
+            ? h
+                .narrow(1, 1, window - 1)
+                .reshape([h.shape[0] * (window - 1), E])
+                .contiguous()
+            : null;
         return {
           logits: model.logits(last),
           last: wantHidden ? last.contiguous() : null,
+          trial,
+          trialLogits: trial ? model.logits(trial) : null,
           cache: useCache ? cache : [],
         };
       }),
     );
     const logits = (await result.logits.data()) as Float32Array;
     const hid = result.last ? ((await result.last.data()) as Float32Array) : null;
+    const trialHidden = result.trial ? ((await result.trial.data()) as Float32Array) : null;
+    const trialLogits = result.trialLogits ? ((await result.trialLogits.data()) as Float32Array) : null;
     result.logits.dispose();
     result.last?.dispose();
+    result.trial?.dispose();
+    result.trialLogits?.dispose();
     cache = result.cache;
     for (const [l, kv] of before.entries()) {
       if (kv.k !== cache[l]?.k) kv.k.dispose();
       if (kv.v !== cache[l]?.v) kv.v.dispose();
     }
-    if (opts.branches) {
+    const endWith = (b: Branch) => {
+      const i = requestIndex.indexOf(b.request);
+      const o = out[i];
+      o.text = tok.decode([...o.ids, ...b.forced]) + b.text;
+      o.ids.push(...b.forced, ...b.ids);
+      o.logprobs.push(...b.forced.map(() => 0), ...b.logprobs);
+      o.stopped = true;
+      o.finishReason = "stop";
+      o.branch = b;
+      done[i] = true;
+    };
+    if (peek && trialLogits && trialHidden) {
+      // the first token of each row's trial answer, read where its forced tokens end
+      const asks: { r: number; forced: number[] }[] = [];
+      const firsts: Branch[] = [];
+      forced.forEach((f, r) => {
+        if (!f || f.length === 0) return;
+        const at = r * (window - 1) + f.length - 1;
+        const row = trialLogits.subarray(at * V, (at + 1) * V);
+        const id = argmax(row);
+        const text = tok.decode([id]);
+        const cut = peek.until(text);
+        asks.push({ r, forced: f });
+        firsts.push({
+          request: requestIndex[rows[r]],
+          at: out[rows[r]].ids.length,
+          forced: f,
+          ids: [id],
+          logprobs: [logSoftmaxAt(row, id)],
+          entropies: [entropyOf(row)],
+          text: cut >= 0 ? text.slice(0, cut) : text,
+          closed: cut >= 0,
+          hidden: trialHidden.slice(at * E, (at + 1) * E),
+        });
+      });
+      const ends = new Set(firsts.length > 0 ? await peek.decide(firsts) : []);
+      const ending = asks.filter((a) => ends.has(requestIndex[rows[a.r]]));
+      if (ending.length > 0) {
+        // the cache holds each row's last token at p and its forced tokens after it: a fork re-feeds the forced tokens from p + 1
+        const full = await decodeBranches(
+          model,
+          tok,
+          peek,
+          {
+            cache,
+            capacity,
+            next: prefillLength + t,
+            leftPad,
+            rows: rows.map((i) => requestIndex[i]),
+            live: rows.map((i) => !done[i]),
+            generated: rows.map((i) => out[i].ids),
+          },
+          ending,
+        );
+        full.forEach(endWith);
+      }
+    } else if (opts.branches && (!opts.branches.peek || t === 0)) {
       // the cache now holds each row's prompt and every token it has generated: the next slot is p
       const ended = await runBranches(model, tok, opts.branches, {
         cache,
@@ -184,17 +269,7 @@ export async function decode(
         live: rows.map((i) => !done[i]),
         generated: rows.map((i) => out[i].ids),
       });
-      for (const b of ended) {
-        const i = requestIndex.indexOf(b.request);
-        const o = out[i];
-        o.text = tok.decode([...o.ids, ...b.forced]) + b.text;
-        o.ids.push(...b.forced, ...b.ids);
-        o.logprobs.push(...b.forced.map(() => 0), ...b.logprobs);
-        o.stopped = true;
-        o.finishReason = "stop";
-        o.branch = b;
-        done[i] = true;
-      }
+      ended.forEach(endWith);
     }
     rows.forEach((i, r) => {
       if (done[i]) return;

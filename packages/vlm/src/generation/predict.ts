@@ -1,6 +1,6 @@
 // Answering every question of a dataset or benchmark file and writing DESIGN.md's Prediction
 // records, batched, with progress, resumable (records already in the output file are skipped).
-import { createProgress, JsonlWriter, type Prediction } from "@sr2se/core";
+import { createProgress, JsonlWriter, type Message, type Prediction } from "@sr2se/core";
 import { mapLimit } from "@sr2se/data";
 import { readQuestions } from "../data/questions.js";
 import type { VLM, VlmGenerateOptions } from "../vlm.js";
@@ -11,6 +11,13 @@ export interface PredictOptions extends VlmGenerateOptions {
   progress?: boolean;
   /** A system prompt before each question. */
   system?: string;
+  /**
+   * Answers a batch in place of `vlm.generateFromPixels` (early exit, for one), returning each
+   * answer's Prediction fields.
+   */
+  answer?: (
+    requests: { messages: Message[]; pixels: Float32Array }[],
+  ) => Promise<{ response: string; tokens?: number; exit_level?: number; confidence?: number }[]>;
 }
 
 /** Answers every question of `file` not yet in `out`; resolves to the counts written and skipped. */
@@ -42,12 +49,15 @@ export async function predictFile(
         ...(opts.system ? [{ role: "system" as const, content: opts.system }] : []),
         { role: "user" as const, content: q.question },
       ];
-      const gens = await vlm.generateFromPixels(
-        chunk.map((q, i) => ({ messages: messages(q), pixels: pixels[i] })),
-        { ...opts, batchSize },
-      );
+      const requests = chunk.map((q, i) => ({ messages: messages(q), pixels: pixels[i] }));
+      const answers = opts.answer
+        ? await opts.answer(requests)
+        : (await vlm.generateFromPixels(requests, { ...opts, batchSize })).map((g) => ({
+            response: g.text,
+            tokens: g.tokens,
+          }));
       for (let i = 0; i < chunk.length; i++) {
-        await writer.append({ id: chunk[i].id, response: gens[i].text, tokens: gens[i].tokens });
+        await writer.append({ id: chunk[i].id, ...answers[i] });
         written++;
       }
       progress?.tick(chunk.length);
