@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { register as registerData } from "./data.js";
 import { register as registerDoctor } from "./doctor.js";
 import { register as registerEval } from "./eval.js";
+import { register as registerExperiment } from "./experiment.js";
 import { register as registerIpr } from "./ipr.js";
 import { register as registerPipeline } from "./pipeline.js";
 import { register as registerPredict } from "./predict.js";
@@ -13,6 +14,7 @@ import { register as registerTrain } from "./train-group.js";
 export const commandGroups: Array<(program: Command) => void> = [
   registerDoctor,
   registerPipeline,
+  registerExperiment,
   registerData,
   registerTokenizer,
   registerTrain,

@@ -3,13 +3,24 @@
 // returned when it ends). Progress goes to stderr; OUT/pipeline.json records the finished stages,
 // so a rerun after a crash or Ctrl-C skips them and resumes the interrupted one (training stages
 // with --resume, predictions and IPR skip what is already written, data stages start over).
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "@sr2se/core";
+import type { Comparison } from "@sr2se/eval";
 import type { Command } from "commander";
+import {
+  gallerySection,
+  goalStatements,
+  headlineTable,
+  noiseTable,
+  pairStatsSection,
+  popeSizeStatement,
+  ReportWriter,
+  resultsSection,
+  trainingSection,
+} from "../report/index.js";
 import { integer } from "./args.js";
+import { benchFiles, buildBench, compareEvals, evaluate, type Stage, StageLedger, sr2se } from "./stages.js";
 
 /** What a pipeline run was started with; a rerun on the same folder must match it. */
 interface PipelineOptions {
@@ -20,6 +31,8 @@ interface PipelineOptions {
   pope: number;
   mmmu: number;
   mathvista: number;
+  mmvet: number;
+  chair: number;
   iprShards: number;
   sftConfig?: string;
   sftSteps?: number;
@@ -30,60 +43,19 @@ interface PipelineOptions {
   device?: string;
 }
 
-interface PipelineState {
-  version: 1;
-  options: PipelineOptions;
-  done: Record<string, { seconds: number; finished: string }>;
-}
-
-interface Stage {
-  name: string;
-  what: string;
-  /** Output folder a restarted stage removes first (deterministic data stages). */
-  restartClean?: string;
-  run: () => Promise<void>;
-}
-
-/** Runs `sr2se …args` as a child process with inherited output; rejects with the stage's failure. */
-function sr2se(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [process.argv[1], ...args], { stdio: "inherit" });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.once("SIGTERM", forward);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      process.off("SIGTERM", forward);
-      if (code === 0) resolve();
-      else
-        reject(
-          new Error(
-            `\`sr2se ${args.join(" ")}\` ${signal ? `was killed (${signal})` : `exited with ${code}`}`,
-          ),
-        );
-    });
-  });
-}
-
-const POPE_SPLITS = ["random", "popular", "adversarial"] as const;
 /** Pairs an SR-DPO step (the `train sr-dpo` default). */
 const DPO_BATCH = 8;
-
-/** The benchmark files of the bench stage with their scorer, for the options given. */
-function benchFiles(o: PipelineOptions): { file: string; bench: string; extra: string[] }[] {
-  return [
-    ...POPE_SPLITS.map((s) => ({ file: `pope_${s}`, bench: "pope", extra: [] as string[] })),
-    ...(o.mmmu > 0 ? [{ file: "mmmu", bench: "mmmu", extra: [] }] : []),
-    ...(o.mathvista > 0 ? [{ file: "mathvista", bench: "mathvista", extra: ["--quick-extract"] }] : []),
-  ];
-}
 
 export function register(program: Command): void {
   program
     .command("pipeline")
     .description(
-      "the whole loop on the shapes world: data → SFT → benchmarks → eval → IPR pairs → SR-DPO → eval → comparison (resumable)",
+      "the whole loop on the shapes world: data → SFT → benchmarks → eval → IPR pairs → SR-DPO → eval → comparison → OUT/report.md with plots (resumable)",
     )
-    .requiredOption("--out <dir>", "run folder (data/, sft/, bench/, eval/, ipr/, sr-dpo/, pipeline.json)")
+    .requiredOption(
+      "--out <dir>",
+      "run folder (data/, sft/, bench/, eval/, ipr/, sr-dpo/, report.md, plots/, pipeline.json)",
+    )
     .option("--seed <n>", "seed of the data (the benchmarks use seed + 1)", integer(0), 1)
     .option("--train <n>", "training samples", integer(1), 10000)
     .option("--val <n>", "validation samples", integer(0), 300)
@@ -91,6 +63,13 @@ export function register(program: Command): void {
     .option("--pope <n>", "POPE images (3 yes + 3 no questions each, per split)", integer(1), 100)
     .option("--mmmu <n>", "MMMU-style problems (0: none)", integer(0), 120)
     .option("--mathvista <n>", "MathVista-style problems (0: none)", integer(0), 120)
+    .option(
+      "--mmvet <n>",
+      "MM-Vet-style problems, graded by the rule-based shapes-world judge (0: none)",
+      integer(0),
+      60,
+    )
+    .option("--chair <n>", "held-out POPE images described for CHAIR (0: none)", integer(0), 100)
     .option("--ipr-shards <n>", "IPR refines one shard of N of the training samples (1: all)", integer(1), 5)
     .option("--sft-config <file>", "`train sft --config` file (model and training overrides)")
     .option("--sft-steps <n>", "SFT steps (default: the SFT recipe's)", integer(1))
@@ -115,60 +94,16 @@ export function register(program: Command): void {
     });
 }
 
-/** Runs (or resumes) the pipeline in `out`. */
+/** Runs (or resumes) the pipeline in `out`, writes OUT/report.md and prints the headline table on stdout. */
 export async function runPipeline(out: string, options: PipelineOptions): Promise<void> {
   await mkdir(out, { recursive: true });
-  const stateFile = path.join(out, "pipeline.json");
-  let state: PipelineState = { version: 1, options, done: {} };
-  if (existsSync(stateFile)) {
-    let previous: PipelineState;
-    try {
-      previous = JSON.parse(await readFile(stateFile, "utf8"));
-    } catch (err) {
-      throw new Error(`${stateFile}: ${(err as Error).message} (delete it to start over)`);
-    }
-    for (const key of new Set([...Object.keys(previous.options ?? {}), ...Object.keys(options)]) as Set<
-      keyof PipelineOptions
-    >) {
-      if (JSON.stringify(previous.options?.[key]) !== JSON.stringify(options[key]))
-        throw new Error(
-          `${stateFile}: this run was started with ${key} = ${JSON.stringify(previous.options?.[key])}, now ${JSON.stringify(options[key])}; rerun with the same options or use another --out`,
-        );
-    }
-    state = { ...previous, done: previous.done ?? {} };
-  }
-  const save = () => writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-  await save();
-
+  const ledger = await StageLedger.open(path.join(out, "pipeline.json"), "pipeline", options);
   const o = options;
   const p = (...parts: string[]) => path.join(out, ...parts);
   const dev = o.device ? ["--device", o.device] : [];
   const world = o.world ? ["--config", o.world] : [];
-  const evaluate = (model: string, tag: string) => async () => {
-    await mkdir(p("eval", tag), { recursive: true });
-    const results: unknown[] = [];
-    for (const b of benchFiles(o)) {
-      const data = p("bench", `${b.file}.jsonl`);
-      const pred = p("eval", tag, `${b.file}.pred.jsonl`);
-      const result = p("eval", tag, `${b.file}.json`);
-      await sr2se(["predict", "--ckpt", p(model), "--data", data, "--out", pred, ...dev]);
-      await sr2se([
-        "eval",
-        "score",
-        "--bench",
-        b.bench,
-        "--data",
-        data,
-        "--pred",
-        pred,
-        "--out",
-        result,
-        ...b.extra,
-      ]);
-      results.push(JSON.parse(await readFile(result, "utf8")));
-    }
-    await writeFileAtomic(p("eval", tag, "all.json"), `${JSON.stringify(results, null, 2)}\n`);
-  };
+  const sizes = { pope: o.pope, mmmu: o.mmmu, mathvista: o.mathvista, mmvet: o.mmvet, chair: o.chair };
+  const files = benchFiles(sizes);
   const stages: Stage[] = [
     {
       name: "data",
@@ -210,31 +145,14 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
     },
     {
       name: "bench",
-      what: "held-out benchmark sets (sr2se data bench)",
+      what: "held-out benchmark sets (sr2se data bench) and CHAIR's describe set",
       restartClean: p("bench"),
-      run: () =>
-        sr2se([
-          "data",
-          "bench",
-          "--out",
-          p("bench"),
-          "--seed",
-          String(o.seed + 1),
-          "--pope",
-          String(o.pope),
-          "--mmmu",
-          String(o.mmmu),
-          "--mathvista",
-          String(o.mathvista),
-          "--mmvet",
-          "0",
-          ...world,
-        ]),
+      run: () => buildBench(p("bench"), o.seed + 1, sizes, world),
     },
     {
       name: "eval-sft",
       what: "the SFT model on every benchmark (predict + eval score)",
-      run: evaluate("sft", "sft"),
+      run: () => evaluate(p("sft"), p("bench"), p("eval", "sft"), files, dev),
     },
     {
       name: "ipr",
@@ -288,48 +206,91 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
         ]);
       },
     },
-    { name: "eval-sr-dpo", what: "the SR-DPO model on every benchmark", run: evaluate("sr-dpo", "sr-dpo") },
+    {
+      name: "eval-sr-dpo",
+      what: "the SR-DPO model on every benchmark",
+      run: () => evaluate(p("sr-dpo"), p("bench"), p("eval", "sr-dpo"), files, dev),
+    },
     {
       name: "compare",
-      what: "SFT against SR-DPO with paired-bootstrap intervals (sr2se eval compare), one table a benchmark",
+      what: "SFT against SR-DPO with paired-bootstrap intervals, every benchmark in one table",
       run: async () => {
-        await mkdir(p("eval", "compare"), { recursive: true });
-        for (const b of benchFiles(o))
-          await sr2se([
-            "eval",
-            "compare",
-            p("eval", "sft", `${b.file}.json`),
-            p("eval", "sr-dpo", `${b.file}.json`),
-            "--out",
-            p("eval", "compare", `${b.file}.json`),
-          ]);
+        await compareEvals(p("eval", "sft"), p("eval", "sr-dpo"), p("eval", "compare", "all.json"));
       },
     },
+    {
+      name: "report",
+      what: "OUT/report.md with its plots (results, intervals, training curves, pairs, gallery)",
+      run: () => writePipelineReport(out, o, ledger),
+    },
   ];
-
   const started = Date.now();
-  for (const [i, stage] of stages.entries()) {
-    const tag = `pipeline [${i + 1}/${stages.length}] ${stage.name}`;
-    if (state.done[stage.name]) {
-      process.stderr.write(
-        `${tag}: done earlier (${state.done[stage.name].seconds.toFixed(0)} s), skipped\n`,
-      );
-      continue;
-    }
-    process.stderr.write(`${tag}: ${stage.what}\n`);
-    if (stage.restartClean) await rm(stage.restartClean, { recursive: true, force: true });
-    const t0 = Date.now();
-    try {
-      await stage.run();
-    } catch (err) {
-      throw new Error(
-        `pipeline stage "${stage.name}" failed: ${(err as Error).message}\nFix the cause and rerun \`sr2se pipeline --out ${out}\` with the same options: finished stages are skipped.`,
-      );
-    }
-    state.done[stage.name] = { seconds: (Date.now() - t0) / 1000, finished: new Date().toISOString() };
-    await save();
-  }
+  await ledger.runAll(stages, `sr2se pipeline --out ${out}`);
+  const comparison = JSON.parse(await readFile(p("eval", "compare", "all.json"), "utf8")) as Comparison;
+  process.stdout.write(`${headlineTable("sft", [{ variant: "sr-dpo", comparison }])}\n`);
   process.stderr.write(
-    `pipeline: every stage done (${((Date.now() - started) / 1000).toFixed(0)} s this run); the comparisons are in ${p("eval", "compare")}\n`,
+    `pipeline: every stage done (${((Date.now() - started) / 1000).toFixed(0)} s this run); the report is ${p("report.md")}\n`,
+  );
+}
+
+/** Writes OUT/report.md and OUT/plots/*.png of a finished pipeline run. */
+async function writePipelineReport(
+  out: string,
+  o: PipelineOptions,
+  ledger: StageLedger<PipelineOptions>,
+): Promise<void> {
+  const p = (...parts: string[]) => path.join(out, ...parts);
+  const comparison = JSON.parse(await readFile(p("eval", "compare", "all.json"), "utf8")) as Comparison;
+  const w = new ReportWriter(out);
+  w.heading(1, "sr2se pipeline: SFT → IPR → SR-DPO");
+  const took = ["data", "sft", "ipr", "sr-dpo"]
+    .map((s) => `${s} ${Math.round(ledger.seconds(s) ?? 0)} s`)
+    .join(", ");
+  w.add(
+    `One run, data seed ${o.seed}, benchmarks seed ${o.seed + 1}: ${o.train} training samples; POPE ${o.pope} images (${6 * o.pope} questions a split), MMMU-style ${o.mmmu}, MathVista-style ${o.mathvista}, MM-Vet-style ${o.mmvet} (rule-based shapes-world judge, not the GPT-4 grader), CHAIR on ${Math.min(o.chair, o.pope)} described held-out images. Stage times: ${took}.`,
+  );
+  w.heading(2, "Results");
+  await resultsSection(
+    w,
+    "sft",
+    [{ variant: "sr-dpo", comparison }],
+    `one run · n = ${6 * o.pope} POPE questions a split`,
+  );
+  w.heading(2, "Goals");
+  w.add(
+    goalStatements({
+      variant: "sr-dpo",
+      baseline: "sft",
+      vsBaseline: comparison,
+      vsControls: [],
+      scope: "one run",
+    }),
+  );
+  w.heading(2, "Bench sizes and noise");
+  w.add(popeSizeStatement(6 * o.pope, 1));
+  w.add(noiseTable(comparison, 1));
+  w.heading(2, "Preference pairs");
+  await pairStatsSection(w, [{ label: "ipr", round: 1, pairs: p("ipr", "pairs.jsonl") }]);
+  w.heading(2, "Training curves");
+  await trainingSection(
+    w,
+    "training-sft",
+    "SFT",
+    [{ name: "sft", file: p("sft", "logs", "sft.jsonl") }],
+    ["loss"],
+  );
+  await trainingSection(
+    w,
+    "training-sr-dpo",
+    "SR-DPO",
+    [{ name: "sr-dpo", file: p("sr-dpo", "logs", "sr-dpo.jsonl") }],
+    ["loss", "rewards/margins", "logps/chosen", "rewards/accuracies"],
+  );
+  w.heading(2, "Gallery");
+  await gallerySection(w, p("ipr", "pairs.jsonl"), [p("data", "train.jsonl")], p("data"));
+  await w.write();
+  await writeFileAtomic(
+    p("eval", "compare", "headline.md"),
+    `${headlineTable("sft", [{ variant: "sr-dpo", comparison }])}\n`,
   );
 }
