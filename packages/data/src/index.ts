@@ -26,7 +26,6 @@ export {
   mapLimit,
   type ReadDatasetOptions,
   readDataset,
-  resolveImagePath,
 } from "./dataset/read.js";
 export { adler32, zlibDeflate } from "./image/deflate.js";
 export {

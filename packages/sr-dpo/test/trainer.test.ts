@@ -53,6 +53,31 @@ async function evaluate(policy: ToyLM, reference: ToyLM, count: number) {
 }
 
 describe("SrDpoTrainer on a toy language model", () => {
+  it("takes async scorers (a model that decodes images first): the same rows as synchronous ones", async () => {
+    const run = async (wrap: boolean) => {
+      const dir = tmp();
+      const policy = new ToyLM(1);
+      const reference = new ToyLM(1);
+      for (const p of reference.parameters()) p.requiresGrad = false;
+      const later = <T>(fn: () => T) => new Promise<T>((resolve) => setTimeout(() => resolve(fn()), 1));
+      const asyncOf = (m: ToyLM) => ({
+        parameters: () => m.parameters(),
+        sequenceLogProbs: (r: Parameters<ToyLM["sequenceLogProbs"]>[0]) => later(() => m.sequenceLogProbs(r)),
+      });
+      const trainer = new SrDpoTrainer({
+        policy: wrap ? asyncOf(policy) : policy,
+        reference: wrap ? asyncOf(reference) : reference,
+        optimizer: new optim.AdamW(policy.parameters(), { lr: 0.01, weightDecay: 0 }),
+        pairs: writePairs(dir, 16),
+        batchSize: 4,
+      });
+      const rows = [];
+      for (let i = 0; i < 3; i++) rows.push(await trainer.trainStep());
+      return rows.map(({ seconds, ...r }) => r);
+    };
+    expect(await run(true)).toEqual(await run(false));
+  });
+
   it("a few hundred SR-DPO steps raise rewards/accuracies above 0.9 and the chosen log-probs above the reference, reference untouched", async () => {
     const dir = tmp();
     const policy = new ToyLM(1);

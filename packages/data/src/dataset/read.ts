@@ -40,14 +40,6 @@ export interface ReadDatasetOptions {
   concurrency?: number;
 }
 
-/**
- * The absolute path of `image`, relative to the dataset folder `root`; throws when it leaves the
- * folder (`..`, an absolute path, a symlink out) so a dataset file cannot read arbitrary files. The
- * check is `@sr2se/core`'s `resolveDatasetPath`.
- */
-export const resolveImagePath: (root: string, image: string) => string = (root, image) =>
-  resolveDatasetPath(root, image);
-
 /** Runs `fn` over `items` with at most `limit` promises in flight, keeping the order of results. */
 export async function mapLimit<T, R>(
   items: readonly T[],

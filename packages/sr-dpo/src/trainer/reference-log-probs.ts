@@ -1,6 +1,5 @@
 import { type PreferencePair, readPreferencePairs, writeFileAtomic } from "@sr2se/core";
-import { noGrad } from "@sr2se/tensor";
-import { type CompletionRequest, disposeScored, type SequenceScorer } from "./trainer.js";
+import { type CompletionRequest, disposeScored, type SequenceScorer, scoreWithoutGrad } from "./trainer.js";
 
 /**
  * Scores every pair of `pairsFile` once with the frozen reference and writes the pairs to `outFile`
@@ -40,7 +39,7 @@ export async function precomputeReferenceLogProbs(
         side: "rejected" as const,
       })),
     ];
-    const scored = await noGrad(() => reference.sequenceLogProbs(requests));
+    const scored = await scoreWithoutGrad(reference, requests);
     const sums = (await scored.sum.data()) as ArrayLike<number>;
     disposeScored(scored);
     if (sums.length !== 2 * n) {

@@ -50,6 +50,27 @@ export interface SequenceScorer {
   sequenceLogProbs(requests: CompletionRequest[]): ScoredCompletions | Promise<ScoredCompletions>;
 }
 
+/**
+ * Returns a scorer's scores with no graph recorded: a synchronous scorer runs under noGrad; an async
+ * one (which decodes images before it computes) runs as it is, so its model must be frozen
+ * (`requiresGrad_(false)`), as a reference model is.
+ */
+export async function scoreWithoutGrad(
+  scorer: SequenceScorer,
+  requests: CompletionRequest[],
+): Promise<ScoredCompletions> {
+  let pending: Promise<ScoredCompletions> | null = null;
+  const scored = noGrad(() => {
+    const out = scorer.sequenceLogProbs(requests);
+    if (out instanceof Promise) {
+      pending = out;
+      return null;
+    }
+    return out;
+  });
+  return scored ?? (await (pending as unknown as Promise<ScoredCompletions>));
+}
+
 /** Returns a scorer's token counts as numbers. */
 export async function tokenCounts(scored: ScoredCompletions): Promise<Float64Array> {
   const t = scored.tokens;
@@ -88,7 +109,7 @@ export interface LikelihoodGuard {
 export interface SrDpoTrainerOptions {
   policy: TrainablePolicy;
   /**
-   * The frozen reference: a model scored under noGrad, never updated. Without one, each pair must
+   * The frozen reference: a model scored without recording a graph (see `scoreWithoutGrad`), never updated. Without one, each pair must
    * carry `meta.ref_chosen_logps` and `meta.ref_rejected_logps` (see `precomputeReferenceLogProbs`),
    * unless `loss.referenceFree`. Stored reference log-probs take precedence over the model.
    */
@@ -212,7 +233,7 @@ export class SrDpoTrainer {
     }
     if (this.options.reference) {
       const ref = this.options.reference;
-      const scored = await noGrad(() => ref.sequenceLogProbs(requests));
+      const scored = await scoreWithoutGrad(ref, requests);
       const sums = Float64Array.from((await scored.sum.data()) as ArrayLike<number>);
       disposeScored(scored);
       if (sums.length !== 2 * n) {

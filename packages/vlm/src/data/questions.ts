@@ -2,7 +2,7 @@
 // benchmark formats the data package writes (POPE, MMMU, MathVista, MM-Vet), as JSONL or a JSON array.
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { resolveImagePath } from "@sr2se/data";
+import { resolveDatasetPath } from "@sr2se/core";
 
 /** One question to answer: the id a Prediction carries, the image's absolute path, the prompt text. */
 export interface QuestionRecord {
@@ -91,7 +91,7 @@ export async function readQuestions(file: string): Promise<QuestionRecord[]> {
       const q = questionOf(rec as Record<string, unknown>);
       if (seen.has(q.id)) throw new Error(`id "${q.id}" appears twice`);
       seen.add(q.id);
-      return { ...q, image: resolveImagePath(root, q.image), line };
+      return { ...q, image: resolveDatasetPath(root, q.image), line };
     } catch (err) {
       throw new Error(`${file}:${line}: ${(err as Error).message}`);
     }

@@ -4,7 +4,7 @@
 // and the step, the optimizer moments come from optimizer.safetensors).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createProgress, exists, MetricsLog, type Sample } from "@sr2se/core";
+import { createProgress, exists, MetricsLog, recoverDirAtomic, type Sample } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
 import { optim, tidy } from "@sr2se/tensor";
 import { readCheckpoint } from "../checkpoint/checkpoint.js";
@@ -171,6 +171,8 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   let startStep = 0;
   let visionPretrained = false;
   let resumed: { files: Awaited<ReturnType<typeof readCheckpoint>>; dir: string } | null = null;
+  // a kill between the checkpoint's renames leaves the new folder whole beside it: move it into place
+  if (opts.resume) await recoverDirAtomic(ckptDir);
   if (opts.resume && (await exists(join(ckptDir, "trainer_state.json")))) {
     const files = await readCheckpoint(ckptDir, { trainingState: true });
     vlm = VLM.fromFiles(files, ckptDir);
