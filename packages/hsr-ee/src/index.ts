@@ -1,6 +1,12 @@
 export { auroc } from "./metrics/auroc.js";
 export { brierScore, expectedCalibrationError } from "./metrics/calibration.js";
 export { accuracyTokenCurve, type ExitPoint, exitStep, type StepOutcome } from "./metrics/exit-curve.js";
+export {
+  chooseThreshold,
+  DEFAULT_THRESHOLDS,
+  type ThresholdChoice,
+  type ThresholdOptions,
+} from "./metrics/threshold.js";
 export { extractBoxedContent } from "./reward/boxed.js";
 export {
   accuracyReward,

@@ -6,6 +6,19 @@ export { type GateConfig, GateHead, gateFeatures, SCALAR_FEATURES } from "./gate
 export { balancedBce, type TrainGateOptions, trainGate } from "./gate/train-gate.js";
 export { alwaysDeep, probabilityGate } from "./gate/training-free.js";
 export {
+  DEFAULT_HSR_EE,
+  type HsrEeOptions,
+  type HsrEeResult,
+  type HsrEeTrainingConfig,
+  trainHsrEe,
+} from "./train/train-hsr-ee.js";
+export {
+  type GradedQuestion,
+  type LabelledTrajectory,
+  labelledTrajectories,
+  stepOutcomes,
+} from "./trials/labelled.js";
+export {
   type Gate,
   generateTrials,
   predictionOf,

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { register as registerData } from "./data.js";
 import { register as registerDoctor } from "./doctor.js";
 import { register as registerEval } from "./eval.js";
+import { register as registerEvalHsrEe } from "./eval-hsr-ee.js";
 import { register as registerExperiment } from "./experiment.js";
 import { register as registerIpr } from "./ipr.js";
 import { register as registerPipeline } from "./pipeline.js";
@@ -21,5 +22,6 @@ export const commandGroups: Array<(program: Command) => void> = [
   registerPredict,
   registerIpr,
   registerEval,
+  registerEvalHsrEe,
   registerServe,
 ];
