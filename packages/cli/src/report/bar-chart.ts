@@ -118,13 +118,14 @@ export function barChartSvg(spec: BarChartSpec): string {
   parts.push(
     `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + plotH}" stroke="#888"/><line x1="${m.left}" x2="${m.left + plotW}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#888"/>`,
   );
-  parts.push(
-    text(width - m.right, height - 10, "whiskers: 95% bootstrap interval", {
-      size: 11,
-      anchor: "end",
-      fill: "#666",
-    }),
-  );
+  if (all.some((v) => v.low !== undefined))
+    parts.push(
+      text(width - m.right, height - 10, "whiskers: 95% bootstrap interval", {
+        size: 11,
+        anchor: "end",
+        fill: "#666",
+      }),
+    );
   // a legend wider than the plot would be clipped: widen the canvas to hold it
   const need = m.left + leg.width + m.right;
   return svgDocument(

@@ -20,6 +20,9 @@ export interface GalleryEntry {
   /** The hallucinated mentions of each side, as the CHAIR extractor writes them ("red star"). */
   rejectedHallucinated: string[];
   chosenHallucinated: string[];
+  /** Whether IPR judged each side's answer right (the pair's meta), when it says. */
+  chosenCorrect?: boolean;
+  rejectedCorrect?: boolean;
 }
 
 const vocabulary = compileVocabulary(SHAPES_WORLD_VOCABULARY);
@@ -58,6 +61,8 @@ export function galleryEntries(
       chosen: p.chosen,
       rejectedHallucinated: objects.length ? hallucinatedMentions(p.rejected, objects) : [],
       chosenHallucinated: objects.length ? hallucinatedMentions(p.chosen, objects) : [],
+      chosenCorrect: typeof p.meta?.chosen_correct === "boolean" ? p.meta.chosen_correct : undefined,
+      rejectedCorrect: typeof p.meta?.rejected_correct === "boolean" ? p.meta.rejected_correct : undefined,
     });
   }
   entries.sort(
@@ -110,6 +115,7 @@ function cell(
   response: string,
   phrases: readonly string[],
   gold: string,
+  judged: boolean | undefined,
 ): { svg: string; height: number } {
   const { description, answer } = shown(response);
   const lines = wrapWords(markedWords(description, phrases), width, FONT_SIZE);
@@ -127,7 +133,8 @@ function cell(
     );
   });
   const ay = y + 20 + lines.length * LINE + 6;
-  const right = answer.trim().toLowerCase() === gold.trim().toLowerCase();
+  // IPR's own verdict where the pair records it; else the answer as written against the gold one
+  const right = judged ?? answer.trim().toLowerCase() === gold.trim().toLowerCase();
   parts.push(
     `<text x="${r(x)}" y="${r(ay)}" font-size="${FONT_SIZE}" fill="#222">answer: <tspan font-weight="bold" fill="${right ? "#1B7F3B" : "#C0152F"}">${escapeXml(answer)}</tspan> ${right ? "✓" : "✗"}</text>`,
   );
@@ -181,6 +188,7 @@ export async function gallerySvg(
       e.rejected,
       e.rejectedHallucinated,
       e.answer,
+      e.rejectedCorrect,
     );
     const cho = cell(
       colCho,
@@ -191,6 +199,7 @@ export async function gallerySvg(
       e.chosen,
       e.chosenHallucinated,
       e.answer,
+      e.chosenCorrect,
     );
     parts.push(rej.svg, cho.svg);
     y = top + Math.max(imgSide + 10, rej.height + 14, cho.height + 14);
