@@ -1,0 +1,70 @@
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readCheckpoint } from "@sr2se/vlm";
+import { describe, expect, it } from "vitest";
+import { GateHead, trainHsrEe } from "../src/tensor.js";
+import { images, items, tinyPolicy } from "./policy.js";
+
+const root = await mkdtemp(join(tmpdir(), "hsr-ee-train-"));
+const data = join(root, "data");
+await mkdir(join(data, "images"), { recursive: true });
+const samples = items.map((it, i) => ({
+  id: `s-${i}`,
+  image: `images/${i}.png`,
+  question: it.question,
+  answer: it.answer,
+  response: it.response,
+  family: it.answer === "yes" ? "existence" : "count",
+}));
+await Promise.all(images.map((png, i) => writeFile(join(data, "images", `${i}.png`), png)));
+const jsonl = samples.map((s) => JSON.stringify(s)).join("\n");
+await writeFile(join(data, "train.jsonl"), `${jsonl}\n`);
+await writeFile(join(data, "val.jsonl"), `${jsonl}\n`);
+const sft = join(root, "sft");
+await (await tinyPolicy(60)).save(sft);
+const config = {
+  steps: 4,
+  batch_size: 2,
+  save_every: 0,
+  gate_questions: 3,
+  calibration_questions: 3,
+  gate_steps: 20,
+  max_tokens: 80,
+};
+
+describe("trainHsrEe", () => {
+  it("a run stopped and resumed ends with the weights of one uninterrupted run, then trains the gate and calibrates τ", async () => {
+    const whole = await trainHsrEe({ ckpt: sft, data, out: join(root, "a"), config, progress: false });
+    await trainHsrEe({ ckpt: sft, data, out: join(root, "b"), config, progress: false, stopAfter: 2 });
+    const resumed = await trainHsrEe({
+      ckpt: sft,
+      data,
+      out: join(root, "b"),
+      config,
+      progress: false,
+      resume: true,
+    });
+    expect(resumed.steps).toBe(4);
+    const a = await readCheckpoint(whole.checkpoint);
+    const b = await readCheckpoint(resumed.checkpoint);
+    for (const [name, t] of a.weights)
+      expect(Array.from(b.weights.get(name)?.data ?? []), name).toEqual(Array.from(t.data));
+    const gate = await GateHead.load(whole.gate);
+    expect(gate.config.hidden_size).toBe(32);
+    expect(gate.config.tau).toBe(0.8);
+    expect(gate.config.tau_auto).toBeGreaterThan(0);
+    expect(gate.config.tau_auto_method?.split).toBe(join(data, "val.jsonl"));
+    const log = (await readFile(join(root, "b", "logs", "hsr-ee.jsonl"), "utf8")).trim().split("\n");
+    expect(log.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("refuses an output folder that already holds a checkpoint unless resuming, and a dataset folder without train.jsonl", async () => {
+    await expect(
+      trainHsrEe({ ckpt: sft, data, out: join(root, "a"), config, progress: false }),
+    ).rejects.toThrow("exists; pass --resume");
+    await expect(
+      trainHsrEe({ ckpt: sft, data: root, out: join(root, "c"), config, progress: false }),
+    ).rejects.toThrow(`${join(root, "train.jsonl")}: not found`);
+  });
+});
