@@ -16,7 +16,13 @@ export interface GrpoConfig {
   top_p: number;
   /** Response tokens at most (verl's `max_response_length`), in both passes. */
   max_response_tokens: number;
-  /** Requests decoded together. */
+  /**
+   * Response tokens at most in the self-reward pass. Vision-SR1 uses `max_response_length` there too;
+   * its verify prompt asks for a short `<think>` and a boxed word, so a shorter cap cuts only answers
+   * that would not have been graded right anyway (set it to `max_response_tokens` to match exactly).
+   */
+  description_max_tokens: number;
+  /** Requests decoded together (the wasm heap holds a whole prefill's activations: keep it moderate). */
   gen_batch_size: number;
   /** AdamW's learning rate (constant after `warmup_steps`, as verl with `lr_warmup_ratio: 0`). */
   lr: number;
@@ -54,7 +60,8 @@ export const DEFAULT_GRPO: GrpoConfig = {
   temperature: 1,
   top_p: 0.99,
   max_response_tokens: 128,
-  gen_batch_size: 128,
+  description_max_tokens: 64,
+  gen_batch_size: 64,
   lr: 2e-5,
   weight_decay: 0.01,
   warmup_steps: 0,
@@ -79,6 +86,7 @@ const POSITIVE_INTEGERS = [
   "prompts_per_step",
   "n",
   "max_response_tokens",
+  "description_max_tokens",
   "gen_batch_size",
   "mini_batches",
   "micro_batch_size",

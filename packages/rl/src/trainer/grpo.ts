@@ -57,7 +57,10 @@ export interface GrpoOptions {
   reward?: RewardKind | RewardFunction;
   config?: Partial<GrpoConfig>;
   device?: "cpu" | "webgpu";
-  /** Continue from out/checkpoint when it holds training state (the saved config and reward win). */
+  /**
+   * Continue from out/checkpoint when it holds training state: the saved config wins (but `steps`),
+   * and the saved reward unless `reward` names another, which is an error.
+   */
   resume?: boolean;
   /** Progress on stderr (default true). */
   progress?: boolean;
@@ -151,7 +154,7 @@ async function score(
     const t0 = performance.now();
     answers = await descriptionAnswers(policy, prompts, rollouts, {
       ...sampling,
-      maxTokens: c.max_response_tokens,
+      maxTokens: c.description_max_tokens,
       batchSize: c.gen_batch_size,
     });
     if (timing) timing["timing_s/description"] = (performance.now() - t0) / 1000;
@@ -177,8 +180,8 @@ export async function trainGrpo(opts: GrpoOptions): Promise<GrpoResult> {
   const ckptDir = join(opts.out, "checkpoint");
   const logFile = join(opts.out, "logs", "grpo.jsonl");
   let c = resolveGrpoConfig(opts.config);
-  const reward = opts.reward ?? "vision-sr1";
-  const rewardName = typeof reward === "function" ? "custom" : reward;
+  let reward = opts.reward ?? "vision-sr1";
+  let rewardName: RewardKind | "custom" = typeof reward === "function" ? "custom" : reward;
 
   // the reference: the starting checkpoint, frozen (its forward records no graph)
   const reference = (await VLM.load(opts.ckpt, { device: opts.device })).requiresGrad_(false).eval();
@@ -202,6 +205,11 @@ export async function trainGrpo(opts: GrpoOptions): Promise<GrpoResult> {
       ...state.config,
       ...(opts.config?.steps !== undefined ? { steps: opts.config.steps } : {}),
     });
+    // a resume that names no reward continues with the saved one
+    if (opts.reward === undefined && state.reward !== "custom") {
+      reward = state.reward;
+      rewardName = state.reward;
+    }
     if (state.reward !== rewardName)
       throw new Error(
         `${join(ckptDir, "trainer_state.json")}: the run was trained with the ${state.reward} reward, this one asks for ${rewardName}`,
@@ -236,6 +244,7 @@ export async function trainGrpo(opts: GrpoOptions): Promise<GrpoResult> {
     scheduler.loadStateDict({ ...scheduler.stateDict(), lastStep: startStep });
   }
   const trainable = policy.parameters().filter((p) => p.requiresGrad);
+  const backend = policy.parameters()[0].backend;
   // rows logged after the checkpoint belong to steps that run again
   const log = await MetricsLog.open(logFile, resumed ? { resumeFrom: startStep } : {});
 
@@ -470,6 +479,9 @@ export async function trainGrpo(opts: GrpoOptions): Promise<GrpoResult> {
       "perf/throughput": totalTokens / timing["timing_s/step"],
       "perf/live_tensors": live.tensors,
       "perf/live_bytes": live.bytes,
+      // the backend's reserved memory (the wasm heap's high-water mark) and the process's resident set
+      "perf/backend_bytes_allocated": backend.memoryInfo().bytesAllocated,
+      "perf/rss_bytes": process.memoryUsage().rss,
     };
     const done = step + 1;
     if (c.eval_every > 0 && valSet.length > 0 && (done % c.eval_every === 0 || done === c.steps))
