@@ -43,15 +43,23 @@ await trainGrpo({
   onStep: (row) => {
     rows.push(row);
     const f = (k) => (row[k] ?? 0).toFixed(2).padStart(6);
-    const rollout = (row["timing_s/gen"] ?? 0) + (row["timing_s/description"] ?? 0) + (row["timing_s/reward"] ?? 0);
-    const update = (row["timing_s/ref"] ?? 0) + (row["timing_s/old"] ?? 0) + (row["timing_s/adv"] ?? 0) + (row["timing_s/update_actor"] ?? 0);
+    const rollout =
+      (row["timing_s/gen"] ?? 0) + (row["timing_s/description"] ?? 0) + (row["timing_s/reward"] ?? 0);
+    const update =
+      (row["timing_s/ref"] ?? 0) +
+      (row["timing_s/old"] ?? 0) +
+      (row["timing_s/adv"] ?? 0) +
+      (row["timing_s/update_actor"] ?? 0);
     console.log(
       `step ${String(row.step).padStart(3)}  step ${f("timing_s/step")} s = rollout ${rollout.toFixed(2).padStart(6)} (gen ${f("timing_s/gen")}, description ${f("timing_s/description")}) + update ${update.toFixed(2).padStart(6)} (ref ${f("timing_s/ref")}, actor ${f("timing_s/update_actor")})  len ${row["response_length/mean"].toFixed(1)}  live ${row["perf/live_tensors"]} tensors ${(row["perf/live_bytes"] / 2 ** 20).toFixed(1)} MiB  rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
     );
   },
 });
 const median = (k) => {
-  const v = rows.slice(1).map((r) => r[k] ?? 0).sort((a, b) => a - b);
+  const v = rows
+    .slice(1)
+    .map((r) => r[k] ?? 0)
+    .sort((a, b) => a - b);
   return v.length ? v[Math.floor(v.length / 2)] : Number.NaN;
 };
 const rollout = median("timing_s/gen") + median("timing_s/description") + median("timing_s/reward");

@@ -46,14 +46,17 @@ describe("the published package", () => {
 
   it("the tensor entry (dist/tensor.js) imports only its peers and node built-ins", () => {
     const file = path.join(root, "dist/tensor.js");
-    expect(existsSync(file), "dist/tensor.js is missing: run `npx turbo run build --filter=@sr2se/rl` first").toBe(
-      true,
-    );
+    expect(
+      existsSync(file),
+      "dist/tensor.js is missing: run `npx turbo run build --filter=@sr2se/rl` first",
+    ).toBe(true);
     const js = readFileSync(file, "utf8");
     const imported = [...js.matchAll(/\bfrom\s*["']([^"']+)["']/g)].map((m) => m[1]);
     expect(imported.length).toBeGreaterThan(0);
     const allowed = (name: string) =>
-      name.startsWith("node:") || builtinModules.includes(name) || /^@sr2se\/(core|hsr-ee|tensor|vlm)$/.test(name);
+      name.startsWith("node:") ||
+      builtinModules.includes(name) ||
+      /^@sr2se\/(core|hsr-ee|tensor|vlm)$/.test(name);
     for (const name of imported) expect(allowed(name), name).toBe(true);
   });
 });
