@@ -39,3 +39,4 @@ export { createProgress, type Progress, type ProgressOptions } from "./progress.
 export { extractBoxed, formatResponse, type ParsedResponse, parseResponse } from "./response.js";
 export { Rng } from "./rng.js";
 export * from "./schemas.js";
+export { VISION_SR1_VERIFY_PROMPT, verifyPrompt } from "./self-reward-prompt.js";

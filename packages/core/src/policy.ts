@@ -8,6 +8,11 @@ export interface Message {
 export interface GenerateRequest {
   image?: string | Uint8Array;
   messages: Message[];
+  /**
+   * Seeds this request's sampling, in place of `GenerateOptions.seed`: the same request and seed give
+   * the same generation whatever else shares its batch, so results do not depend on batching or order.
+   */
+  seed?: number;
 }
 
 /** Sampling options shared by every policy. */

@@ -246,7 +246,9 @@ describe("createHallucinationCounter", () => {
     const count = createHallucinationCounter({ vocabulary, mode });
     const r = scoreChair(samples, preds, { vocabulary, mode });
     const counts = samples.map((s, i) => count((preds[i] as { response: string }).response, s.objects));
-    expect(counts).toEqual(r.samples.map((s) => ({ mentioned: s.mentions, hallucinated: s.hallucinated })));
+    expect(counts).toEqual(
+      r.samples.map((s) => ({ mentioned: s.mentions, hallucinated: s.hallucinated, words: s.words })),
+    );
     expect(chairTotals(r.samples)).toMatchObject({ chairI: r.chairI, chairS: r.chairS });
   });
 });

@@ -279,6 +279,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
       requests.map(async (r) => ({
         messages: r.messages,
         pixels: r.image !== undefined ? await this.pixelsOf(r.image) : undefined,
+        seed: r.seed,
       })),
     );
     return this.generateFromPixels(items, options);
@@ -286,7 +287,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
 
   /** Generates like `generate`, for requests whose images are already normalized CHW pixels. */
   async generateFromPixels(
-    requests: { messages: Message[]; pixels?: Float32Array }[],
+    requests: { messages: Message[]; pixels?: Float32Array; seed?: number }[],
     options: VlmGenerateOptions = {},
   ): Promise<VlmGeneration[]> {
     const maxTokens = options.maxTokens ?? 256;
@@ -296,6 +297,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
       pixels: r.pixels,
     }));
     const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].ids.length - prompts[b].ids.length);
+    const requestSeeds = requests.some((r) => r.seed !== undefined) ? requests.map((r) => r.seed) : undefined;
     const out = new Array<VlmGeneration>(requests.length);
     for (let s = 0; s < order.length; s += batchSize) {
       const chunk = order.slice(s, s + batchSize);
@@ -306,6 +308,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
         {
           maxTokens,
           seed: options.seed ?? 0,
+          requestSeeds,
           stop: options.stop ?? [],
           temperature: options.temperature,
           topK: options.topK,

@@ -47,6 +47,23 @@ describe("generate", () => {
     expect(c.map((g) => g.text)).not.toEqual(a.map((g) => g.text));
   });
 
+  it("a request's own seed samples the same text alone, in a batch and at another row", async () => {
+    const opts = { maxTokens: 10, temperature: 1.5, topK: 50 };
+    const seeded = requests.map((r, i) => ({ ...r, seed: 100 + i }));
+    const batch = await vlm.generate(seeded, { ...opts, seed: 1 });
+    const reversed = await vlm.generate([...seeded].reverse(), { ...opts, seed: 2 });
+    for (let i = 0; i < seeded.length; i++) {
+      const [alone] = await vlm.generate([seeded[i]], opts);
+      expect(alone.text).toBe(batch[i].text);
+      expect(reversed[seeded.length - 1 - i].text).toBe(batch[i].text);
+    }
+    const other = await vlm.generate(
+      requests.map((r, i) => ({ ...r, seed: 200 + i })),
+      opts,
+    );
+    expect(other.map((g) => g.text)).not.toEqual(batch.map((g) => g.text));
+  });
+
   it("stops at a stop string and at maxTokens, and returns hidden states on request", async () => {
     const [free] = await vlm.generate([requests[0]], { maxTokens: 8 });
     expect(free.tokens).toBeLessThanOrEqual(8);

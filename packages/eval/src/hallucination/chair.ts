@@ -139,6 +139,8 @@ export function chairTotals(samples: readonly Pick<ChairSampleResult, "mentions"
 export interface HallucinationCount {
   mentioned: number;
   hallucinated: number;
+  /** The hallucinated mentions as written (what IPR records with a pair's loser). */
+  words?: string[];
 }
 
 /** Counts the mentions of one response against its image's objects. */
@@ -158,7 +160,7 @@ export function createHallucinationCounter(options: ChairOptions): Hallucination
   const mode = options.mode ?? "official";
   return (response, objects) => {
     const r = chairOfResponse(scoredText(response, options), objects, { ...options, mode, compiled });
-    return { mentioned: r.mentions, hallucinated: r.hallucinated };
+    return { mentioned: r.mentions, hallucinated: r.hallucinated, words: r.words };
   };
 }
 

@@ -34,6 +34,8 @@ export interface DecodeOptions extends SamplingOptions {
   entropy?: boolean;
   /** Also return the this-many likeliest tokens at each sampled position (temperature 1). */
   topLogprobs?: number;
+  /** Per-request sampling seeds, indexed by `requestIndex`: a request with one samples from it alone, whatever its batch row. */
+  requestSeeds?: readonly (number | undefined)[];
   /** Called with each request's tokens as they are sampled (its `requestIndex`, the id, its log-prob). */
   onToken?: (request: number, id: number, logprob: number) => void;
 }
@@ -89,7 +91,10 @@ export async function decode(
     padId: c.pad_token_id,
     imageShape: [3, S, S] as [number, number, number],
   };
-  const rngs = prompts.map((_, i) => new Rng(`${opts.seed}:${requestIndex[i]}`));
+  const rngs = prompts.map((_, i) => {
+    const own = opts.requestSeeds?.[requestIndex[i]];
+    return new Rng(own !== undefined ? `request:${own}` : `${opts.seed}:${requestIndex[i]}`);
+  });
   const out: DecodedSequence[] = prompts.map(() => ({
     text: "",
     ids: [],
