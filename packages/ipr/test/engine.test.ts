@@ -79,7 +79,9 @@ describe("RefinementEngine.refine", () => {
         chosen_answer: "4",
         rejected_answer: "7",
         answer: "4",
+        answer_type: "integer",
         temperature: 0.7,
+        negative: "refined",
         policy: "scripted",
       },
     });

@@ -100,7 +100,11 @@ describe("IPR's hallucination statistics and eval's CHAIR", () => {
     const official = createHallucinationCounter({ vocabulary: SHAPES_WORLD_VOCABULARY });
     const robust = createHallucinationCounter({ vocabulary: SHAPES_WORLD_VOCABULARY, mode: "robust" });
     const text = (PLAN["s-a"] as (typeof PLAN)[string]).rounds[0];
-    expect(official(text, [red])).toEqual({ mentioned: 4, hallucinated: 2 });
-    expect(robust(text, [red])).toEqual({ mentioned: 3, hallucinated: 1 });
+    expect(official(text, [red])).toEqual({
+      mentioned: 4,
+      hallucinated: 2,
+      words: ["green star", "violet diamond"],
+    });
+    expect(robust(text, [red])).toMatchObject({ mentioned: 3, hallucinated: 1 });
   });
 });

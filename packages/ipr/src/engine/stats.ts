@@ -1,5 +1,5 @@
 import type { HallucinationCount } from "../hallucination/counter.js";
-import type { SampleOutcome } from "./outcome.js";
+import type { SampleOutcome, SelfRewardCheck } from "./outcome.js";
 import type { ResolvedOptions } from "./resolved-options.js";
 import type { Shard } from "./shard.js";
 
@@ -22,6 +22,42 @@ export interface HallucinationStats {
   response_rate: number | null;
 }
 
+/**
+ * How often the self-reward check agrees with the ground truth, over checks of one kind. A check
+ * "says yes" when the text-only answer from the description is right; the truth is whether the
+ * description names exactly the scene's objects (`faithful`, by the CHAIR extractor). precision =
+ * P(faithful | pass), recall = P(pass | faithful); checks without known objects count in `checks`
+ * and `pass_rate` only.
+ */
+export interface CheckAgreement {
+  checks: number;
+  passed: number;
+  pass_rate: number | null;
+  labelled: number;
+  /** pass and faithful, pass and not, fail and faithful, fail and not. */
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  precision: number | null;
+  recall: number | null;
+  /** (tp + tn) / labelled. */
+  accuracy: number | null;
+}
+
+/** What the end-of-run pass did to the pairs (balance, random negatives). */
+export interface PairsPass {
+  /** Pairs the engine found, and pairs written to the output after the pass. */
+  before: number;
+  after: number;
+  by_family_before: Record<string, number>;
+  by_family_after: Record<string, number>;
+  yes_no_before: { yes: number; no: number };
+  yes_no_after: { yes: number; no: number };
+  /** Pairs whose loser was swapped for another pair's (random negatives). */
+  random_negatives: number;
+}
+
 /** The statistics of a run, as written to `<out>.stats.json`. */
 export interface RefinementStatistics {
   samples: number;
@@ -30,7 +66,13 @@ export interface RefinementStatistics {
   outcomes: Record<SampleOutcome["outcome"], number>;
   pairs: number;
   sft: number;
+  /** Pairs found over samples refined: the yield. */
   pairs_per_sample: number | null;
+  pairs_by_family: Record<string, number>;
+  /** Pairs of yes/no questions by their gold (= chosen) answer. */
+  pairs_by_yes_no: { yes: number; no: number };
+  /** Set when the run ended with a pass over its pairs (`balance` or random negatives). */
+  pairs_pass: PairsPass | null;
   /** Samples wrong at round 0 that no round made right, over samples wrong at round 0. */
   never_corrected_share: number | null;
   per_round: RoundStats[];
@@ -40,7 +82,14 @@ export interface RefinementStatistics {
     rate: number | null;
     winners_filtered: number;
   };
-  self_reward: { checked: number; passed: number; winners_filtered: number };
+  self_reward: {
+    checked: number;
+    passed: number;
+    winners_filtered: number;
+    /** The check against the ground truth: on winner candidates, on the gold descriptions and on round-0 descriptions (audit). */
+    agreement: Record<SelfRewardCheck["kind"], CheckAgreement>;
+  };
+  perception: { checked: number; failed: number; winners_filtered: number };
   hallucination: {
     winners: HallucinationStats;
     losers: HallucinationStats;
@@ -77,6 +126,42 @@ class HallucinationTally {
   }
 }
 
+class AgreementTally {
+  checks = 0;
+  passed = 0;
+  tp = 0;
+  fp = 0;
+  fn = 0;
+  tn = 0;
+
+  add(c: SelfRewardCheck): void {
+    this.checks++;
+    if (c.pass) this.passed++;
+    if (c.faithful === null) return;
+    if (c.pass && c.faithful) this.tp++;
+    else if (c.pass) this.fp++;
+    else if (c.faithful) this.fn++;
+    else this.tn++;
+  }
+
+  toJSON(): CheckAgreement {
+    const labelled = this.tp + this.fp + this.fn + this.tn;
+    return {
+      checks: this.checks,
+      passed: this.passed,
+      pass_rate: ratio(this.passed, this.checks),
+      labelled,
+      tp: this.tp,
+      fp: this.fp,
+      fn: this.fn,
+      tn: this.tn,
+      precision: ratio(this.tp, this.tp + this.fp),
+      recall: ratio(this.tp, this.tp + this.fn),
+      accuracy: ratio(this.tp + this.tn, labelled),
+    };
+  }
+}
+
 /** Accumulates sample outcomes (this run's and a resumed run's) into the run statistics. */
 export class RefinementStatsTally {
   samples = 0;
@@ -86,11 +171,24 @@ export class RefinementStatsTally {
   sft = 0;
   private readonly outcomes: Record<SampleOutcome["outcome"], number> = {
     round0_correct: 0,
+    round0_pair: 0,
     corrected: 0,
     filtered_format: 0,
+    filtered_perception: 0,
     filtered_self_reward: 0,
     never_corrected: 0,
   };
+  private readonly byFamily: Record<string, number> = {};
+  private readonly byYesNo = { yes: 0, no: 0 };
+  private readonly agreement = {
+    winner: new AgreementTally(),
+    gold: new AgreementTally(),
+    response: new AgreementTally(),
+  };
+  private perceptionChecked = 0;
+  private perceptionFailed = 0;
+  /** Set by the run once its end-of-run pass over the pairs is done. */
+  pairsPass: PairsPass | null = null;
   private readonly attempted: number[];
   private readonly correct: number[];
   private formatFailures = 0;
@@ -116,7 +214,15 @@ export class RefinementStatsTally {
     this.outcomes[o.outcome] = (this.outcomes[o.outcome] ?? 0) + 1;
     for (let r = 0; r < Math.min(o.rounds, this.attempted.length); r++) this.attempted[r]++;
     if (o.round !== null && o.round < this.correct.length) this.correct[o.round]++;
-    if (o.pair_id !== undefined) this.pairs++;
+    if (o.pair_id !== undefined) {
+      this.pairs++;
+      const family = o.family ?? "none";
+      this.byFamily[family] = (this.byFamily[family] ?? 0) + 1;
+      if (o.yes_no === "yes" || o.yes_no === "no") this.byYesNo[o.yes_no]++;
+    }
+    for (const c of o.checks ?? []) this.agreement[c.kind].add(c);
+    this.perceptionChecked += o.perception_checked ?? 0;
+    this.perceptionFailed += o.perception_failed ?? 0;
     if (o.sft_id !== undefined) this.sft++;
     this.responses += o.responses;
     this.formatFailures += o.format_failures;
@@ -153,6 +259,9 @@ export class RefinementStatsTally {
       pairs: this.pairs,
       sft: this.sft,
       pairs_per_sample: ratio(this.pairs, this.samples),
+      pairs_by_family: sortedKeys(this.byFamily),
+      pairs_by_yes_no: { ...this.byYesNo },
+      pairs_pass: this.pairsPass,
       never_corrected_share: ratio(this.outcomes.never_corrected, wrongAtZero),
       per_round: this.attempted.map((attempted, round) => ({
         round,
@@ -170,6 +279,16 @@ export class RefinementStatsTally {
         checked: this.selfRewardChecked,
         passed: this.selfRewardPassed,
         winners_filtered: this.outcomes.filtered_self_reward,
+        agreement: {
+          winner: this.agreement.winner.toJSON(),
+          gold: this.agreement.gold.toJSON(),
+          response: this.agreement.response.toJSON(),
+        },
+      },
+      perception: {
+        checked: this.perceptionChecked,
+        failed: this.perceptionFailed,
+        winners_filtered: this.outcomes.filtered_perception,
       },
       hallucination,
       tokens: { generated: this.tokens, self_reward: this.selfRewardTokens },
@@ -186,4 +305,9 @@ export class RefinementStatsTally {
 
 function ratio(a: number, b: number): number | null {
   return b === 0 ? null : Math.round((a / b) * 1e6) / 1e6;
+}
+
+/** The same counts with their keys in order, so the statistics file does not depend on the order samples ended in. */
+export function sortedKeys(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -4,6 +4,8 @@ import type { SceneObject } from "@sr2se/core";
 export interface HallucinationCount {
   mentioned: number;
   hallucinated: number;
+  /** The hallucinated mentions as written ("red circle"), where the counter names them. */
+  words?: string[];
 }
 
 /**

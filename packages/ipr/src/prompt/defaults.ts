@@ -6,13 +6,3 @@ First describe the image inside <description></description> tags, with everythin
 
 /** The refinement turn appended after a wrong answer. It states that the description was wrong, never what is right. */
 export const DEFAULT_REFINEMENT_TEMPLATE = `Your description is inaccurate, please re-examine the image carefully. Describe again only what is actually in the image inside <description></description> tags, reason step by step inside <think></think> tags, and give the final answer to the original question inside \\boxed{}.`;
-
-/**
- * The Vision-SR1 self-reward request: the question answered from the description alone, no image
- * (after the verify prompt of Vision-SR1's trainer).
- */
-export const DEFAULT_SELF_REWARD_TEMPLATE = `Text description: {description}
-Question: {question}
-{choices}
-
-You are given a text description of an image and a question. Answer the question from the text description alone. First reason step by step inside <think></think> tags, then give a single word or phrase answer inside \\boxed{}.`;
