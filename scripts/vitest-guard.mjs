@@ -69,10 +69,18 @@ function printReports(dir) {
       const r = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
       const h = r.header ?? {};
       process.stderr.write(`\n--- pid ${h.processId}: ${(h.commandLine ?? []).join(" ").slice(0, 300)}\n`);
-      const stack = (s) => (s?.stack ?? []).slice(0, 20).map((l) => `    ${l}`).join("\n");
-      process.stderr.write(`  main thread: ${r.javascriptStack?.message ?? ""}\n${stack(r.javascriptStack)}\n`);
+      const stack = (s) =>
+        (s?.stack ?? [])
+          .slice(0, 20)
+          .map((l) => `    ${l}`)
+          .join("\n");
+      process.stderr.write(
+        `  main thread: ${r.javascriptStack?.message ?? ""}\n${stack(r.javascriptStack)}\n`,
+      );
       (r.workers ?? []).forEach((w, i) => {
-        process.stderr.write(`  worker ${i}: ${w.javascriptStack?.message ?? ""}\n${stack(w.javascriptStack)}\n`);
+        process.stderr.write(
+          `  worker ${i}: ${w.javascriptStack?.message ?? ""}\n${stack(w.javascriptStack)}\n`,
+        );
       });
       const handles = (r.libuv ?? []).filter((x) => x.is_active).map((x) => x.type);
       process.stderr.write(`  active handles: ${handles.join(", ") || "none"}\n`);
@@ -101,7 +109,9 @@ function once() {
     let stalled = false;
     const timer = setTimeout(async () => {
       stalled = true;
-      process.stderr.write(`\nvitest-guard: vitest made no end within ${limitS} s; its stacks, then a kill:\n`);
+      process.stderr.write(
+        `\nvitest-guard: vitest made no end within ${limitS} s; its stacks, then a kill:\n`,
+      );
       const pids = groupNodePids(child.pid);
       printThreads(pids);
       for (const pid of pids) {
