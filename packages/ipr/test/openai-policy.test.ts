@@ -52,6 +52,14 @@ const reply =
 const fast = { model: "test-vlm", apiKey: "k", timeoutMs: 300, backoffMs: 1, maxRetries: 4 };
 
 describe("OpenAICompatiblePolicy on a loopback server", () => {
+  it("sends each request's own seed, and the options' seed for a request without one", async () => {
+    const { url, bodies } = await serve([reply("\\boxed{1}")]);
+    const policy = new OpenAICompatiblePolicy({ ...fast, baseURL: url });
+    const messages = [{ role: "user" as const, content: "How many?" }];
+    await policy.generate([{ messages, seed: 11 }, { messages }, { messages, seed: 0 }], { seed: 5 });
+    expect(bodies.map((b) => b.seed as number).sort((a, b) => a - b)).toEqual([0, 5, 11]);
+  });
+
   it("sends the image as a base64 data URL part of the first user turn, with the sampling options", async () => {
     const { url, bodies } = await serve([
       reply("\\boxed{1}", { usage: { prompt_tokens: 9, completion_tokens: 4 } }),

@@ -6,6 +6,7 @@ import {
   type PreferencePair,
   parseResponse,
   type Sample,
+  type SceneObject,
   type VisionLanguagePolicy,
   verifyPrompt,
 } from "@sr2se/core";
@@ -16,6 +17,7 @@ import { chatMlPrompt, type PromptFormatter } from "../prompt/chat-format.js";
 import { DEFAULT_PROMPT_TEMPLATE, DEFAULT_REFINEMENT_TEMPLATE } from "../prompt/defaults.js";
 import { PromptTemplate, renderChoices, type TemplateValues } from "../prompt/template.js";
 import type { OutcomeKind, RefinementResult, SampleOutcome, SelfRewardCheck, SftRecord } from "./outcome.js";
+import { yesNoAnswer } from "./pairs-pass.js";
 import type { BalanceKey, NegativeSource, ResolvedOptions } from "./resolved-options.js";
 import { type Refiner, type RunInput, type RunResult, runRefinement } from "./run.js";
 import { requestSeed } from "./seeds.js";
@@ -256,7 +258,7 @@ export class RefinementEngine implements Refiner {
       id: sample.id,
       outcome: "never_corrected",
       family: sample.family ?? null,
-      yes_no: yesNoOf(sample),
+      yes_no: yesNoAnswer(sample.answer_type, sample.answer),
       round: null,
       rounds: 0,
       responses: 0,
@@ -478,11 +480,7 @@ export class RefinementEngine implements Refiner {
     sample: Sample,
     text: string,
   ): void {
-    let faithful: boolean | null = null;
-    if (this.counts(sample)) {
-      const h = this.hallucination(text, sample);
-      faithful = h.hallucinated === 0 && h.mentioned === (sample.objects ?? []).length;
-    }
+    const faithful = this.counts(sample) ? this.faithful(text, sample) : null;
     o.checks ??= [];
     o.checks.push({ kind, pass, faithful });
   }
@@ -543,6 +541,24 @@ export class RefinementEngine implements Refiner {
     return { ...sample, response: winner.text, meta };
   }
 
+  /**
+   * Whether a response's description names the scene's objects and nothing else: no hallucinated
+   * mention, and a mention of each kind (colour and shape) of object. Coverage is read off the same
+   * counter: without the objects of one kind, a mention of that kind turns into a hallucinated one.
+   */
+  private faithful(text: string, sample: Sample): boolean {
+    const count = this.countHallucinations as HallucinationCounter;
+    const objects = sample.objects ?? [];
+    const base = count(text, objects).hallucinated;
+    if (base > 0) return false;
+    const kindOf = (x: SceneObject) => `${x.color} ${x.shape}`;
+    for (const kind of new Set(objects.map(kindOf))) {
+      const others = objects.filter((x) => kindOf(x) !== kind);
+      if (count(text, others).hallucinated === base) return false;
+    }
+    return true;
+  }
+
   /** Whether this sample's responses can be checked against its objects. */
   private counts(sample: Sample): boolean {
     return this.countHallucinations !== undefined && (sample.objects?.length ?? 0) > 0;
@@ -555,12 +571,6 @@ export class RefinementEngine implements Refiner {
 
 function templateValues(sample: Sample): TemplateValues {
   return { question: sample.question, choices: renderChoices(sample.choices) };
-}
-
-function yesNoOf(sample: Sample): "yes" | "no" | null {
-  if (sample.answer_type !== "yes_no") return null;
-  const a = sample.answer.trim().toLowerCase();
-  return a === "yes" || a === "no" ? a : null;
 }
 
 function byConfidence(a: Candidate, b: Candidate): number {

@@ -11,6 +11,7 @@ import {
 } from "@sr2se/core";
 import type { LocatedSample } from "../data/samples.js";
 import type { RefinementResult, SampleOutcome, SftRecord } from "./outcome.js";
+import { needsPairsPass, passOverPairs } from "./pairs-pass.js";
 import type { ResolvedOptions } from "./resolved-options.js";
 import { inShard, type Shard } from "./shard.js";
 import { type RefinementStatistics, RefinementStatsTally } from "./stats.js";
@@ -55,14 +56,24 @@ export interface SampleError {
 export interface RunResult {
   stats: RefinementStatistics;
   errors: SampleError[];
-  files: { pairs: string; outcomes: string; stats: string; sft: string | null };
+  /**
+   * `found`: with an end-of-run pass (balance, random negatives), every pair the engine found, which
+   * the pass turns into `pairs`; null without one (the engine appends to `pairs` itself).
+   */
+  files: { pairs: string; found: string | null; outcomes: string; stats: string; sft: string | null };
 }
 
-/** The files a run with output `out` writes besides the pairs. */
-export function runFiles(out: string, input: Partial<RunInput> = {}, keepSft = false): RunResult["files"] {
+/** The files a run with output `out` writes besides the pairs (`pass`: the run ends with a pass over its pairs). */
+export function runFiles(
+  out: string,
+  input: Partial<RunInput> = {},
+  keepSft = false,
+  pass = false,
+): RunResult["files"] {
   const base = out.endsWith(".jsonl") ? out.slice(0, -".jsonl".length) : out;
   return {
     pairs: out,
+    found: pass ? `${base}.found.jsonl` : null,
     outcomes: input.outcomesOut ?? `${base}.outcomes.jsonl`,
     stats: input.statsOut ?? `${base}.stats.json`,
     sft: keepSft ? (input.sftOut ?? `${base}.sft.jsonl`) : null,
@@ -87,11 +98,12 @@ export interface Refiner {
  */
 export async function runRefinement(engine: Refiner, input: RunInput): Promise<RunResult> {
   const options = engine.options;
-  const files = runFiles(input.out, input, options.keep_sft);
+  const pass = needsPairsPass(options);
+  const files = runFiles(input.out, input, options.keep_sft, pass);
   await checkSameOptions(files.stats, options, input.shard);
   const maxErrors = input.maxErrors ?? 10;
 
-  const pairs = await JsonlWriter.open<PreferencePair>(files.pairs, { batchSize: 256 });
+  const pairs = await JsonlWriter.open<PreferencePair>(files.found ?? files.pairs, { batchSize: 256 });
   const sft = files.sft ? await JsonlWriter.open<SftRecord>(files.sft, { batchSize: 256 }) : null;
   const ledger = await JsonlWriter.open<SampleOutcome>(files.outcomes, { batchSize: 1024 });
 
@@ -207,6 +219,15 @@ export async function runRefinement(engine: Refiner, input: RunInput): Promise<R
 
   try {
     await Promise.all(Array.from({ length: options.concurrency }, worker));
+    if (pass && !fatal) {
+      await checkpoint();
+      const found: PreferencePair[] = [];
+      for await (const p of readJsonl<PreferencePair>(files.found as string, { lenient: true }))
+        found.push(p);
+      const done = passOverPairs(found, options);
+      await writeFileAtomic(files.pairs, done.pairs.map((p) => `${JSON.stringify(p)}\n`).join(""));
+      tally.pairsPass = done.pass;
+    }
   } finally {
     try {
       await checkpoint(true);
@@ -220,6 +241,9 @@ export async function runRefinement(engine: Refiner, input: RunInput): Promise<R
   if (fatal) throw fatal;
   return { stats: snapshot(), errors, files };
 }
+
+/** Options that a resumed run must share, added after the first ones. */
+const ADDED_OPTIONS = ["seed", "verify", "negatives", "perception", "audit_self_reward", "balance"];
 
 /** Refuses to resume an output that was started with different options, whose statistics would not add up. */
 async function checkSameOptions(
@@ -242,7 +266,10 @@ async function checkSameOptions(
     "self_reward",
     "keep_sft",
     "shard",
+    ...ADDED_OPTIONS,
   ]) {
+    // an output started before an option existed does not record it: nothing to compare
+    if (ADDED_OPTIONS.includes(key) && previous.options && !(key in previous.options)) continue;
     const a = JSON.stringify(previous.options?.[key] ?? null);
     const b = JSON.stringify(now[key] ?? null);
     if (a !== b) {

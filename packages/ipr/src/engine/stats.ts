@@ -245,7 +245,8 @@ export class RefinementStatsTally {
     seconds: number,
     policy: { calls: number; requests: number },
   ): RefinementStatistics {
-    const wrongAtZero = this.samples - this.outcomes.round0_correct;
+    // samples that no round-0 response ended (right, a pair, or stopped by a filter)
+    const wrongAtZero = this.samples - (this.correct[0] ?? 0);
     const hallucination =
       this.winners.responses + this.losers.responses + this.filtered.responses > 0
         ? { winners: this.winners.toJSON(), losers: this.losers.toJSON(), filtered: this.filtered.toJSON() }

@@ -66,7 +66,8 @@ export class OpenAICompatiblePolicy implements VisionLanguagePolicy {
       temperature: options.temperature,
       maxTokens: options.maxTokens,
       topP: options.topP,
-      seed: options.seed,
+      // a request's own seed first: its sampling then depends on nothing else in the batch
+      seed: request.seed ?? options.seed,
       stop: options.stop,
       ...(this.logprobs ? { logprobs: true } : {}),
     });
