@@ -1,6 +1,13 @@
 export { recoverDirAtomic, writeDirAtomic, writeFileAtomic } from "./fs/atomic.js";
 export { DatasetPathError, type PathSource, resolveDatasetPath } from "./fs/dataset-path.js";
 export { exists } from "./fs/exists.js";
+export {
+  acquireOutputLock,
+  type LockOwner,
+  lockFileOf,
+  type OutputLock,
+  OutputLockedError,
+} from "./fs/output-lock.js";
 export { describeIssue, RecordError, type SkippedLine } from "./jsonl/errors.js";
 export {
   MetricsLog,

@@ -88,3 +88,27 @@ describe("JsonlWriter", () => {
     expect(all.slice(0, 5)).toEqual(["r-0", "r-1", "r-2", "r-3", "r-4"]);
   }, 60_000);
 });
+
+describe("JsonlWriter ids", () => {
+  it('resumes a file holding a record whose id is the string "undefined"', async () => {
+    const f = path.join(dir, "undefined-id.jsonl");
+    const w = await JsonlWriter.open<{ id: string }>(f);
+    await w.append({ id: "undefined" });
+    await w.append({ id: "a" });
+    await w.close();
+    const w2 = await JsonlWriter.open<{ id: string }>(f);
+    expect(w2.has("undefined")).toBe(true);
+    expect(await w2.append({ id: "undefined" })).toBe(false);
+    await w2.close();
+    expect(ids(f)).toEqual(["undefined", "a"]);
+  });
+
+  it("refuses a record without an id instead of keying it \"undefined\"", async () => {
+    const f = path.join(dir, "no-id.jsonl");
+    const w = await JsonlWriter.open<{ id?: string }>(f);
+    await expect(w.append({})).rejects.toThrow(/no-id\.jsonl: cannot append a record: field "id" is missing/);
+    await w.close();
+    writeFileSync(f, `{"id":"a"}\n{"x":1}\n`);
+    await expect(JsonlWriter.open(f)).rejects.toThrow(/no-id\.jsonl:2: field "id" is missing/);
+  });
+});

@@ -34,14 +34,18 @@ export class JsonlWriter<T> {
 
   /** Opens (or creates) `file` for appending and loads the ids it already holds. */
   static async open<T>(file: string, options: WriterOptions<T> = {}): Promise<JsonlWriter<T>> {
-    const key = options.key ?? ((r: T) => String((r as { id?: unknown }).id));
+    const key = options.key ?? idOf;
     await dropTornTail(file);
     const ids: string[] = [];
     try {
       const reader = readJsonl<T>(file);
       for await (const rec of reader) {
-        const id = key(rec);
-        if (id === "undefined") throw new RecordError(file, reader.lineOf(rec) ?? 0, "record has no id");
+        let id: string;
+        try {
+          id = key(rec);
+        } catch (err) {
+          throw new RecordError(file, reader.lineOf(rec) ?? 0, (err as Error).message, "id");
+        }
         ids.push(id);
       }
     } catch (err) {
@@ -71,7 +75,12 @@ export class JsonlWriter<T> {
   /** Buffers a record (skipped if its id is held already); returns true if it was added. */
   async append(record: T): Promise<boolean> {
     if (this.closed) throw new Error(`${this.file}: writer is closed`);
-    const id = this.key(record);
+    let id: string;
+    try {
+      id = this.key(record);
+    } catch (err) {
+      throw new Error(`${this.file}: cannot append a record: ${(err as Error).message}`);
+    }
     if (this.held.has(id)) return false;
     this.held.add(id);
     this.buffer.push(`${JSON.stringify(record)}\n`);
@@ -106,6 +115,16 @@ export class JsonlWriter<T> {
     this.closed = true;
     await this.handle.close();
   }
+}
+
+/**
+ * The default key: the record's `id` field. A record without one is an error (not the key "undefined",
+ * which would merge every id-less record into one and lose all but the first).
+ */
+function idOf<T>(record: T): string {
+  const id = (record as { id?: unknown } | null)?.id;
+  if (id === undefined || id === null) throw new Error('field "id" is missing');
+  return String(id);
 }
 
 /** Cuts a last line that has no newline (a write torn by a crash). */
