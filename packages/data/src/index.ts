@@ -27,6 +27,7 @@ export {
   type ReadDatasetOptions,
   readDataset,
 } from "./dataset/read.js";
+export { corruptImage, IMAGE_CORRUPTIONS, type ImageCorruption } from "./image/corrupt.js";
 export { adler32, zlibDeflate } from "./image/deflate.js";
 export {
   DEFAULT_MAX_PIXELS,
