@@ -103,7 +103,7 @@ describe("JsonlWriter ids", () => {
     expect(ids(f)).toEqual(["undefined", "a"]);
   });
 
-  it("refuses a record without an id instead of keying it \"undefined\"", async () => {
+  it('refuses a record without an id instead of keying it "undefined"', async () => {
     const f = path.join(dir, "no-id.jsonl");
     const w = await JsonlWriter.open<{ id?: string }>(f);
     await expect(w.append({})).rejects.toThrow(/no-id\.jsonl: cannot append a record: field "id" is missing/);

@@ -10,7 +10,9 @@ const distIndex = path.resolve(import.meta.dirname, "../dist/index.js");
 
 /** A pid that is certainly dead: a child that has exited and been reaped. */
 function deadPid(): number {
-  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+    encoding: "utf8",
+  });
   return Number(r.stdout);
 }
 
@@ -46,7 +48,10 @@ describe("acquireOutputLock", () => {
 
   it("takes over a stale lock left by a dead pid", async () => {
     const out = path.join(dir, "stale.jsonl");
-    writeFileSync(lockFileOf(out), JSON.stringify({ pid: deadPid(), host: (await import("node:os")).hostname(), command: "x", since: "" }));
+    writeFileSync(
+      lockFileOf(out),
+      JSON.stringify({ pid: deadPid(), host: (await import("node:os")).hostname(), command: "x", since: "" }),
+    );
     const lock = await acquireOutputLock(out);
     expect(JSON.parse(readFileSync(lock.file, "utf8")).pid).toBe(process.pid);
     lock.release();
@@ -54,7 +59,7 @@ describe("acquireOutputLock", () => {
 
   it("takes over an unreadable lock file", async () => {
     const out = path.join(dir, "garbled");
-    writeFileSync(lockFileOf(out), "{\"pid\":");
+    writeFileSync(lockFileOf(out), '{"pid":');
     const lock = await acquireOutputLock(out);
     expect(existsSync(lock.file)).toBe(true);
     lock.release();
@@ -65,7 +70,11 @@ describe("acquireOutputLock", () => {
     const out = path.join(dir, "exit");
     const r = spawnSync(
       process.execPath,
-      ["--input-type=module", "-e", `import(${JSON.stringify(distIndex)}).then((m) => m.acquireOutputLock(${JSON.stringify(out)}))`],
+      [
+        "--input-type=module",
+        "-e",
+        `import(${JSON.stringify(distIndex)}).then((m) => m.acquireOutputLock(${JSON.stringify(out)}))`,
+      ],
       { encoding: "utf8" },
     );
     expect(r.status, r.stderr).toBe(0);

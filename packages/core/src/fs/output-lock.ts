@@ -44,7 +44,10 @@ const held = new Map<string, OutputLock>();
  * and is taken over; a live one throws `OutputLockedError` naming the pid and its command. The lock
  * is removed by `release` or when this process exits.
  */
-export async function acquireOutputLock(output: string, command = process.argv.slice(2).join(" ")): Promise<OutputLock> {
+export async function acquireOutputLock(
+  output: string,
+  command = process.argv.slice(2).join(" "),
+): Promise<OutputLock> {
   const file = lockFileOf(output);
   const mine = held.get(file);
   if (mine) return mine;
@@ -65,7 +68,8 @@ export async function acquireOutputLock(output: string, command = process.argv.s
       const current = readOwner(file);
       if (current && (current.host !== owner.host || isAlive(current.pid)))
         throw new OutputLockedError(output, file, current);
-      if (attempt >= 8) throw new Error(`${file}: cannot take over the stale lock (another process keeps taking it)`);
+      if (attempt >= 8)
+        throw new Error(`${file}: cannot take over the stale lock (another process keeps taking it)`);
       takeOverStale(file, current);
     }
   } finally {
