@@ -1,9 +1,11 @@
 import path from "node:path";
 import { createProgress, type VisionLanguagePolicy } from "@sr2se/core";
-import { DEFAULT_WORLD_CONFIG, SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
+import { corruptImage, DEFAULT_WORLD_CONFIG, SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
 import { createHallucinationCounter } from "@sr2se/eval";
 import {
+  type BalanceKey,
   type FormatCheck,
+  type NegativeSource,
   OpenAICompatiblePolicy,
   parseShard,
   RefinementEngine,
@@ -38,6 +40,22 @@ function formatCheck(value: string): FormatCheck {
   return value;
 }
 
+function negatives(value: string): NegativeSource {
+  if (value !== "refined" && value !== "random" && value !== "corrupted") {
+    throw new InvalidArgumentError(`expected refined, random or corrupted, got "${value}"`);
+  }
+  return value;
+}
+
+function balance(value: string): BalanceKey[] {
+  const keys = value.split(",").map((k) => k.trim());
+  for (const k of keys) {
+    if (k !== "families" && k !== "yesno")
+      throw new InvalidArgumentError(`expected families, yesno or families,yesno, got "${value}"`);
+  }
+  return keys as BalanceKey[];
+}
+
 interface GenerateFlags {
   data: string;
   out: string;
@@ -56,6 +74,11 @@ interface GenerateFlags {
   shard?: Shard;
   format: FormatCheck;
   selfReward: boolean;
+  verify: boolean;
+  perception?: boolean;
+  auditSelfReward?: boolean;
+  negatives: NegativeSource;
+  balance?: BalanceKey[];
   keepSft?: boolean;
   concurrency: number;
   batchSize: number;
@@ -120,7 +143,7 @@ export function register(program: Command): void {
     .option("--rounds <K>", "refinement rounds after round 0", integer(0), 3)
     .option(
       "--samples <n>",
-      "responses a round; the most confident wrong one is the hard negative",
+      "responses a round at its temperature; the most confident wrong one is the hard negative, and a round-0 mix of right and wrong gives a pair at once",
       integer(1),
       1,
     )
@@ -130,10 +153,37 @@ export function register(program: Command): void {
       temperatures,
     )
     .option("--max-tokens <n>", "most tokens a response", integer(1))
-    .option("--seed <n>", "sampling seed", integer(0))
+    .option(
+      "--seed <n>",
+      "run seed: each request's sampling seed derives from it, the sample id, the round and the attempt (default 0)",
+      integer(0),
+    )
     .option("--shard <i/N>", "process only part i of N (by a hash of the sample id)", shard)
     .option("--format <mode>", "winner format check: strict, description or off", formatCheck, "strict")
     .option("--no-self-reward", "do not require winners to pass the Vision-SR1 self-reward check")
+    .option(
+      "--perception",
+      "a winner's description must mention no object the scene lacks (CHAIR extractor; samples with objects)",
+    )
+    .option(
+      "--no-verify",
+      "ablation: a winner needs only the right answer (no format, perception or self-reward check)",
+    )
+    .option(
+      "--audit-self-reward",
+      "also check the gold and each round-0 description, to measure the self-reward check against the ground truth",
+    )
+    .option(
+      "--negatives <source>",
+      "losers: refined (the policy's own hallucination), random (another pair's; ablation) or corrupted (the answer about a corrupted image, STIC; ablation)",
+      negatives,
+      "refined",
+    )
+    .option(
+      "--balance <keys>",
+      "keep pairs balanced over question families and/or yes/no answers: families,yesno",
+      balance,
+    )
     .option("--keep-sft", "keep round-0 successes as SFT data (<out>.sft.jsonl)")
     .option("--concurrency <n>", "samples refined at once", integer(1), 64)
     .option("--batch-size <n>", "requests a policy call", integer(1), 16)
@@ -148,6 +198,8 @@ Example:
   sr2se ipr generate --data runs/demo/data/train.jsonl --endpoint http://127.0.0.1:8000/v1 \\
     --model Qwen2.5-VL-7B-Instruct --out runs/demo/ipr/pairs.jsonl --rounds 3 --samples 4 --shard 0/2
   sr2se ipr generate --data runs/demo/data/train.jsonl --ckpt runs/demo/sft --out runs/demo/ipr/pairs.jsonl
+  sr2se ipr generate --data runs/demo/data/train.jsonl --ckpt runs/demo/sft --out runs/demo/ipr/pairs.jsonl \\
+    --samples 4 --temperature 1 --perception --audit-self-reward --balance families,yesno
 `,
     )
     .action(async (flags: GenerateFlags) => {
@@ -185,6 +237,12 @@ Example:
         seed: flags.seed,
         formatCheck: flags.format,
         selfReward: flags.selfReward,
+        verify: flags.verify,
+        perception: flags.perception ?? false,
+        auditSelfReward: flags.auditSelfReward ?? false,
+        negatives: flags.negatives,
+        corruptImage: (image, _sample, seed) => corruptImage(image, seed),
+        balance: flags.balance,
         keepSft: flags.keepSft ?? false,
         concurrency: flags.concurrency,
         batchSize: flags.batchSize,
@@ -219,6 +277,7 @@ Example:
           resumed: stats.resumed,
           outcomes: stats.outcomes,
           pairs_per_sample: stats.pairs_per_sample,
+          ...(stats.pairs_pass ? { pairs_written: stats.pairs_pass.after } : {}),
           files,
         })}\n`,
       );
