@@ -91,6 +91,18 @@ describe("charts", () => {
     expect(meta.width).toBeGreaterThan(600);
   });
 
+  it("text with characters XML forbids (a model's control bytes, a lone surrogate) still renders", async () => {
+    const svg = barChartSvg({
+      title: "sampled \u0011text\u0000 \uD800 ok",
+      yLabel: "score (%)",
+      groups: ["a\u001Fb"],
+      series: [{ name: "x\uFFFF", values: [{ value: 50, low: 40, high: 60 }] }],
+    });
+    expect(svg).toContain("sampled \uFFFDtext\uFFFD \uFFFD ok");
+    expect(svg).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFF]/);
+    expect((await decode(await svgToPng(svg))).format).toBe("png");
+  });
+
   it("a line chart draws the raw and the smoothed curve of a training log", async () => {
     const points = Array.from({ length: 50 }, (_, i) => ({
       x: i + 1,

@@ -3,9 +3,18 @@
 /** The font every chart uses; DejaVu Sans ships with most Linux systems and librsvg falls back cleanly. */
 export const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
-/** Escapes text for an SVG text node or attribute. */
+/**
+ * Escapes text for an SVG text node or attribute. Characters XML 1.0 forbids even escaped (C0
+ * controls other than tab, newline and return; lone surrogates; U+FFFE and U+FFFF), which a model's
+ * response can hold, become U+FFFD: one such character would make the whole chart unreadable.
+ */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text
+    .replace(
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      "\uFFFD",
+    )
+    .replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A whole SVG document of the given size on a white background. */
