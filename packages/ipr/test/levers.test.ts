@@ -77,6 +77,18 @@ describe("per-request seeds", () => {
     expect(mixed.outcomes).toEqual(one.outcomes);
   });
 
+  it("gives each sample the same pairs in a shard as in the whole run", async () => {
+    const whole = await runToFiles(options, COIN_SAMPLES, coinPolicy());
+    const parts: PreferencePair[] = [];
+    for (const index of [0, 1]) {
+      const out = path.join(await tempDir(), "pairs.jsonl");
+      const engine = new RefinementEngine({ policy: coinPolicy(), ...options });
+      await engine.run({ samples: COIN_SAMPLES, out, shard: { index, count: 2 } });
+      parts.push(...(await readLines<PreferencePair>(out)));
+    }
+    expect(parts.sort((a, b) => a.id.localeCompare(b.id))).toEqual(whole.pairs);
+  });
+
   it("takes each request's seed from the run seed, the sample, the round and the attempt", async () => {
     const policy = new ScriptedPolicy(() => respond("A red circle.", "0"), { record: true });
     await new RefinementEngine({ policy, rounds: 1, samplesPerRound: 2, temperature: 1, seed: 5 }).refine(
