@@ -169,7 +169,7 @@ export function register(train: Command): void {
         device: flags.device,
         resume: flags.resume,
       });
-      const last = result.last ?? {};
+      const last: Record<string, unknown> = result.last ?? {};
       const pick = [
         "step",
         "critic/score/mean",
