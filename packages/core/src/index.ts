@@ -35,6 +35,8 @@ export type {
   GenerateRequest,
   Generation,
   Message,
+  StreamedToken,
+  TokenLogprob,
   VisionLanguagePolicy,
 } from "./policy.js";
 export {

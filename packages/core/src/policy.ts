@@ -13,6 +13,23 @@ export interface GenerateRequest {
    * the same generation whatever else shares its batch, so results do not depend on batching or order.
    */
   seed?: number;
+  /** Called as each token is sampled, where the policy streams (the in-process VLM does): `sr2se serve`'s SSE chunks. */
+  onToken?: (token: StreamedToken) => void;
+}
+
+/** One generated token and its log-probability, as an entry of OpenAI's `logprobs.content`. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  /** The token's UTF-8 bytes (a token may hold part of a character). */
+  bytes: number[];
+  /** The likeliest tokens at this position (temperature 1), with `GenerateOptions.topLogprobs`. */
+  top?: { token: string; logprob: number; bytes: number[] }[];
+}
+
+/** A token as it is sampled: its log-prob, and the response text it completes ("" while a character is unfinished). */
+export interface StreamedToken extends TokenLogprob {
+  text: string;
 }
 
 /** Sampling options shared by every policy. */
@@ -22,6 +39,10 @@ export interface GenerateOptions {
   topP?: number;
   seed?: number;
   stop?: string[];
+  /** Return each generated token's log-prob (`Generation.tokenLogprobs`), where the policy can. */
+  logprobs?: boolean;
+  /** With `logprobs`, also this many likeliest tokens at each position. */
+  topLogprobs?: number;
 }
 
 /** What a policy returns for one request. */
@@ -30,6 +51,8 @@ export interface Generation {
   tokens?: number;
   /** Summed log-probability of the generated tokens, where the policy reports it. */
   logprob?: number;
+  /** Each generated token's log-prob, with `GenerateOptions.logprobs` (end-of-turn tokens left out). */
+  tokenLogprobs?: TokenLogprob[];
 }
 
 /**

@@ -26,6 +26,7 @@ export type { Branch, BranchHook } from "./generation/branch.js";
 export { type DecodedSequence, type DecodeOptions, decode } from "./generation/generate.js";
 export { type PredictOptions, predictFile } from "./generation/predict.js";
 export { entropyOf, type SamplingOptions, sampleToken, topLogprobs } from "./generation/sampling.js";
+export { streamTokens, tokenLogprobOf, tokenLogprobsOf } from "./generation/token-stream.js";
 export { configureOptimizers, noDecayNames, type OptimizerSettings } from "./model/configure-optimizers.js";
 export { type DecoderOptions, type KVCache, LlamaForCausalLM, LlamaModel } from "./model/llama.js";
 export { VisionTransformer } from "./model/vision.js";

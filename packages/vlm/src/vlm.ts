@@ -24,6 +24,7 @@ import { IGNORE_INDEX } from "./data/encode.js";
 import { preprocessImage } from "./data/images.js";
 import { useFastestBackend } from "./device.js";
 import { decode } from "./generation/generate.js";
+import { streamTokens, tokenLogprobsOf } from "./generation/token-stream.js";
 import { VlmForConditionalGeneration } from "./model/vlm-model.js";
 import { SPECIAL_TOKENS } from "./tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "./tokenizer/tokenizer.js";
@@ -280,6 +281,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
         messages: r.messages,
         pixels: r.image !== undefined ? await this.pixelsOf(r.image) : undefined,
         seed: r.seed,
+        onToken: r.onToken,
       })),
     );
     return this.generateFromPixels(items, options);
@@ -287,7 +289,12 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
 
   /** Generates like `generate`, for requests whose images are already normalized CHW pixels. */
   async generateFromPixels(
-    requests: { messages: Message[]; pixels?: Float32Array; seed?: number }[],
+    requests: {
+      messages: Message[];
+      pixels?: Float32Array;
+      seed?: number;
+      onToken?: GenerateRequest["onToken"];
+    }[],
     options: VlmGenerateOptions = {},
   ): Promise<VlmGeneration[]> {
     const maxTokens = options.maxTokens ?? 256;
@@ -298,6 +305,13 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
     }));
     const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].ids.length - prompts[b].ids.length);
     const requestSeeds = requests.some((r) => r.seed !== undefined) ? requests.map((r) => r.seed) : undefined;
+    const onToken = requests.some((r) => r.onToken)
+      ? streamTokens(
+          this.tokenizer,
+          requests.map((r) => r.onToken),
+        )
+      : undefined;
+    const topK = options.logprobs || options.topLogprobs ? options.topLogprobs : undefined;
     const out = new Array<VlmGeneration>(requests.length);
     for (let s = 0; s < order.length; s += batchSize) {
       const chunk = order.slice(s, s + batchSize);
@@ -315,6 +329,8 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
           topP: options.topP,
           hiddenStates: options.hiddenStates,
           useCache: options.useCache,
+          ...(topK ? { topLogprobs: topK } : {}),
+          ...(onToken ? { onToken } : {}),
         },
         chunk,
       );
@@ -325,6 +341,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
           logprob: d.logprobs.reduce((a, b) => a + b, 0),
           finishReason: d.finishReason,
           ...(d.hidden ? { hidden: d.hidden } : {}),
+          ...(options.logprobs ? { tokenLogprobs: tokenLogprobsOf(this.tokenizer, d) } : {}),
         };
       });
     }

@@ -1,3 +1,4 @@
+import type { StreamedToken } from "@sr2se/core";
 import { memory, noGrad, type tensor, tidy } from "@sr2se/tensor";
 import { describe, expect, it } from "vitest";
 import { IGNORE_INDEX } from "../src/data/encode.js";
@@ -72,6 +73,34 @@ describe("generate", () => {
     expect(cut.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
     expect(cut.finishReason).toBe("stop");
     expect(cut.hidden?.[0]).toHaveLength(vlm.config.text_config.hidden_size);
+  });
+
+  it("streams each request's tokens as they are sampled, and returns per-token log-probs with the top ones", async () => {
+    const streamed: StreamedToken[][] = requests.map(() => []);
+    const gens = await vlm.generate(
+      requests.map((r, i) => ({ ...r, onToken: (t: StreamedToken) => streamed[i].push(t) })),
+      { maxTokens: 30, temperature: 1.5, seed: 4, logprobs: true, topLogprobs: 3 },
+    );
+    const plain = await vlm.generate(requests, { maxTokens: 30, temperature: 1.5, seed: 4 });
+    expect(gens.map((g) => g.text)).toEqual(plain.map((g) => g.text));
+    gens.forEach((g, i) => {
+      // text held back is only a character the response never finished (this random model writes some)
+      const text = streamed[i].map((t) => t.text).join("");
+      expect(g.text.startsWith(text)).toBe(true);
+      expect(g.text.slice(text.length)).toMatch(/^\uFFFD*$/);
+      expect(g.tokenLogprobs?.map((t) => t.logprob)).toEqual(streamed[i].map((t) => t.logprob));
+      const lps = g.tokenLogprobs ?? [];
+      // the end-of-turn token is left out of the list, not out of the summed log-prob
+      const sum = lps.reduce((a, t) => a + t.logprob, 0);
+      if (g.finishReason === "length") expect(sum).toBeCloseTo(g.logprob, 4);
+      else expect(sum).toBeGreaterThanOrEqual(g.logprob - 1e-4);
+      for (const t of lps) {
+        if (!t.token.includes("\uFFFD")) expect(Buffer.from(t.bytes).toString("utf8")).toBe(t.token);
+        expect(t.top).toHaveLength(3);
+        expect(t.top?.[0].logprob).toBeGreaterThanOrEqual(t.logprob);
+        expect(t.top?.[0].logprob).toBeGreaterThanOrEqual(t.top?.[2].logprob ?? 0);
+      }
+    });
   });
 
   it("leaves no tensors behind", async () => {

@@ -36,8 +36,8 @@ export interface DecodeOptions extends SamplingOptions {
   topLogprobs?: number;
   /** Per-request sampling seeds, indexed by `requestIndex`: a request with one samples from it alone, whatever its batch row. */
   requestSeeds?: readonly (number | undefined)[];
-  /** Called with each request's tokens as they are sampled (its `requestIndex`, the id, its log-prob). */
-  onToken?: (request: number, id: number, logprob: number) => void;
+  /** Called with each request's tokens as they are sampled (its `requestIndex`, the id, its log-prob, and with `topLogprobs` the likeliest tokens). */
+  onToken?: (request: number, id: number, logprob: number, top?: { id: number; logprob: number }[]) => void;
 }
 
 /** One finished sequence. */
@@ -285,8 +285,9 @@ export async function decode(
       const logprob = logSoftmaxAt(row, id);
       o.logprobs.push(logprob);
       if (opts.entropy) entropies[i].push(entropyOf(row));
-      if (opts.topLogprobs) tops[i].push(topLogprobs(row, opts.topLogprobs));
-      opts.onToken?.(requestIndex[i], id, logprob);
+      const top = opts.topLogprobs ? topLogprobs(row, opts.topLogprobs) : undefined;
+      if (top) tops[i].push(top);
+      opts.onToken?.(requestIndex[i], id, logprob, top);
       if (hid) hidden[i].push(hid.slice(r * E, (r + 1) * E));
       if (stopIds.has(id)) {
         o.finishReason = "stop";

@@ -1,6 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SPECIAL_TOKENS } from "./bpe-trainer.js";
+import { BYTES_TO_UNICODE } from "./byte-level.js";
+
+const UNICODE_TO_BYTE = new Map(BYTES_TO_UNICODE.map((c, b) => [c, b]));
+const utf8 = new TextEncoder();
 
 /** A chat turn. */
 export interface ChatTurn {
@@ -71,6 +75,18 @@ export class VlmTokenizer {
   /** The token string of one id. */
   idToToken(id: number): string | undefined {
     return this.inner.id_to_token(id);
+  }
+
+  /** The bytes a token stands for (a special token, or one outside the byte-level alphabet: its name in UTF-8). */
+  tokenBytes(id: number): number[] {
+    const name = this.inner.id_to_token(id) ?? "";
+    const bytes: number[] = [];
+    for (const ch of name) {
+      const b = UNICODE_TO_BYTE.get(ch);
+      if (b === undefined) return [...utf8.encode(name)];
+      bytes.push(b);
+    }
+    return bytes;
   }
 
   /**
