@@ -1,13 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { sr2seAsync as sr2se } from "./cli.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-pipeline-"));
 
-const STAGES = ["data", "sft", "bench", "eval-sft", "ipr", "sr-dpo", "eval-sr-dpo", "compare"];
+const STAGES = ["data", "sft", "bench", "eval-sft", "ipr", "sr-dpo", "eval-sr-dpo", "compare", "report"];
+const PLOTS = ["benchmarks", "hallucination", "pairs", "training-sft", "training-sr-dpo", "gallery"];
 
 describe("sr2se pipeline", () => {
   const world = path.join(dir, "world.json");
@@ -36,6 +38,10 @@ describe("sr2se pipeline", () => {
     "4",
     "--mathvista",
     "4",
+    "--mmvet",
+    "4",
+    "--chair",
+    "4",
     "--ipr-shards",
     "1",
     "--sft-config",
@@ -60,16 +66,47 @@ describe("sr2se pipeline", () => {
       "eval/sft/all.json",
       "ipr/pairs.jsonl",
       "eval/sr-dpo/all.json",
-      "eval/compare/pope_adversarial.json",
-      "eval/compare/mmmu.json",
+      "eval/sr-dpo/chair.json",
+      "eval/compare/all.json",
+      "report.md",
     ])
       expect(existsSync(path.join(out, f)), f).toBe(true);
     const pope = JSON.parse(readFileSync(path.join(out, "eval/sft/pope_random.json"), "utf8"));
     expect(pope.splits.random.n).toBe(24);
     expect(pope.splits.random.f1).toBeGreaterThanOrEqual(0);
     const all = JSON.parse(readFileSync(path.join(out, "eval/sr-dpo/all.json"), "utf8"));
-    expect(all.map((r: { bench: string }) => r.bench)).toEqual(["pope", "pope", "pope", "mmmu", "mathvista"]);
-    for (const [i, s] of STAGES.entries()) expect(r.stderr).toContain(`pipeline [${i + 1}/8] ${s}: `);
+    expect(all.map((r: { bench: string }) => r.bench)).toEqual([
+      "pope",
+      "pope",
+      "pope",
+      "mmmu",
+      "mathvista",
+      "mmvet",
+      "chair",
+    ]);
+    for (const [i, s] of STAGES.entries()) expect(r.stderr).toContain(`pipeline [${i + 1}/9] ${s}: `);
+    // one headline table on stdout, every split and benchmark named; the stages' own tables went to stderr
+    expect(r.stdout.match(/\| Benchmark \|/g)).toHaveLength(1);
+    for (const row of [
+      "pope random (F1)",
+      "pope popular (F1)",
+      "pope adversarial (F1)",
+      "pope adversarial (FPR) ↓",
+      "mmmu (accuracy)",
+      "mathvista (accuracy)",
+      "mmvet (total)",
+      "chair (CHAIR_i) ↓",
+    ])
+      expect(r.stdout).toContain(`| ${row} |`);
+    expect(r.stdout).not.toContain("| pope (F1) |");
+    const report = readFileSync(path.join(out, "report.md"), "utf8");
+    for (const plot of PLOTS) {
+      expect(report).toContain(`(plots/${plot}.png)`);
+      const meta = await sharp(path.join(out, "plots", `${plot}.png`)).metadata();
+      expect(meta.format, plot).toBe("png");
+      expect(meta.width, plot).toBeGreaterThan(400);
+    }
+    expect(report).toMatch(/\*\*(met|NOT met)\*\*: POPE adversarial F1 up by ≥ 4\.3/);
     // one pass over the pairs: as many steps of 8 as the pairs fill
     const pairs = readFileSync(path.join(out, "ipr/pairs.jsonl"), "utf8").trim().split("\n").length;
     const dpoRows = readFileSync(path.join(out, "sr-dpo/logs/sr-dpo.jsonl"), "utf8").trim().split("\n");
@@ -79,7 +116,9 @@ describe("sr2se pipeline", () => {
   it("a rerun skips every finished stage", async () => {
     const r = await sr2se(args);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr.match(/done earlier/g)?.length).toBe(8);
+    expect(r.stderr.match(/done earlier/g)?.length).toBe(9);
+    // the headline is printed again at the end of a rerun
+    expect(r.stdout).toContain("| pope adversarial (F1) |");
   }, 120_000);
 
   it("a rerun with other options is refused, naming the option", async () => {
@@ -90,7 +129,7 @@ describe("sr2se pipeline", () => {
 
   it("stages whose record is gone run again and finish from what is on disk", async () => {
     const s = state();
-    for (const stage of ["sr-dpo", "eval-sr-dpo", "compare"]) delete s.done[stage];
+    for (const stage of ["sr-dpo", "eval-sr-dpo", "compare", "report"]) delete s.done[stage];
     writeFileSync(path.join(out, "pipeline.json"), JSON.stringify(s));
     const before = readFileSync(path.join(out, "eval/sr-dpo/pope_random.pred.jsonl"), "utf8");
     const r = await sr2se(args);

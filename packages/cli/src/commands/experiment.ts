@@ -711,7 +711,12 @@ async function writeExperimentReport(
       .map((v) => ({ name: `${v} seed ${s}`, file: p(`seed-${s}`, v, "logs", "grpo.jsonl") })),
   );
   if (grpoLogs.length)
-    await trainingSection(w, "training-grpo", "GRPO", grpoLogs, ["loss", "reward/accuracy", "reward/mean"]);
+    await trainingSection(w, "training-grpo", "GRPO", grpoLogs, [
+      "critic/score/mean",
+      "reward/accuracy",
+      "actor/pg_loss",
+      "response_length/mean",
+    ]);
   if (R > 0) {
     w.heading(2, "Gallery (seed 1)");
     await gallerySection(

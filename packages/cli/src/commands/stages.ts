@@ -19,7 +19,10 @@ import {
  */
 export function sr2se(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [process.argv[1] as string, ...args], { stdio: ["ignore", 2, 2] });
+    // The IPC channel is how the child notices that we died (bin.ts): it stops rather than write alone.
+    const child = spawn(process.execPath, [process.argv[1] as string, ...args], {
+      stdio: ["ignore", 2, 2, "ipc"],
+    });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.once("SIGTERM", forward);
     child.on("error", reject);
@@ -40,11 +43,11 @@ export function sr2se(args: string[]): Promise<void> {
 export function sr2seOutput(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [process.argv[1] as string, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
+    child.stdout?.on("data", (d) => (output += d));
+    child.stderr?.on("data", (d) => (output += d));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, output }));
   });
