@@ -9,13 +9,12 @@ export const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
  * response can hold, become U+FFFD: one such character would make the whole chart unreadable.
  */
 export function escapeXml(text: string): string {
-  return text
-    .replace(
-      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
-      "\uFFFD",
-    )
-    .replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(XML_FORBIDDEN, "\uFFFD").replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+const XML_FORBIDDEN =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters XML forbids are what it matches
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** A whole SVG document of the given size on a white background. */
 export function svgDocument(width: number, height: number, body: string): string {
