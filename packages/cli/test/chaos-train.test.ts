@@ -1,0 +1,151 @@
+// Kill anywhere, lose nothing: `train sft` and `train sr-dpo` SIGKILLed at seeded random moments and
+// resumed end exactly where an uninterrupted run ends: every log step once, the same losses, no
+// leftover temporary folders or locks. SR2SE_CHAOS_KILLS raises the kills a job (CI: 3).
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  chaosKills,
+  killAnywhere,
+  killWindow,
+  leftovers,
+  loggedSteps,
+  runToEnd,
+  startedAt,
+  type TimedResult,
+} from "./chaos.js";
+import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "sr2se-chaos-train-"));
+const data = path.join(dir, "data");
+const KILLS = chaosKills(3);
+
+const SFT_STEPS = 24;
+const sftConfig = path.join(dir, "sft.json");
+const sftRefDir = path.join(dir, "sft-ref");
+let sftRef: TimedResult;
+
+/** The `loss` of each row of a metrics log. */
+const losses = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).loss as number);
+
+beforeAll(async () => {
+  const world = path.join(dir, "world.json");
+  writeFileSync(world, JSON.stringify(EXISTENCE_WORLD));
+  writeFileSync(
+    sftConfig,
+    JSON.stringify({
+      ...TINY_SFT,
+      training: { ...TINY_SFT.training, steps: SFT_STEPS, save_every: 2, vision_pretrain_steps: 8 },
+    }),
+  );
+  const synth = await runToEnd([
+    ...["data", "synth", "--out", data, "--train", "16", "--val", "2", "--test", "2"],
+    ...["--seed", "5", "--config", world],
+  ]);
+  expect(synth.status, synth.stderr).toBe(0);
+  // the uninterrupted SFT run: the reference of the SFT test and the starting checkpoint of SR-DPO's
+  sftRef = await runToEnd(["train", "sft", "--data", data, "--out", sftRefDir, "--config", sftConfig]);
+  expect(sftRef.status, sftRef.stderr).toBe(0);
+}, 90_000);
+
+describe("kill anywhere", () => {
+  it(`train sft survives ${KILLS} kills: each step logged once, the same losses as an uninterrupted run`, async () => {
+    const ref = path.join(dir, "sft-ref");
+    const uninterrupted = await runToEnd([
+      "train",
+      "sft",
+      "--data",
+      data,
+      "--out",
+      ref,
+      "--config",
+      sftConfig,
+    ]);
+    expect(uninterrupted.status, uninterrupted.stderr).toBe(0);
+
+    const out = path.join(dir, "sft-chaos");
+    const args = ["train", "sft", "--data", data, "--out", out, "--config", sftConfig, "--resume"];
+    const r = await killAnywhere({
+      args,
+      kills: KILLS,
+      seed: 1,
+      minMs: 300,
+      maxMs: killWindow(uninterrupted),
+    });
+    expect(r.final.status, r.final.stderr + r.killedStderr).toBe(0);
+    expect(r.kills).toBeGreaterThan(0);
+    // some run resumed from a checkpoint a killed run left (a kill after the first save)
+    expect(Math.max(...r.resumedStderr.map((e) => startedAt(e, "sft") ?? 0))).toBeGreaterThan(0);
+    const log = path.join(out, "logs", "sft.jsonl");
+    expect(loggedSteps(log)).toEqual(Array.from({ length: SFT_STEPS }, (_, i) => i + 1));
+    const want = losses(path.join(ref, "logs", "sft.jsonl"));
+    const got = losses(log);
+    for (const [i, loss] of got.entries()) expect(loss, `step ${i + 1}`).toBeCloseTo(want[i] as number, 4);
+    expect(leftovers(dir)).toEqual([]);
+  }, 120_000);
+
+  it(`train sr-dpo survives ${KILLS} kills: each step logged once, the same losses as an uninterrupted run`, async () => {
+    const sft = sftRefDir;
+    const pairs = path.join(data, "pairs.jsonl");
+    const train = readFileSync(path.join(data, "train.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    writeFileSync(
+      pairs,
+      train
+        .map((s, i) =>
+          JSON.stringify({
+            id: `p-${i}`,
+            sample_id: s.id,
+            image: s.image,
+            prompt: s.question,
+            chosen: `<description>${s.description ?? ""}</description><think>look</think>\\boxed{${s.answer}}`,
+            rejected: `<description>nothing</description><think>guess</think>\\boxed{${s.answer === "yes" ? "no" : "yes"}}`,
+          }),
+        )
+        .join("\n")
+        .concat("\n"),
+    );
+    const common = ["train", "sr-dpo", "--ckpt", sft, "--pairs", pairs, "--images", data];
+    const opts = [
+      "--steps",
+      "10",
+      "--batch-size",
+      "4",
+      "--save-every",
+      "2",
+      "--lr",
+      "0.002",
+      "--warmup",
+      "2",
+    ];
+    const ref = path.join(dir, "dpo-ref");
+    const uninterrupted = await runToEnd([...common, "--out", ref, ...opts]);
+    expect(uninterrupted.status, uninterrupted.stderr).toBe(0);
+
+    const out = path.join(dir, "dpo-chaos");
+    const args = [...common, "--out", out, ...opts, "--resume"];
+    const r = await killAnywhere({
+      args,
+      kills: KILLS,
+      seed: 2,
+      minMs: 300,
+      maxMs: killWindow(uninterrupted),
+    });
+    expect(r.final.status, r.final.stderr + r.killedStderr).toBe(0);
+    expect(r.kills).toBeGreaterThan(0);
+    expect(Math.max(...r.resumedStderr.map((e) => startedAt(e, "sr-dpo") ?? 0))).toBeGreaterThan(0);
+    const log = path.join(out, "logs", "sr-dpo.jsonl");
+    expect(loggedSteps(log)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    const want = losses(path.join(ref, "logs", "sr-dpo.jsonl"));
+    for (const [i, loss] of losses(log).entries())
+      expect(loss, `step ${i + 1}`).toBeCloseTo(want[i] as number, 4);
+    expect(leftovers(dir)).toEqual([]);
+  }, 120_000);
+});
