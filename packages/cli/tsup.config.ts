@@ -1,12 +1,3 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.package.js";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/bin.ts"],
-  format: ["esm"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  splitting: true,
-  banner: { js: "" },
-});
+export default packageBuild(["src/index.ts", "src/bin.ts"], { splitting: true, banner: { js: "" } });
