@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -129,6 +129,18 @@ describe("atomic writes", () => {
     await writeFileAtomic(f, '{"a":2}');
     expect(readFileSync(f, "utf8")).toBe('{"a":2}');
     expect(readdirSync(path.dirname(f))).toEqual(["x.json"]);
+  });
+
+  it("removes the temporary files of killed writers, and keeps those of live ones", async () => {
+    const d = path.join(dir, "killed");
+    mkdirSync(d);
+    // pid 2^22 + 1 is above Linux's pid_max: no process has it
+    const dead = `.x.json.tmp-${2 ** 22 + 1}-0badc0de`;
+    const live = `.x.json.tmp-${process.pid}-00c0ffee`;
+    const other = `.y.json.tmp-${2 ** 22 + 1}-0badc0de`;
+    for (const name of [dead, live, other]) writeFileSync(path.join(d, name), "half");
+    await writeFileAtomic(path.join(d, "x.json"), "{}");
+    expect(readdirSync(d).sort()).toEqual([live, other, "x.json"].sort());
   });
 
   it("replaces a folder whole, and keeps the old one if filling fails", async () => {

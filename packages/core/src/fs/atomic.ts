@@ -3,10 +3,14 @@ import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { exists } from "./exists.js";
 
-/** Writes a file atomically: a temporary file in the same folder, fsync, then rename over the target. */
+/**
+ * Writes a file atomically: a temporary file in the same folder, fsync, then rename over the target.
+ * Temporary files of this target that a killed writer left (their pid is gone) are removed first.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
+  await removeDeadTemps(dir, path.basename(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   const fh = await open(tmp, "w");
   try {
@@ -103,6 +107,25 @@ export async function recoverDirAtomic(dir: string): Promise<boolean> {
   }
   for (const name of tmps) await rm(path.join(parent, name), { recursive: true, force: true });
   return present;
+}
+
+/** Removes `.BASE.tmp-PID-HEX` files in `dir` whose writer (PID) no longer runs on this host. */
+async function removeDeadTemps(dir: string, base: string): Promise<void> {
+  const temp = new RegExp(`^\\.${escapeRegExp(base)}\\.tmp-(\\d+)-[0-9a-f]+$`);
+  for (const name of await readdir(dir)) {
+    const m = temp.exec(name);
+    if (m && !isRunning(Number(m[1]))) await rm(path.join(dir, name), { force: true });
+  }
+}
+
+/** Whether a process with this pid runs on this host (one we may not signal still runs). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function escapeRegExp(s: string): string {
