@@ -5,7 +5,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { imageDataUrl } from "@sr2se/core";
+import {
+  type GenerateOptions,
+  type GenerateRequest,
+  type Generation,
+  imageDataUrl,
+  type TokenLogprob,
+} from "@sr2se/core";
 import { OpenAICompatiblePolicy, ScriptedPolicy } from "@sr2se/ipr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPolicyServer, type PolicyServer, parseChatRequest } from "../src/serve/server.js";
@@ -136,10 +142,15 @@ describe("the OpenAI-compatible server, on a scripted policy", () => {
     const text = await (await post({ messages: [{ role: "user", content: "s" }], stream: true })).text();
     const events = text.split("\n\n").filter(Boolean);
     expect(events.at(-1)).toBe("data: [DONE]");
-    const first = JSON.parse(events[0].slice(6));
-    expect(first.object).toBe("chat.completion.chunk");
-    expect(first.choices[0].delta.content).toBe("user:s image=none t=- seed=-");
-    expect(JSON.parse(events[1].slice(6)).choices[0].finish_reason).toBe("stop");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    expect(chunks.map((c) => c.object)).toEqual(Array(3).fill("chat.completion.chunk"));
+    // a policy that does not stream: the role, then its whole text, then the finish reason
+    expect(chunks.map((c) => c.choices[0].delta)).toEqual([
+      { role: "assistant", content: "" },
+      { content: "user:s image=none t=- seed=-" },
+      {},
+    ]);
+    expect(chunks[2].choices[0].finish_reason).toBe("stop");
   });
 
   it("works with the OpenAI client sr2se itself uses (ipr generate --endpoint)", async () => {
@@ -251,6 +262,106 @@ describe("the OpenAI-compatible server, on a scripted policy", () => {
   });
 });
 
+describe("per-token streaming and log-probs, on a policy that streams", () => {
+  const PIECES = ["Hel", "lo", " wor", "l", "d", "!"];
+  const entry = (p: string, k: number) => ({ token: p, logprob: -0.1 * (k + 1), bytes: [...Buffer.from(p)] });
+  let release: () => void = () => {};
+  let gateOpen = Promise.resolve();
+  // samples the pieces one by one, pausing after the first until the test lets it go on; a stop
+  // string cuts the text the way a real policy's does
+  const policy = {
+    async generate(requests: GenerateRequest[], options: GenerateOptions = {}): Promise<Generation[]> {
+      return Promise.all(
+        requests.map(async (r) => {
+          let text = "";
+          const logprobs: TokenLogprob[] = [];
+          for (const [k, p] of PIECES.entries()) {
+            const t = { ...entry(p, k), top: [entry(p, k), { ...entry("x", 9), logprob: -5 }] };
+            logprobs.push(t);
+            r.onToken?.({ ...t, text: p });
+            text += p;
+            const cut = (options.stop ?? []).map((s) => text.indexOf(s)).filter((i) => i >= 0);
+            if (cut.length > 0)
+              return { text: text.slice(0, Math.min(...cut)), tokens: k + 1, tokenLogprobs: logprobs };
+            if (k === 0) await gateOpen;
+          }
+          return { text, tokens: PIECES.length, tokenLogprobs: options.logprobs ? logprobs : undefined };
+        }),
+      );
+    },
+  };
+  let served: PolicyServer;
+  const post = (body: unknown) =>
+    fetch(`${served.url}/chat/completions`, { method: "POST", body: JSON.stringify(body) });
+  const chunksOf = (text: string) =>
+    text
+      .split("\n\n")
+      .filter((e) => e && e !== "data: [DONE]")
+      .map((e) => JSON.parse(e.slice(6)));
+
+  beforeAll(async () => {
+    served = await createPolicyServer(policy, "127.0.0.1", 0, { model: "streamer", batchWindowMs: 0 });
+  });
+  afterAll(() => served.close());
+
+  it("sends each token's chunk as it is sampled, before the generation ends", async () => {
+    gateOpen = new Promise((r) => {
+      release = r;
+    });
+    const res = await post({ messages: [{ role: "user", content: "hi" }], stream: true });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let seen = "";
+    const timeout = setTimeout(() => release(), 5000);
+    // the policy is paused after its first token: that token must already be on the wire
+    while (!seen.includes('"content":"Hel"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += Buffer.from(value).toString();
+    }
+    expect(seen).toContain('"content":"Hel"');
+    expect(seen).not.toContain("[DONE]");
+    clearTimeout(timeout);
+    release();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += Buffer.from(value).toString();
+    }
+    const chunks = chunksOf(seen);
+    expect(chunks.map((c) => c.choices[0].delta.content ?? null)).toEqual(["", ...PIECES, null]);
+    expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
+  });
+
+  it("gives log-probs per token with top_logprobs, streamed and whole, and usage at the end on request", async () => {
+    const body = { messages: [{ role: "user", content: "hi" }], logprobs: true, top_logprobs: 1 };
+    const whole = await (await post(body)).json();
+    expect(whole.choices[0].logprobs.content).toEqual(
+      PIECES.map((p, k) => ({ ...entry(p, k), top_logprobs: [entry(p, k)] })),
+    );
+    const chunks = chunksOf(
+      await (await post({ ...body, stream: true, stream_options: { include_usage: true } })).text(),
+    );
+    const streamed = chunks.flatMap((c) => c.choices[0]?.logprobs?.content ?? []);
+    expect(streamed).toEqual(whole.choices[0].logprobs.content);
+    expect(chunks.at(-1).choices).toEqual([]);
+    expect(chunks.at(-1).usage.completion_tokens).toBe(PIECES.length);
+  });
+
+  it("holds back text that may become a stop string, so the stream never shows it", async () => {
+    const chunks = chunksOf(
+      await (await post({ messages: [{ role: "user", content: "hi" }], stream: true, stop: ["ld"] })).text(),
+    );
+    const text = chunks.map((c) => c.choices[0].delta.content ?? "").join("");
+    expect(text).toBe("Hello wor");
+  });
+
+  it("refuses top_logprobs without logprobs, as OpenAI does", async () => {
+    const res = await post({ messages: [{ role: "user", content: "hi" }], top_logprobs: 2 });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.param).toBe("top_logprobs");
+  });
+});
+
 it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "sr2se-serve-"));
   writeFileSync(path.join(dir, "world.json"), JSON.stringify(EXISTENCE_WORLD));
@@ -289,18 +400,31 @@ it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", asy
   ]);
   expect(train.status, train.stderr).toBe(0);
 
-  const child = spawn(process.execPath, [bin, "serve", "--ckpt", sft, "--port", "0", "--name", "tiny"]);
-  let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve(out.split("\n")[0]);
+  const serve = async (...extra: string[]) => {
+    const child = spawn(process.execPath, [
+      bin,
+      "serve",
+      "--ckpt",
+      sft,
+      "--port",
+      "0",
+      "--name",
+      "tiny",
+      ...extra,
+    ]);
+    const log = { stderr: "" };
+    child.stderr.on("data", (d) => (log.stderr += d));
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+        if (out.includes("\n")) resolve(out.split("\n")[0]);
+      });
+      child.on("close", (code) => reject(new Error(`serve exited ${code}: ${log.stderr}`)));
     });
-    child.on("close", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const { url, model } = JSON.parse(line);
+    return { child, log, ...(JSON.parse(line) as { url: string; model: string }) };
+  };
+  const { child, log, url, model } = await serve();
   expect(model).toBe("tiny");
   const image = readFileSync(path.join(data, "images", readdirSync(path.join(data, "images"))[0]));
   const client = new OpenAICompatiblePolicy({ baseURL: url, model, maxRetries: 0 });
@@ -316,8 +440,45 @@ it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", asy
     expect(g.tokens).toBeGreaterThan(0);
     expect(g.tokens).toBeLessThanOrEqual(16);
   }
+  // raw OpenAI wire format: a chunk a token, each with its log-prob and top alternatives
+  const ask = (at: string, extra: Record<string, unknown>) =>
+    fetch(`${at}/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        messages: [{ role: "user", content: "Is there a circle?" }],
+        max_tokens: 12,
+        logprobs: true,
+        top_logprobs: 2,
+        ...extra,
+      }),
+    });
+  const whole = await (await ask(url, {})).json();
+  const events = (await (await ask(url, { stream: true })).text()).split("\n\n").filter(Boolean);
+  expect(events.at(-1)).toBe("data: [DONE]");
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+  const entries = whole.choices[0].logprobs.content;
+  expect(entries.length).toBe(
+    whole.usage.completion_tokens - (whole.choices[0].finish_reason === "stop" ? 1 : 0),
+  );
+  expect(chunks.length).toBeGreaterThanOrEqual(entries.length + 1);
+  expect(chunks.map((c) => c.choices[0].delta.content ?? "").join("")).toBe(whole.choices[0].message.content);
+  const streamed = chunks.flatMap((c) => c.choices[0].logprobs?.content ?? []);
+  expect(streamed.map((t: { token: string }) => t.token)).toEqual(
+    entries.map((t: { token: string }) => t.token),
+  );
+  for (const t of entries) expect(t.top_logprobs).toHaveLength(2);
   const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
   child.kill("SIGTERM");
   expect(await closed).toBe(0);
-  expect(stderr).toMatch(/serve: 200 in \d+ ms/);
+  expect(log.stderr).toMatch(/serve: 200 in \d+ ms/);
+
+  // with a gate whose τ every trial clears, each reply is the answer at step 0, and says so
+  const gated = await serve("--gate", "probability", "--tau", "0");
+  const exit = await (await ask(gated.url, { stream: false })).json();
+  expect(exit.choices[0].exit_level).toBe(0);
+  expect(exit.choices[0].message.content.startsWith("\\boxed{")).toBe(true);
+  const gatedClosed = new Promise<number | null>((resolve) => gated.child.on("close", resolve));
+  gated.child.kill("SIGTERM");
+  expect(await gatedClosed).toBe(0);
+  expect(gated.log.stderr).toMatch(/serve: gate probability, τ = 0 \(flag\)/);
 }, 120_000);

@@ -12,6 +12,7 @@ export {
   type HsrEeTrainingConfig,
   trainHsrEe,
 } from "./train/train-hsr-ee.js";
+export { type EarlyExitGeneration, EarlyExitPolicy } from "./trials/early-exit-policy.js";
 export {
   type GradedQuestion,
   type LabelledTrajectory,

@@ -1,7 +1,9 @@
+import { EarlyExitPolicy } from "@sr2se/hsr-ee/tensor";
 import { VLM } from "@sr2se/vlm";
 import type { Command } from "commander";
 import { createPolicyServer } from "../serve/server.js";
 import { device, integer } from "./args.js";
+import { resolveGate, tauOption } from "./gate.js";
 
 /** Registers `sr2se serve`. */
 export function register(program: Command): void {
@@ -17,9 +19,18 @@ export function register(program: Command): void {
     .option("--max-batch <n>", "most requests decoded together", integer(1), 32)
     .option("--batch-window <ms>", "how long a request waits for others to batch with", integer(0), 5)
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device)
+    .option(
+      "--gate <dir>",
+      "HSR-EE early exit for every request: a gate folder (from `train hsr-ee`), or probability / always-deep; choices then carry exit_level and confidence",
+    )
+    .option(
+      "--tau <t>",
+      "exit threshold in [0, 1], or auto (the gate's calibrated τ); default the gate's",
+      tauOption,
+    )
     .addHelpText(
       "after",
-      "\nExample:\n  sr2se serve --ckpt runs/demo/sft --port 8000\n  sr2se ipr generate --endpoint http://127.0.0.1:8000/v1 --model sft --data runs/demo/data/train.jsonl --out pairs.jsonl\n",
+      "\nExample:\n  sr2se serve --ckpt runs/demo/sft --port 8000\n  sr2se serve --ckpt runs/demo/hsr-ee --gate runs/demo/hsr-ee/gate --tau auto\n  sr2se ipr generate --endpoint http://127.0.0.1:8000/v1 --model sft --data runs/demo/data/train.jsonl --out pairs.jsonl\n",
     )
     .action(
       async (flags: {
@@ -30,10 +41,17 @@ export function register(program: Command): void {
         maxBatch: number;
         batchWindow: number;
         device?: "cpu" | "webgpu";
+        gate?: string;
+        tau?: number | "auto";
       }) => {
+        if (flags.tau !== undefined && !flags.gate) throw new Error("--tau needs --gate");
         const vlm = await VLM.load(flags.ckpt, { device: flags.device });
+        const exit = flags.gate ? await resolveGate(flags.gate, flags.tau) : null;
+        if (exit)
+          process.stderr.write(`serve: gate ${exit.gate.name}, τ = ${exit.tau} (${exit.tauSource})\n`);
+        const policy = exit ? new EarlyExitPolicy(vlm, exit.gate, exit.tau, flags.maxBatch) : vlm;
         const model = flags.name ?? (flags.ckpt.replace(/\/+$/, "").split("/").pop() || "sr2se");
-        const served = await createPolicyServer(vlm, flags.host, flags.port, {
+        const served = await createPolicyServer(policy, flags.host, flags.port, {
           model,
           maxBatch: flags.maxBatch,
           batchWindowMs: flags.batchWindow,

@@ -10,6 +10,8 @@ import {
   type Generation,
   type Message,
   PolicyBatcher,
+  type StreamedToken,
+  type TokenLogprob,
   type VisionLanguagePolicy,
 } from "@sr2se/core";
 
@@ -48,6 +50,16 @@ interface Parsed {
   n: number;
   stream: boolean;
   logprobs: boolean;
+  /** Alternatives a token position (OpenAI's `top_logprobs`; 0 without). */
+  topLogprobs: number;
+  /** A last chunk with `usage` (OpenAI's `stream_options.include_usage`). */
+  includeUsage: boolean;
+}
+
+/** A generation with HSR-EE's early exit (`sr2se serve --gate`): the step it exited after and the gate's confidence. */
+export interface GatedGeneration extends Generation {
+  exitLevel?: number;
+  confidence?: number;
 }
 
 const DATA_URL = /^data:([\w/+.-]+)?(;[\w=.-]+)*;base64,(.*)$/s;
@@ -134,12 +146,25 @@ export function parseChatRequest(body: unknown, maxTokensLimit = 4096): Parsed {
     throw new RequestError("stream must be a boolean", "stream");
   if (b.logprobs !== undefined && b.logprobs !== null && typeof b.logprobs !== "boolean")
     throw new RequestError("logprobs must be a boolean", "logprobs");
+  const topLogprobs = num("top_logprobs", 0, 20, true) ?? 0;
+  if (topLogprobs > 0 && b.logprobs !== true)
+    throw new RequestError("top_logprobs needs logprobs: true", "top_logprobs");
+  if (b.logprobs === true) options.logprobs = true;
+  if (topLogprobs > 0) options.topLogprobs = topLogprobs;
+  const so = b.stream_options;
+  if (so !== undefined && so !== null && (typeof so !== "object" || Array.isArray(so)))
+    throw new RequestError("stream_options must be an object", "stream_options");
+  const includeUsage = (so as { include_usage?: unknown } | null | undefined)?.include_usage;
+  if (includeUsage !== undefined && typeof includeUsage !== "boolean")
+    throw new RequestError("stream_options.include_usage must be a boolean", "stream_options.include_usage");
   return {
     request: image ? { image, messages } : { messages },
     options,
     n,
     stream: b.stream === true,
     logprobs: b.logprobs === true,
+    topLogprobs,
+    includeUsage: includeUsage === true,
   };
 }
 
@@ -203,6 +228,130 @@ function usageOf(
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
+/** A policy error after a stream's first bytes: already reported in the stream. */
+class StreamFailed extends Error {}
+
+function writeEvent(res: ServerResponse, body: unknown): void {
+  if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(body)}\n\n`);
+}
+
+function finishReason(g: Generation): "stop" | "length" {
+  return (g as Generation & { finishReason?: string }).finishReason === "length" ? "length" : "stop";
+}
+
+/** HSR-EE's exit, beside OpenAI's fields of a choice (clients that do not know them ignore them). */
+function exitFields(g: GatedGeneration): { exit_level?: number; confidence?: number } {
+  return {
+    ...(g.exitLevel !== undefined ? { exit_level: g.exitLevel } : {}),
+    ...(g.confidence !== undefined ? { confidence: g.confidence } : {}),
+  };
+}
+
+/** One `logprobs.content` entry in OpenAI's wire format. */
+function wireLogprob(t: TokenLogprob, top: number) {
+  return {
+    token: t.token,
+    logprob: t.logprob,
+    bytes: t.bytes,
+    top_logprobs: (t.top ?? [])
+      .slice(0, top)
+      .map((x) => ({ token: x.token, logprob: x.logprob, bytes: x.bytes })),
+  };
+}
+
+/** A choice's `logprobs.content`: per token where the policy gives them, else one entry holding the summed log-prob. */
+function wireLogprobs(g: Generation, top: number): ReturnType<typeof wireLogprob>[] | null {
+  if (g.tokenLogprobs) return g.tokenLogprobs.map((t) => wireLogprob(t, top));
+  if (g.logprob === undefined) return null;
+  return [{ token: g.text, logprob: g.logprob, bytes: [...Buffer.from(g.text)], top_logprobs: [] }];
+}
+
+/** How much of a streamed text may be shown: up to a stop string in it, or to the longest tail that may begin one. */
+function holdFrom(text: string, stops: readonly string[]): number {
+  // the policy hears of the token that completes a stop string after the stream does
+  const found = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+  if (found.length > 0) return Math.min(...found);
+  for (
+    let i = Math.max(0, text.length - Math.max(0, ...stops.map((s) => s.length - 1)));
+    i < text.length;
+    i++
+  ) {
+    const tail = text.slice(i);
+    if (stops.some((s) => s.startsWith(tail))) return i;
+  }
+  return text.length;
+}
+
+/**
+ * One choice of a streamed reply: a chunk a token as the policy samples it (the text it completes,
+ * less any tail that may yet become a stop string, and its log-prob), then what the finished
+ * generation adds (all of it, for a policy that does not stream), then the finish reason.
+ */
+class ChoiceStream {
+  private text = "";
+  private sent = 0;
+  private pending: TokenLogprob[] = [];
+  private streamed = false;
+  private tokens = 0;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly base: Record<string, unknown>,
+    private readonly index: number,
+    private readonly parsed: Parsed,
+  ) {}
+
+  open(): void {
+    this.chunk({ role: "assistant", content: "" }, null);
+  }
+
+  token(t: StreamedToken): void {
+    this.streamed = true;
+    this.tokens++;
+    this.text += t.text;
+    if (this.parsed.logprobs) this.pending.push(t);
+    const upTo = holdFrom(this.text, this.parsed.options.stop ?? []);
+    if (upTo > this.sent || this.pending.length > 0) {
+      this.chunk({ content: this.text.slice(this.sent, upTo) }, null);
+      this.sent = upTo;
+    }
+  }
+
+  close(g: GatedGeneration): void {
+    const said = this.text.slice(0, this.sent);
+    const rest = g.text.startsWith(said) ? g.text.slice(this.sent) : "";
+    // tokens the policy did not stream (all of them, or an early exit's forced tokens and answer)
+    if (this.parsed.logprobs) this.pending.push(...(g.tokenLogprobs ?? []).slice(this.tokens));
+    if (rest || this.pending.length > 0 || (!this.streamed && this.parsed.logprobs)) {
+      const lp = this.streamed || g.tokenLogprobs ? undefined : wireLogprobs(g, this.parsed.topLogprobs);
+      this.chunk({ content: rest }, null, lp);
+    }
+    this.chunk({}, finishReason(g), undefined, exitFields(g));
+  }
+
+  private chunk(
+    delta: Record<string, string>,
+    finish: string | null,
+    logprobs?: ReturnType<typeof wireLogprobs>,
+    extra: Record<string, number> = {},
+  ): void {
+    const content = logprobs ?? this.pending.map((t) => wireLogprob(t, this.parsed.topLogprobs));
+    this.pending = [];
+    writeEvent(this.res, {
+      ...this.base,
+      choices: [
+        {
+          index: this.index,
+          delta,
+          logprobs: this.parsed.logprobs && finish === null && delta.role === undefined ? { content } : null,
+          finish_reason: finish,
+          ...extra,
+        },
+      ],
+    });
+  }
+}
+
 /** A running server: its base URL (…/v1) and a close function. */
 export interface PolicyServer {
   url: string;
@@ -211,8 +360,9 @@ export interface PolicyServer {
 }
 
 /**
- * Serves `policy` over HTTP: `POST /v1/chat/completions` (OpenAI's request and reply, `n` up to 8,
- * `stream` as one chunk, `logprobs` as one entry holding the completion's summed log-prob),
+ * Serves `policy` over HTTP: `POST /v1/chat/completions` (OpenAI's request and reply, `n` up to 8;
+ * `stream` a chunk a token as the policy samples it, where it streams; `logprobs` and `top_logprobs`
+ * per token, where it reports them, else one entry holding the completion's summed log-prob),
  * `GET /v1/models` and `GET /health`. Listens on host:port (port 0: any free port).
  */
 export async function createPolicyServer(
@@ -267,58 +417,59 @@ export async function createPolicyServer(
         return;
       }
       try {
-        const seeds = Array.from({ length: parsed.n }, (_, i) =>
-          parsed.n === 1 ? parsed.options : { ...parsed.options, seed: (parsed.options.seed ?? 0) + i },
-        );
-        const gens = await Promise.all(seeds.map((o) => batcher.generate(parsed.request, o)));
         const id = `chatcmpl-${randomUUID()}`;
-        const finish = (g: Generation) =>
-          (g as Generation & { finishReason?: string }).finishReason === "length" ? "length" : "stop";
-        const completionTokens = gens.reduce((a, g) => a + (g.tokens ?? 0), 0);
-        const logprobsOf = (g: Generation) =>
-          parsed.logprobs && g.logprob !== undefined
-            ? { content: [{ token: g.text, logprob: g.logprob, bytes: null, top_logprobs: [] }] }
-            : null;
+        const created = Math.floor(Date.now() / 1000);
+        const base = { id, object: "chat.completion.chunk", created, model: options.model };
+        const streams = parsed.stream
+          ? Array.from({ length: parsed.n }, (_, index) => new ChoiceStream(res, base, index, parsed))
+          : [];
         if (parsed.stream) {
           res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-          gens.forEach((g, index) => {
-            const base = {
-              id,
-              object: "chat.completion.chunk",
-              created: Math.floor(Date.now() / 1000),
-              model: options.model,
-            };
-            const delta = {
-              ...base,
-              choices: [
-                {
-                  index,
-                  delta: { role: "assistant", content: g.text },
-                  logprobs: logprobsOf(g),
-                  finish_reason: null,
-                },
-              ],
-            };
-            const end = {
-              ...base,
-              choices: [{ index, delta: {}, logprobs: null, finish_reason: finish(g) }],
-            };
-            res.write(`data: ${JSON.stringify(delta)}\n\ndata: ${JSON.stringify(end)}\n\n`);
+          for (const c of streams) c.open();
+        }
+        const requests = Array.from({ length: parsed.n }, (_, i) => {
+          const r: GenerateRequest = parsed.stream
+            ? { ...parsed.request, onToken: (t) => streams[i].token(t) }
+            : parsed.request;
+          return {
+            r,
+            o: parsed.n === 1 ? parsed.options : { ...parsed.options, seed: (parsed.options.seed ?? 0) + i },
+          };
+        });
+        let gens: GatedGeneration[];
+        try {
+          gens = await Promise.all(requests.map(({ r, o }) => batcher.generate(r, o)));
+        } catch (err) {
+          if (!parsed.stream) throw err;
+          // the reply has begun: the error goes as an event, as OpenAI's and vLLM's streams send one
+          writeEvent(res, {
+            error: { message: (err as Error).message, type: "server_error", param: null, code: null },
           });
-          res.end("data: [DONE]\n\n");
+          if (!res.writableEnded) res.end("data: [DONE]\n\n");
+          throw new StreamFailed((err as Error).message);
+        }
+        const completionTokens = gens.reduce((a, g) => a + (g.tokens ?? 0), 0);
+        const usage = usageOf(parsed.request, completionTokens, options.promptTokens);
+        if (parsed.stream) {
+          gens.forEach((g, i) => {
+            streams[i].close(g);
+          });
+          if (parsed.includeUsage) writeEvent(res, { ...base, choices: [], usage });
+          if (!res.writableEnded) res.end("data: [DONE]\n\n");
         } else {
           send(res, 200, {
             id,
             object: "chat.completion",
-            created: Math.floor(Date.now() / 1000),
+            created,
             model: options.model,
             choices: gens.map((g, index) => ({
               index,
               message: { role: "assistant", content: g.text },
-              logprobs: logprobsOf(g),
-              finish_reason: finish(g),
+              logprobs: parsed.logprobs ? { content: wireLogprobs(g, parsed.topLogprobs) } : null,
+              finish_reason: finishReason(g),
+              ...exitFields(g),
             })),
-            usage: usageOf(parsed.request, completionTokens, options.promptTokens),
+            usage,
           });
         }
         options.onRequest?.({
@@ -328,7 +479,7 @@ export async function createPolicyServer(
           tokens: completionTokens,
         });
       } catch (err) {
-        const status = sendError(res, err);
+        const status = err instanceof StreamFailed ? 500 : sendError(res, err);
         options.onRequest?.({
           status,
           ms: performance.now() - start,

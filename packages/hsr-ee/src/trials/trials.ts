@@ -3,8 +3,8 @@
 // decoded greedily until the box closes. The branch costs only its own tokens (the response prefix
 // is never recomputed), every row of a batch branches in the same forward, and a gate may end a row
 // with its trial answer (early exit) while the other rows go on.
-import type { Message } from "@sr2se/core";
-import { type Branch, type BranchHook, decode, type VLM } from "@sr2se/vlm";
+import type { Message, StreamedToken, TokenLogprob } from "@sr2se/core";
+import { type Branch, type BranchHook, decode, streamTokens, tokenLogprobsOf, type VLM } from "@sr2se/vlm";
 import { boxClosedAt, completedSteps, trialSuffix } from "../steps/boundary.js";
 import { splitSteps } from "../steps/split.js";
 
@@ -48,6 +48,10 @@ export interface Gate {
 export interface TrialRequest {
   messages: Message[];
   pixels?: Float32Array;
+  /** Seeds this request's sampling alone (as `GenerateRequest.seed`). */
+  seed?: number;
+  /** Hears the response's tokens as they are sampled (not a trial's, nor an exit's forced tokens and answer). */
+  onToken?: (token: StreamedToken) => void;
 }
 
 /** What a request produced: its response (ended by the gate or whole), its trial answers, and the exit. */
@@ -63,6 +67,8 @@ export interface TrialTrajectory {
   confidence?: number;
   /** Every trial's gate confidence, with a gate. */
   confidences?: number[];
+  /** Each generated token's log-prob (an exit's forced tokens at 0), with `logprobs`. */
+  tokenLogprobs?: TokenLogprob[];
 }
 
 /** Options of `generateTrials`. */
@@ -81,6 +87,11 @@ export interface TrialOptions {
   topP?: number;
   topK?: number;
   seed?: number;
+  /** Stop strings of the response. */
+  stop?: string[];
+  /** Return each token's log-prob (`TrialTrajectory.tokenLogprobs`), with this many alternatives. */
+  logprobs?: boolean;
+  topLogprobs?: number;
   /**
    * Gate on the answer's first token, with the forced tokens riding in the main forward (vlm's
    * `BranchHook.peek`; default true with a gate): only the trials the gate lets out are decoded
@@ -191,6 +202,14 @@ export async function generateTrials(
     peek: opts.peek ?? opts.gate !== undefined,
   });
   const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].ids.length - prompts[b].ids.length);
+  const requestSeeds = requests.some((r) => r.seed !== undefined) ? requests.map((r) => r.seed) : undefined;
+  const onToken = requests.some((r) => r.onToken)
+    ? streamTokens(
+        vlm.tokenizer,
+        requests.map((r) => r.onToken),
+      )
+    : undefined;
+  const topLogprobs = opts.logprobs && opts.topLogprobs ? opts.topLogprobs : undefined;
   for (let s = 0; s < order.length; s += batchSize) {
     const chunk = order.slice(s, s + batchSize);
     const decoded = await decode(
@@ -200,11 +219,14 @@ export async function generateTrials(
       {
         maxTokens: opts.maxTokens ?? 256,
         seed: opts.seed ?? 0,
-        stop: [],
+        requestSeeds,
+        stop: opts.stop ?? [],
         temperature: opts.temperature,
         topP: opts.topP,
         topK: opts.topK,
         branches: hook,
+        ...(topLogprobs ? { topLogprobs } : {}),
+        ...(onToken ? { onToken } : {}),
       },
       chunk,
     );
@@ -213,6 +235,7 @@ export async function generateTrials(
       t.response = d.text;
       t.tokens = d.ids.length;
       t.finishReason = d.finishReason;
+      if (opts.logprobs) t.tokenLogprobs = tokenLogprobsOf(vlm.tokenizer, d);
       if (opts.gate && t.exitLevel === undefined) t.confidence = t.confidences?.at(-1);
     });
     opts.onProgress?.(Math.min(s + batchSize, order.length));
