@@ -27,6 +27,8 @@ export interface KillAnywhereOptions {
    */
   minMs?: number;
   maxMs: number;
+  /** Count the moments from the run's start instead (for a job that prints nothing while it works). */
+  from?: KillClock;
   /** Time a killed job's child processes have to exit (default 10 s); a survivor fails the run. */
   orphanGraceMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -83,9 +85,12 @@ export function runToEnd(args: string[], env?: NodeJS.ProcessEnv): Promise<Timed
  * 60% of it, so that kills land anywhere in the job's work (not in its start-up) and a killed run
  * often gets past a checkpoint before it dies.
  */
-export function killWindow(ref: TimedResult): number {
-  return Math.round(ref.workMs * 0.6);
+export function killWindow(ref: TimedResult, from: KillClock = "first-output"): number {
+  return Math.round((from === "start" ? ref.ms : ref.workMs) * 0.6);
 }
+
+/** Where kill moments are counted from: the run's start, or its first output on stderr. */
+export type KillClock = "start" | "first-output";
 
 /**
  * Runs the job, SIGKILLs it at a seeded random moment, and starts it again, until `kills` runs were
@@ -113,12 +118,14 @@ export async function killAnywhere(opts: KillAnywhereOptions): Promise<KillAnywh
     );
     let descendants: number[] = [];
     let timer: NodeJS.Timeout | undefined;
-    child.stderr?.once("data", () => {
+    const arm = () => {
       timer = setTimeout(() => {
         descendants = descendantsOf(child.pid as number);
         child.kill("SIGKILL");
       }, at);
-    });
+    };
+    if (opts.from === "start") arm();
+    else child.stderr?.once("data", arm);
     const end = await ended;
     clearTimeout(timer);
     runs.push(stderr);
