@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { builtFile, importedModules } from "../../../test-support/package.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -11,16 +12,8 @@ describe("the root entry stays engine-free", () => {
   });
 
   it("dist/index.js imports nothing but @sr2se/core", () => {
-    const file = path.join(root, "dist/index.js");
-    expect(
-      existsSync(file),
-      "dist/index.js is missing: run `npx turbo run build --filter=@sr2se/hsr-ee`",
-    ).toBe(true);
-    const js = readFileSync(file, "utf8");
-    const imported = [...js.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']/g)].map(
-      (m) => m[1] ?? m[2],
-    );
-    expect(imported.filter((m) => m !== "@sr2se/core")).toEqual([]);
+    const js = builtFile(root, "dist/index.js");
+    expect(importedModules(js).filter((m) => m !== "@sr2se/core")).toEqual([]);
     expect(js).not.toMatch(/\brequire\s*\(/);
   });
 });

@@ -1,26 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, it } from "vitest";
+import { printedLines, promisedOutput, readmeCode, runExample } from "../../../test-support/readme.js";
 
 it("the README example runs and prints what it says", async () => {
-  const readme = readFileSync(path.resolve(import.meta.dirname, "../README.md"), "utf8");
-  const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(code).toBeDefined();
-  const expected = [...(code as string).matchAll(/^\/\/ → (.*)$/gm)].map((m) => m[1]);
+  const code = readmeCode(import.meta.dirname, /## Example\n\n```ts\n([\s\S]*?)```/);
+  const expected = promisedOutput(code);
   expect(expected.length).toBeGreaterThan(0);
-
-  const dir = mkdtempSync(path.join(tmpdir(), "hsr-ee-readme-"));
-  const file = path.join(dir, "example.ts");
-  const entry = JSON.stringify(path.resolve(import.meta.dirname, "../src/index.ts"));
-  writeFileSync(file, (code as string).replace('from "@sr2se/hsr-ee"', `from ${entry}`));
-  const printed: string[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => printed.push(args.map(String).join(" "));
-  try {
-    await import(file);
-  } finally {
-    console.log = log;
-  }
-  expect(printed).toEqual(expected);
+  const entry = path.resolve(import.meta.dirname, "../src/index.ts");
+  expect(printedLines(await runExample(code, { from: "@sr2se/hsr-ee", entry }))).toEqual(expected);
 });

@@ -1,37 +1,19 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { builtFile, moduleLoads, packedFiles, strayFiles } from "../../../test-support/package.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 
 describe("the published package", () => {
   it("npm pack holds only dist, README, LICENSE and package.json", () => {
-    const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-    expect(files).toContain("dist/index.js");
-    expect(files).toContain("README.md");
-    expect(files).toContain("LICENSE");
-    const stray = files.filter(
-      (f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f),
-    );
-    expect(stray).toEqual([]);
+    const files = packedFiles(root);
+    expect(files).toEqual(expect.arrayContaining(["dist/index.js", "README.md", "LICENSE"]));
+    expect(strayFiles(files)).toEqual([]);
   });
 
   it("the core entry (dist/index.js) imports nothing, not even node built-ins", () => {
-    const file = path.join(root, "dist/index.js");
-    expect(existsSync(file), "dist/index.js is missing: run `npm run build -w @sr2se/sr-dpo` first").toBe(
-      true,
-    );
-    const js = readFileSync(file, "utf8");
-    expect(js).not.toMatch(/^\s*import[\s{*"']/m);
-    expect(js).not.toMatch(/\bimport\s*\(/);
-    expect(js).not.toMatch(/\brequire\s*\(/);
-    expect(js).not.toMatch(/\bfrom\s*["']/);
+    expect(moduleLoads(builtFile(root, "dist/index.js"))).toEqual([]);
   });
 
   it("the core entry has no runtime dependency", () => {

@@ -1,28 +1,18 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, it } from "vitest";
+import {
+  codeLines,
+  printedLines,
+  promisedOutput,
+  readmeCode,
+  runExample,
+} from "../../../test-support/readme.js";
 
 it("the README example has under 15 lines of plain arrays, runs, and prints what it says", async () => {
-  const readme = readFileSync(path.resolve(import.meta.dirname, "../README.md"), "utf8");
-  const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(code).toBeDefined();
-  const lines = (code as string).split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("// →"));
-  expect(lines.length).toBeLessThan(15);
-  const expected = [...(code as string).matchAll(/^\/\/ → (.*)$/gm)].map((m) => m[1]);
+  const code = readmeCode(import.meta.dirname, /## Example\n\n```ts\n([\s\S]*?)```/);
+  expect(codeLines(code).length).toBeLessThan(15);
+  const expected = promisedOutput(code);
   expect(expected.length).toBeGreaterThan(0);
-
-  const dir = mkdtempSync(path.join(tmpdir(), "sr-dpo-readme-"));
-  const file = path.join(dir, "example.ts");
-  const entry = JSON.stringify(path.resolve(import.meta.dirname, "../src/index.ts"));
-  writeFileSync(file, (code as string).replace('from "@sr2se/sr-dpo"', `from ${entry}`));
-  const printed: string[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => printed.push(args.map(String).join(" "));
-  try {
-    await import(file);
-  } finally {
-    console.log = log;
-  }
-  expect(printed).toEqual(expected);
+  const entry = path.resolve(import.meta.dirname, "../src/index.ts");
+  expect(printedLines(await runExample(code, { from: "@sr2se/sr-dpo", entry }))).toEqual(expected);
 });
