@@ -95,6 +95,13 @@ const predictions = [
 ];
 const fast = { timeoutMs: 300, maxRetries: 2, backoffMs: 1, apiKey: "sk-test", model: "gpt-4-0613" };
 
+/** Plays `actions` at the endpoint and returns the MM-Vet grading of the second sample alone. */
+function gradeSecondSample(actions: Action[], rateLimitSleepMs?: number) {
+  endpoint.actions = actions;
+  const judge = new OpenAIMmVetJudge({ ...fast, baseURL: endpoint.url });
+  return scoreMmVet([data[1]], [predictions[1]], { judge, rateLimitSleepMs });
+}
+
 describe("the OpenAI-compatible MM-Vet judge against a local endpoint", () => {
   it("sends the official request: one user message, max_tokens 3, temperature 0, the key", async () => {
     endpoint.actions = [{ reply: "0.5" }, { reply: "1.0" }];
@@ -114,76 +121,51 @@ describe("the OpenAI-compatible MM-Vet judge against a local endpoint", () => {
     expect(result.capabilities.total.score).toBe(75);
   });
 
-  it("a malformed reply (not JSON, then no choices) is retried by the client", async () => {
-    endpoint.actions = [{ malformed: "<html>oops" }, { malformed: '{"choices":[]}' }, { reply: "0.3" }];
-    const judge = new OpenAIMmVetJudge({ ...fast, baseURL: endpoint.url });
-    const result = await scoreMmVet(
-      [data[1] as MmVetSample],
-      [predictions[1] as { id: string; response: string }],
-      {
-        judge,
-      },
-    );
-    expect(endpoint.requests).toHaveLength(3);
-    expect(result.grades.v1_1?.score).toEqual([0.3]);
-  });
+  const retried: {
+    name: string;
+    actions: Action[];
+    requests: number;
+    score: number;
+    rateLimitSleepMs?: number;
+  }[] = [
+    {
+      name: "a malformed reply (not JSON, then no choices) is retried by the client",
+      actions: [{ malformed: "<html>oops" }, { malformed: '{"choices":[]}' }, { reply: "0.3" }],
+      requests: 3,
+      score: 0.3,
+    },
+    {
+      name: "a 429 is retried (Retry-After honoured) and the grade goes through",
+      actions: [{ status: 429 }, { reply: "0.8" }],
+      requests: 2,
+      score: 0.8,
+    },
+    {
+      name: "429s past the client's retries fall to the official sleep-and-start-over",
+      actions: [{ status: 429 }, { status: 429 }, { status: 429 }, { reply: "0.4" }],
+      requests: 4,
+      score: 0.4,
+      rateLimitSleepMs: 5,
+    },
+    {
+      name: "a request that times out is retried",
+      actions: [{ hang: true }, { reply: "0.2" }],
+      requests: 2,
+      score: 0.2,
+    },
+  ];
+  for (const { name, actions, requests, score, rateLimitSleepMs } of retried)
+    it(name, async () => {
+      const result = await gradeSecondSample(actions, rateLimitSleepMs);
+      expect(endpoint.requests).toHaveLength(requests);
+      expect(result.grades.v1_1?.score).toEqual([score]);
+    });
 
   it("an unparsable score makes the official retry with the (digit) prompt", async () => {
-    endpoint.actions = [{ reply: "Correctness: 0.6" }, { reply: "0.6" }];
-    const judge = new OpenAIMmVetJudge({ ...fast, baseURL: endpoint.url });
-    const result = await scoreMmVet(
-      [data[1] as MmVetSample],
-      [predictions[1] as { id: string; response: string }],
-      {
-        judge,
-      },
-    );
+    const result = await gradeSecondSample([{ reply: "Correctness: 0.6" }, { reply: "0.6" }]);
     const second = endpoint.requests[1]?.body.messages as { content: string }[];
     expect(second[0]?.content.endsWith("\nPredict the correctness of the answer (digit): ")).toBe(true);
     expect(result.grades.v1_1?.score).toEqual([0.6]);
-  });
-
-  it("a 429 is retried (Retry-After honoured) and the grade goes through", async () => {
-    endpoint.actions = [{ status: 429 }, { reply: "0.8" }];
-    const judge = new OpenAIMmVetJudge({ ...fast, baseURL: endpoint.url });
-    const result = await scoreMmVet(
-      [data[1] as MmVetSample],
-      [predictions[1] as { id: string; response: string }],
-      {
-        judge,
-      },
-    );
-    expect(endpoint.requests).toHaveLength(2);
-    expect(result.grades.v1_1?.score).toEqual([0.8]);
-  });
-
-  it("429s past the client's retries fall to the official sleep-and-start-over", async () => {
-    endpoint.actions = [{ status: 429 }, { status: 429 }, { status: 429 }, { reply: "0.4" }];
-    const judge = new OpenAIMmVetJudge({ ...fast, baseURL: endpoint.url });
-    const result = await scoreMmVet(
-      [data[1] as MmVetSample],
-      [predictions[1] as { id: string; response: string }],
-      {
-        judge,
-        rateLimitSleepMs: 5,
-      },
-    );
-    expect(endpoint.requests).toHaveLength(4);
-    expect(result.grades.v1_1?.score).toEqual([0.4]);
-  });
-
-  it("a request that times out is retried", async () => {
-    endpoint.actions = [{ hang: true }, { reply: "0.2" }];
-    const judge = new OpenAIMmVetJudge({ ...fast, baseURL: endpoint.url });
-    const result = await scoreMmVet(
-      [data[1] as MmVetSample],
-      [predictions[1] as { id: string; response: string }],
-      {
-        judge,
-      },
-    );
-    expect(endpoint.requests).toHaveLength(2);
-    expect(result.grades.v1_1?.score).toEqual([0.2]);
   });
 
   it("a server error that outlasts the retries fails with the sample id and run", async () => {

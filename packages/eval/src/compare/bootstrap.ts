@@ -62,58 +62,8 @@ export function pairedBootstrap(
     throw new Error(
       `pairedBootstrap: needs the same non-zero number of samples (got ${n} and ${ours.length})`,
     );
-  const iterations = options.iterations ?? 2000;
-  const seed = options.seed ?? 0;
-  const confidence = options.confidence ?? 0.95;
-  const w = stat.width;
-  const mb = matrix(base, stat);
-  const mo = matrix(ours, stat);
-  const sumsOf = (m: Float64Array) => {
-    const s = new Float64Array(w);
-    for (let i = 0; i < n; i++)
-      for (let k = 0; k < w; k++) s[k] = (s[k] as number) + (m[i * w + k] as number);
-    return s;
-  };
-  const sign = stat.lowerIsBetter ? -1 : 1;
-  const b0 = stat.fromSums(sumsOf(mb));
-  const o0 = stat.fromSums(sumsOf(mo));
-  const rng = new Rng(seed);
-  const bs = new Float64Array(iterations);
-  const os = new Float64Array(iterations);
-  const ds = new Float64Array(iterations);
-  const sb = new Float64Array(w);
-  const so = new Float64Array(w);
-  let notBetter = 0;
-  for (let it = 0; it < iterations; it++) {
-    sb.fill(0);
-    so.fill(0);
-    for (let j = 0; j < n; j++) {
-      const i = rng.int(0, n) * w;
-      for (let k = 0; k < w; k++) {
-        sb[k] = (sb[k] as number) + (mb[i + k] as number);
-        so[k] = (so[k] as number) + (mo[i + k] as number);
-      }
-    }
-    bs[it] = stat.fromSums(sb);
-    os[it] = stat.fromSums(so);
-    ds[it] = sign * ((os[it] as number) - (bs[it] as number));
-    if ((ds[it] as number) <= 0) notBetter++;
-  }
-  const alpha = (1 - confidence) / 2;
-  const interval = (value: number, xs: Float64Array): Interval => {
-    const sorted = xs.slice().sort();
-    return { value, low: quantile(sorted, alpha), high: quantile(sorted, 1 - alpha) };
-  };
-  return {
-    baseline: interval(b0, bs),
-    ours: interval(o0, os),
-    improvement: interval(sign * (o0 - b0), ds),
-    pValue: notBetter / iterations,
-    n,
-    iterations,
-    seed,
-    confidence,
-  };
+  // one group: the pooled bootstrap's mean over groups is that group's statistic
+  return pooledPairedBootstrap([{ base, ours }], stat, options);
 }
 
 /** One seed's (or run's) samples of a pooled comparison: `base` and `ours` list the same samples in the same order. */
