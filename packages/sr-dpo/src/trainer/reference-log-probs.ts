@@ -1,5 +1,5 @@
 import { type PreferencePair, readPreferencePairs, writeFileAtomic } from "@sr2se/core";
-import { type CompletionRequest, disposeScored, type SequenceScorer, scoreWithoutGrad } from "./trainer.js";
+import { completionRequests, disposeScored, type SequenceScorer, scoreWithoutGrad } from "./trainer.js";
 
 /**
  * Scores every pair of `pairsFile` once with the frozen reference and writes the pairs to `outFile`
@@ -23,22 +23,7 @@ export async function precomputeReferenceLogProbs(
   for (let start = 0; start < records.length; start += batchSize) {
     const batch = records.slice(start, start + batchSize);
     const n = batch.length;
-    const requests: CompletionRequest[] = [
-      ...batch.map(({ pair }) => ({
-        prompt: pair.prompt,
-        completion: pair.chosen,
-        image: pair.image,
-        pair,
-        side: "chosen" as const,
-      })),
-      ...batch.map(({ pair }) => ({
-        prompt: pair.prompt,
-        completion: pair.rejected,
-        image: pair.image,
-        pair,
-        side: "rejected" as const,
-      })),
-    ];
+    const requests = completionRequests(batch.map(({ pair }) => pair));
     const scored = await scoreWithoutGrad(reference, requests);
     const sums = (await scored.sum.data()) as ArrayLike<number>;
     disposeScored(scored);

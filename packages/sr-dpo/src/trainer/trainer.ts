@@ -30,6 +30,18 @@ export interface CompletionRequest {
   side: "chosen" | "rejected";
 }
 
+/** Returns the requests that score a batch of pairs: every chosen completion, then every rejected one. */
+export function completionRequests(pairs: readonly PreferencePair[]): CompletionRequest[] {
+  const request = (pair: PreferencePair, side: "chosen" | "rejected"): CompletionRequest => ({
+    prompt: pair.prompt,
+    completion: pair[side],
+    image: pair.image,
+    pair,
+    side,
+  });
+  return [...pairs.map((pair) => request(pair, "chosen")), ...pairs.map((pair) => request(pair, "rejected"))];
+}
+
 /** What a policy or reference returns for a list of completions: tensors [n]. */
 export interface ScoredCompletions {
   /** Log-probs summed over each completion's tokens (prompt masked). */
@@ -275,22 +287,7 @@ export class SrDpoTrainer {
       epoch = mb.epoch;
       const batch = mb.indices.map((i) => records[i]);
       const n = batch.length;
-      const requests: CompletionRequest[] = [
-        ...batch.map(({ pair }) => ({
-          prompt: pair.prompt,
-          completion: pair.chosen,
-          image: pair.image,
-          pair,
-          side: "chosen" as const,
-        })),
-        ...batch.map(({ pair }) => ({
-          prompt: pair.prompt,
-          completion: pair.rejected,
-          image: pair.image,
-          pair,
-          side: "rejected" as const,
-        })),
-      ];
+      const requests = completionRequests(batch.map(({ pair }) => pair));
       const ref = await this.referenceLogProbs(batch, requests);
       const scored = await policy.sequenceLogProbs(requests);
       if (scored.sum.ndim !== 1 || scored.sum.shape[0] !== 2 * n) {
