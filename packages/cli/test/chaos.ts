@@ -27,6 +27,8 @@ export interface KillAnywhereOptions {
    */
   minMs?: number;
   maxMs: number;
+  /** Skip the last, uninterrupted run (a job too long to finish in a test); `final` is then undefined. */
+  finish?: boolean;
   /** Count the moments from the run's start instead (for a job that prints nothing while it works). */
   from?: KillClock;
   /** Time a killed job's child processes have to exit (default 10 s); a survivor fails the run. */
@@ -42,6 +44,8 @@ export interface KillAnywhereResult {
   moments: number[];
   /** The last, uninterrupted run. */
   final: CliResult;
+  /** Processes the killed runs had started (child stages), each checked gone after its parent's kill. */
+  orphansChecked: number;
   /** Everything the killed runs wrote on stderr, for a failing test's message. */
   killedStderr: string;
   /** What each run after the first wrote on stderr (the killed ones, then the final one). */
@@ -105,6 +109,7 @@ export async function killAnywhere(opts: KillAnywhereOptions): Promise<KillAnywh
   const moments: number[] = [];
   let killedStderr = "";
   const runs: string[] = [];
+  let orphansChecked = 0;
   let attempts = 0;
   while (moments.length < opts.kills) {
     attempts++;
@@ -113,8 +118,9 @@ export async function killAnywhere(opts: KillAnywhereOptions): Promise<KillAnywh
     let stderr = "";
     child.stderr?.on("data", (d) => (stderr += d));
     child.stdout?.resume();
+    // "exit", not "close": an orphaned child stage holding the stderr pipe must not hold up the check
     const ended = new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on("close", (status, signal) => resolve({ status, signal })),
+      child.on("exit", (status, signal) => resolve({ status, signal })),
     );
     let descendants: number[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -133,19 +139,22 @@ export async function killAnywhere(opts: KillAnywhereOptions): Promise<KillAnywh
     if (end.signal === "SIGKILL") {
       moments.push(at);
       await expectGone(descendants, opts.orphanGraceMs ?? 10_000, stderr);
+      orphansChecked += descendants.length;
     } else if (end.status !== 0) {
       throw new Error(`killAnywhere: run ${attempts} failed on its own (status ${end.status}):\n${stderr}`);
     } else {
       break; // the job is done before its kill moment
     }
   }
-  const final = await runToEnd(opts.args, opts.env);
+  const final =
+    opts.finish === false ? (undefined as unknown as CliResult) : await runToEnd(opts.args, opts.env);
   return {
+    orphansChecked,
     kills: moments.length,
     moments,
     final,
     killedStderr,
-    resumedStderr: [...runs.slice(1), final.stderr],
+    resumedStderr: [...runs.slice(1), ...(opts.finish === false ? [] : [final.stderr])],
   };
 }
 
