@@ -6,6 +6,7 @@ import path from "node:path";
 import { synthesize } from "@sr2se/data";
 import { trainSft } from "@sr2se/vlm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tinySftModel } from "../../../test-support/tiny-vlm.js";
 import { sr2seAsync, sr2seSync } from "./cli.js";
 import { EXISTENCE_WORLD } from "./tiny-vlm.js";
 
@@ -86,23 +87,7 @@ describe("sr2se train grpo on a tiny model", () => {
       out: sft,
       progress: false,
       config: {
-        vision_config: {
-          image_size: 32,
-          patch_size: 8,
-          hidden_size: 16,
-          intermediate_size: 32,
-          num_hidden_layers: 1,
-          num_attention_heads: 2,
-        },
-        text_config: {
-          hidden_size: 32,
-          intermediate_size: 64,
-          num_hidden_layers: 1,
-          num_attention_heads: 4,
-          num_key_value_heads: 2,
-          head_dim: 8,
-        },
-        projector_hidden_size: 32,
+        ...tinySftModel,
         training: {
           steps: 20,
           batch_size: 8,

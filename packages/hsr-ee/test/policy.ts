@@ -3,6 +3,7 @@
 import { encodePng } from "@sr2se/data";
 import { optim, tidy } from "@sr2se/tensor";
 import { defaultConfig, trainBpe, useFastestBackend, VLM, VlmTokenizer } from "@sr2se/vlm";
+import { asTinyModel, squareRgb } from "../../../test-support/tiny-vlm.js";
 import { truncatedResponses } from "../src/index.js";
 
 await useFastestBackend();
@@ -32,43 +33,16 @@ export const items = [
   },
 ];
 
-function png(r: number, g: number, b: number, size = 20): Uint8Array {
-  const rgb = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const inside = x > size / 4 && x < (3 * size) / 4 && y > size / 4 && y < (3 * size) / 4;
-      rgb.set(inside ? [r, g, b] : [240, 240, 240], (y * size + x) * 3);
-    }
-  return encodePng(rgb, size, size);
-}
-
 /** Returns each item's image as a PNG. */
-export const images = items.map((it) => png(it.color[0], it.color[1], it.color[2]));
+export const images = items.map((it) =>
+  encodePng(squareRgb(it.color[0], it.color[1], it.color[2], 20), 20, 20),
+);
 
 /** Returns a tiny VLM trained until it writes the gold responses and answers after any step (deterministic). */
 export async function tinyPolicy(steps = 150): Promise<VLM> {
   const corpus = items.flatMap((it) => [it.question, it.response]);
   const tok = VlmTokenizer.fromJSON(trainBpe(Array(10).fill(corpus).flat(), { vocabSize: 320 }));
-  const c = defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId });
-  c.vision_config = {
-    ...c.vision_config,
-    image_size: 16,
-    patch_size: 8,
-    hidden_size: 16,
-    intermediate_size: 32,
-    num_hidden_layers: 1,
-    num_attention_heads: 2,
-  };
-  c.text_config = {
-    ...c.text_config,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 8,
-  };
-  c.projector_hidden_size = 32;
+  const c = asTinyModel(defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId }));
   const vlm = new VLM(c, tok, 1);
   const pixels = await Promise.all(images.map((im) => vlm.pixelsOf(im)));
   const seqs = items.flatMap((it, i) =>

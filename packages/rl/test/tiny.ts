@@ -5,27 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readDataset, synthesize } from "@sr2se/data";
 import { type SftConfigFile, trainSft } from "@sr2se/vlm";
+import { tinySftModel } from "../../../test-support/tiny-vlm.js";
 import type { GrpoSample } from "../src/trainer/grpo.js";
 
 /** The model and SFT recipe of the tests: small enough to run in seconds on two cores. */
 export const TINY_SFT: SftConfigFile = {
-  vision_config: {
-    image_size: 32,
-    patch_size: 8,
-    hidden_size: 16,
-    intermediate_size: 32,
-    num_hidden_layers: 1,
-    num_attention_heads: 2,
-  },
-  text_config: {
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 1,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 8,
-  },
-  projector_hidden_size: 32,
+  ...tinySftModel,
   training: {
     steps: 30,
     batch_size: 8,

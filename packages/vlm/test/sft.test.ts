@@ -4,27 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesize } from "@sr2se/data";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tinySftModel } from "../../../test-support/tiny-vlm.js";
 import { type SftConfigFile, type SftLogRow, trainSft } from "../src/train/sft.js";
 import { VLM } from "../src/vlm.js";
 
 const config: SftConfigFile = {
-  vision_config: {
-    image_size: 32,
-    patch_size: 8,
-    hidden_size: 16,
-    intermediate_size: 32,
-    num_hidden_layers: 1,
-    num_attention_heads: 2,
-  },
-  text_config: {
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 1,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 8,
-  },
-  projector_hidden_size: 32,
+  ...tinySftModel,
   training: {
     steps: 24,
     batch_size: 4,

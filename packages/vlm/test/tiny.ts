@@ -1,5 +1,6 @@
 // A tiny VLM for tests: a BPE tokenizer trained on a few lines and a config small enough to run in milliseconds.
 import { encodePng } from "@sr2se/data";
+import { asTinyModel, squareRgb } from "../../../test-support/tiny-vlm.js";
 import { defaultConfig, type VlmConfig } from "../src/config.js";
 import { trainBpe } from "../src/tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "../src/tokenizer/tokenizer.js";
@@ -18,27 +19,8 @@ export function tinyTokenizer(): VlmTokenizer {
 
 /** Returns a tiny config for a tokenizer. */
 export function tinyConfig(tok: VlmTokenizer, tied = true): VlmConfig {
-  const c = defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId });
-  c.vision_config = {
-    ...c.vision_config,
-    image_size: 16,
-    patch_size: 8,
-    hidden_size: 16,
-    intermediate_size: 32,
-    num_hidden_layers: 1,
-    num_attention_heads: 2,
-  };
-  c.text_config = {
-    ...c.text_config,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 8,
-    tie_word_embeddings: tied,
-  };
-  c.projector_hidden_size = 32;
+  const c = asTinyModel(defaultConfig(tok.vocabSize, { image: tok.imageId, eos: tok.eosId }));
+  c.text_config.tie_word_embeddings = tied;
   return c;
 }
 
@@ -50,11 +32,5 @@ export function tinyVlm(seed = 1, tied = true): VLM {
 
 /** Returns a small PNG: a coloured square on a plain background. */
 export function tinyPng(r: number, g: number, b: number, size = 20): Uint8Array {
-  const rgb = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const inside = x > size / 4 && x < (3 * size) / 4 && y > size / 4 && y < (3 * size) / 4;
-      rgb.set(inside ? [r, g, b] : [240, 240, 240], (y * size + x) * 3);
-    }
-  return encodePng(rgb, size, size);
+  return encodePng(squareRgb(r, g, b, size), size, size);
 }

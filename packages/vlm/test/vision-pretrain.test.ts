@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Sample, SceneObject } from "@sr2se/core";
 import { readDataset, synthesize } from "@sr2se/data";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tinySftModel, tinyVision } from "../../../test-support/tiny-vlm.js";
 import { preprocessImage } from "../src/data/images.js";
 import { resolveModelConfig, type SftConfigFile, trainSft } from "../src/train/sft.js";
 import {
@@ -113,22 +114,8 @@ describe("vision pretraining", () => {
   });
 
   const tiny: SftConfigFile = {
-    vision_config: {
-      image_size: 32,
-      patch_size: 8,
-      hidden_size: 16,
-      intermediate_size: 32,
-      num_hidden_layers: 1,
-    },
-    text_config: {
-      hidden_size: 32,
-      intermediate_size: 64,
-      num_hidden_layers: 1,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      head_dim: 8,
-    },
-    projector_hidden_size: 32,
+    ...tinySftModel,
+    vision_config: { ...tinyVision, num_attention_heads: 4 },
     training: { steps: 6, batch_size: 4, eval_every: 0, save_every: 0, vocab_size: 300, max_length: 512 },
   };
   const visionWeights = async (vlm: VLM) =>
