@@ -1,6 +1,8 @@
 // @sr2se/rl/tensor: GRPO on @sr2se/tensor and @sr2se/vlm: rollouts, Vision-SR1's self-reward pass,
 // the actor loss fed back into the graph, and the trainer.
 
+// the self-reward prompt is written once, in @sr2se/core
+export { VISION_SR1_VERIFY_PROMPT, verifyPrompt } from "@sr2se/core";
 export {
   descriptionLeaksAnswer,
   REWARD_KINDS,
@@ -16,7 +18,6 @@ export {
   type SamplingSettings,
   sampleRollouts,
 } from "./rollout/rollout.js";
-export { VISION_SR1_VERIFY_PROMPT, verifyPrompt } from "./rollout/verify-prompt.js";
 export {
   type ActorLossTensor,
   type ActorTargets,

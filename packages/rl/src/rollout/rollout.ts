@@ -3,10 +3,10 @@
 // Each request draws from its own seeded generator, so a batch samples the same tokens however it is
 // cut into decoder batches, and a resumed run samples what the uninterrupted one did.
 
+import { verifyPrompt } from "@sr2se/core";
 import { extractDescription } from "@sr2se/hsr-ee";
 import type { SequenceInput, VLM } from "@sr2se/vlm";
 import { decode, IGNORE_INDEX } from "@sr2se/vlm";
-import { verifyPrompt } from "./verify-prompt.js";
 
 /** A prompt to roll out: the question, its ground truth and its image as the model's pixels. */
 export interface RolloutPrompt {
