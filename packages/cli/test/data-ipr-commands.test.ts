@@ -112,7 +112,7 @@ describe("sr2se ipr generate", () => {
     const file = path.join(data, "circles.jsonl");
     writeFileSync(file, `${samples.map((s) => JSON.stringify(s)).join("\n")}\n`);
     const out = path.join(dir, "pairs.jsonl");
-    const r = await sr2seAsync([
+    const args = [
       "ipr",
       "generate",
       "--data",
@@ -125,7 +125,8 @@ describe("sr2se ipr generate", () => {
       out,
       "--rounds",
       "2",
-    ]);
+    ];
+    const r = await sr2seAsync(args);
     expect(r.status, r.stderr).toBe(0);
     const pairs = readFileSync(out, "utf8")
       .trim()
@@ -137,20 +138,7 @@ describe("sr2se ipr generate", () => {
       expect(p.rejected).toContain("\\boxed{2}");
     }
     // A rerun resumes: nothing new, nothing duplicated.
-    const again = await sr2seAsync([
-      "ipr",
-      "generate",
-      "--data",
-      file,
-      "--endpoint",
-      url,
-      "--model",
-      "m",
-      "--out",
-      out,
-      "--rounds",
-      "2",
-    ]);
+    const again = await sr2seAsync(args);
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(4);
   });

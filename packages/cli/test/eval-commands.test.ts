@@ -35,6 +35,19 @@ beforeAll(() => {
   expect(r.status, r.stderr).toBe(0);
 });
 
+/**
+ * Writes the predictions to `<name>.jsonl`, scores them with `sr2se eval score` into `<name>.json`,
+ * and returns the run and the score's headline value.
+ */
+function score(bench: string, data: string[], name: string, predictions: unknown[]) {
+  const pred = path.join(dir, `${name}.jsonl`);
+  const out = path.join(dir, `${name}.json`);
+  writeJsonl(pred, predictions);
+  const r = sr2se(["eval", "score", "--bench", bench, "--data", ...data, "--pred", pred, "--out", out]);
+  expect(r.status, r.stderr).toBe(0);
+  return { ...r, headline: JSON.parse(readFileSync(out, "utf8")).headline.value as number };
+}
+
 describe("sr2se eval score", () => {
   it("scores POPE over the three splits: perfect answers give F1 100, always-yes gives recall 1", () => {
     const splits = ["random", "popular", "adversarial"];
@@ -45,42 +58,13 @@ describe("sr2se eval score", () => {
         response: `\\boxed{${q.label}}`,
       })),
     );
-    writeJsonl(path.join(dir, "pope-perfect.jsonl"), perfect);
-    const r = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "pope",
-      "--data",
-      ...data,
-      "--pred",
-      path.join(dir, "pope-perfect.jsonl"),
-      "--out",
-      path.join(dir, "pope-perfect.json"),
-    ]);
-    expect(r.status, r.stderr).toBe(0);
-    const res = JSON.parse(readFileSync(path.join(dir, "pope-perfect.json"), "utf8"));
-    expect(res.headline.value).toBeCloseTo(100, 6);
+    const r = score("pope", data, "pope-perfect", perfect);
+    expect(r.headline).toBeCloseTo(100, 6);
     expect(r.stdout).toMatch(/adversarial/);
 
     const yes = perfect.map((p) => ({ id: p.id, response: "Yes, there is." }));
-    writeJsonl(path.join(dir, "pope-yes.jsonl"), yes);
-    const r2 = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "pope",
-      "--data",
-      ...data,
-      "--pred",
-      path.join(dir, "pope-yes.jsonl"),
-      "--out",
-      path.join(dir, "pope-yes.json"),
-    ]);
-    expect(r2.status, r2.stderr).toBe(0);
-    const res2 = JSON.parse(readFileSync(path.join(dir, "pope-yes.json"), "utf8"));
     // Half the questions are "yes": precision 0.5, recall 1, F1 2/3.
-    expect(res2.headline.value).toBeCloseTo(66.667, 2);
+    expect(score("pope", data, "pope-yes", yes).headline).toBeCloseTo(66.667, 2);
 
     const cmp = sr2se([
       "eval",
@@ -95,69 +79,37 @@ describe("sr2se eval score", () => {
   });
 
   it("scores MMMU, MathVista and MM-Vet answer files written from the gold answers", () => {
+    const data = (name: string) => [path.join(bench, `${name}.jsonl`)];
     const mmmu = lines(path.join(bench, "mmmu.jsonl"));
-    writeJsonl(
-      path.join(dir, "mmmu-pred.jsonl"),
+    const m = score(
+      "mmmu",
+      data("mmmu"),
+      "mmmu",
       mmmu.map((q) => ({ id: q.id, response: `The answer is ${q.answer}.` })),
     );
-    const m = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "mmmu",
-      "--data",
-      path.join(bench, "mmmu.jsonl"),
-      "--pred",
-      path.join(dir, "mmmu-pred.jsonl"),
-      "--out",
-      path.join(dir, "mmmu.json"),
-    ]);
-    expect(m.status, m.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(dir, "mmmu.json"), "utf8")).headline.value).toBeCloseTo(100, 6);
+    expect(m.headline).toBeCloseTo(100, 6);
 
     const mv = lines(path.join(bench, "mathvista.jsonl"));
-    writeJsonl(
-      path.join(dir, "mv-pred.jsonl"),
+    const v = score(
+      "mathvista",
+      data("mathvista"),
+      "mv",
       mv.map((q) => ({ id: q.pid, response: `\\boxed{${q.answer}}` })),
     );
-    const v = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "mathvista",
-      "--data",
-      path.join(bench, "mathvista.jsonl"),
-      "--pred",
-      path.join(dir, "mv-pred.jsonl"),
-      "--out",
-      path.join(dir, "mv.json"),
-    ]);
-    expect(v.status, v.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(dir, "mv.json"), "utf8")).headline.value).toBeCloseTo(100, 6);
+    expect(v.headline).toBeCloseTo(100, 6);
 
     const mmvet = lines(path.join(bench, "mmvet.jsonl"));
-    writeJsonl(
-      path.join(dir, "mmvet-pred.jsonl"),
+    const t = score(
+      "mmvet",
+      data("mmvet"),
+      "mmvet",
       mmvet.map((q) => ({
         id: q.id,
         response: String(q.answer).split(" <AND> ").join(", ").split(" <OR> ")[0],
       })),
     );
-    const t = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "mmvet",
-      "--data",
-      path.join(bench, "mmvet.jsonl"),
-      "--pred",
-      path.join(dir, "mmvet-pred.jsonl"),
-      "--out",
-      path.join(dir, "mmvet.json"),
-    ]);
-    expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/not official/i);
-    expect(JSON.parse(readFileSync(path.join(dir, "mmvet.json"), "utf8")).headline.value).toBeGreaterThan(50);
+    expect(t.headline).toBeGreaterThan(50);
   });
 
   it("names the ids when predictions are missing, and exits non-zero", () => {
