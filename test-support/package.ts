@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { expect } from "vitest";
 
 /** Returns the paths `npm pack` would put in the tarball of the package at `root`. */
 export function packedFiles(root: string): string[] {
@@ -13,9 +14,12 @@ export function packedFiles(root: string): string[] {
   return (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
 }
 
-/** Returns the packed paths that are neither under dist/ nor README.md, LICENSE or package.json. */
-export function strayFiles(files: string[]): string[] {
-  return files.filter((f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f));
+/** Expects `npm pack` of the package at `root` to hold its build, README and LICENSE, and nothing else but package.json. */
+export function expectPacksOnlyDist(root: string): void {
+  const files = packedFiles(root);
+  expect(files).toEqual(expect.arrayContaining(["dist/index.js", "README.md", "LICENSE"]));
+  const docs = ["README.md", "LICENSE", "package.json"];
+  expect(files.filter((f) => !f.startsWith("dist/") && !docs.includes(f))).toEqual([]);
 }
 
 /** Returns the text of a built file of the package at `root`; throws, naming the build to run, where it is missing. */

@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 
 /** Returns the code that group 1 of `block` captures in the README of the package whose tests live in `testDir`. */
 export function readmeCode(testDir: string, block: RegExp): string {
@@ -51,4 +52,20 @@ export async function runExample(
 /** Returns console.log calls as the lines they print (arguments joined by spaces). */
 export function printedLines(calls: unknown[][]): string[] {
   return calls.map((args) => args.map(String).join(" "));
+}
+
+/**
+ * Runs the README's `## Example` with the import of `from` pointed at `entry`, expects it to print
+ * what its `// → ` comments say (and to say something), and returns its code.
+ */
+export async function expectExamplePrintsWhatItSays(
+  testDir: string,
+  from: string,
+  entry: string,
+): Promise<string> {
+  const code = readmeCode(testDir, /## Example\n\n```ts\n([\s\S]*?)```/);
+  const expected = promisedOutput(code);
+  expect(expected.length).toBeGreaterThan(0);
+  expect(printedLines(await runExample(code, { from, entry }))).toEqual(expected);
+  return code;
 }
