@@ -65,7 +65,9 @@ export function parseHeader(json: Uint8Array, fileSize: number, where: string): 
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text.replace(/ +$/, ""));
+    // JSON.parse skips the format's trailing space padding itself (a regular expression such as
+    // / +$/ would take quadratic time on a header of many spaces followed by anything else)
+    raw = JSON.parse(text);
   } catch (e) {
     throw new Error(`${where}: header is not valid JSON (${(e as Error).message})`);
   }
@@ -89,7 +91,8 @@ export function parseHeader(json: Uint8Array, fileSize: number, where: string): 
     if (value === null || typeof value !== "object" || Array.isArray(value))
       throw new Error(`${at}: entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-    if (typeof dtype !== "string" || !(dtype in SAFE_DTYPE_BYTES)) {
+    // own keys only: "constructor" or "__proto__" are `in` every object
+    if (typeof dtype !== "string" || !Object.hasOwn(SAFE_DTYPE_BYTES, dtype)) {
       throw new Error(
         `${at}: field "dtype" is ${JSON.stringify(dtype)}, expected one of ${Object.keys(SAFE_DTYPE_BYTES).join(", ")}`,
       );

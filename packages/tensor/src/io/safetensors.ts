@@ -13,6 +13,14 @@ export interface LoadOptions {
   device?: string | Backend;
 }
 
+/**
+ * Sets an own, enumerable property, even for a name such as `__proto__` (a tensor name comes from the
+ * file: a plain assignment would replace the object's prototype and drop the tensor).
+ */
+function setOwn<T>(target: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function build(info: SafeTensorInfo, bytes: Uint8Array, name: string, opts: LoadOptions): Tensor {
   const data = decode(bytes, info.dtype, name);
   return tensor(data, { shape: info.shape, dtype: loadedDType(info.dtype), device: opts.device });
@@ -32,12 +40,13 @@ export function loadSafetensors(
   const header = readHeader(bytes);
   const tensors: Record<string, Tensor> = {};
   for (const [name, info] of header.tensors) {
-    tensors[name] = build(
+    const t = build(
       info,
       bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end),
       name,
       opts,
     );
+    setOwn(tensors, name, t);
   }
   return { tensors, metadata: header.metadata };
 }
@@ -90,11 +99,11 @@ export function encodeSafetensors(
       );
     }
     const blob = encode(t.data, t.dtype);
-    header[name] = {
+    setOwn(header, name, {
       dtype: savedDType(t.dtype),
       shape: t.shape,
       data_offsets: [offset, offset + blob.length],
-    };
+    });
     blobs.push(blob);
     offset += blob.length;
   }
@@ -212,7 +221,7 @@ export async function readSafetensors(
   const file = await SafetensorsFile.open(path);
   try {
     const tensors: Record<string, Tensor> = {};
-    for (const k of file.keys()) tensors[k] = await file.tensor(k, opts);
+    for (const k of file.keys()) setOwn(tensors, k, await file.tensor(k, opts));
     return { tensors, metadata: file.metadata };
   } finally {
     await file.close();
