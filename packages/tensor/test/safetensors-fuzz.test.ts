@@ -2,7 +2,7 @@
 // the file, in bounded time; names such as `__proto__` round-trip as tensors; no header is slow.
 import { Rng } from "@sr2se/core";
 import { describe, expect, it } from "vitest";
-import { type HostArray, io } from "../src/index.js";
+import { io } from "../src/index.js";
 
 const WHERE = "fuzz.safetensors";
 /** Cases of each mutation kind; SR2SE_FUZZ_CASES raises them locally. */
@@ -29,7 +29,7 @@ const HOSTILE_DTYPES = [
 
 function randomFile(rng: Rng): { bytes: Uint8Array; names: string[] } {
   const n = rng.int(1, 4);
-  const tensors = new Map<string, HostArray>();
+  const tensors = new Map<string, io.HostArray>();
   for (let i = 0; i < n; i++) {
     const name = rng.next() < 0.5 ? (HOSTILE_NAMES[rng.int(0, HOSTILE_NAMES.length)] as string) : `t${i}`;
     const shape = [rng.int(0, 4), rng.int(1, 3)];
