@@ -16,7 +16,7 @@ export {
   MetricsRowSchema,
 } from "./jsonl/metrics-log.js";
 export { type PairRecord, readPreferencePairs } from "./jsonl/preference-pairs.js";
-export { JsonlReader, type ReadOptions, readJsonl } from "./jsonl/reader.js";
+export { JsonlReader, MAX_LINE_BYTES, type ReadOptions, readJsonl } from "./jsonl/reader.js";
 export { type RecordsResult, readRecords, recordsLayout } from "./jsonl/records.js";
 export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";
 export {

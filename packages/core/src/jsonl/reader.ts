@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import type { ZodType } from "zod";
 import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
 
@@ -11,7 +11,15 @@ export interface ReadOptions<T> {
   lenient?: boolean;
   /** Gives an object record without an `id` one, from its line (seed files `{image, question, answer}`). */
   defaultId?: (line: number) => string;
+  /**
+   * Longest line in bytes (default `MAX_LINE_BYTES`): a longer one is an error naming its line (or is
+   * skipped, lenient) and is never held in memory whole.
+   */
+  maxLineBytes?: number;
 }
+
+/** The default longest JSONL line: 64 MiB (a record with an inline image fits; a runaway line does not). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Sets `id` on an object record that lacks one, when the options ask for it. */
 export function fillDefaultId(
@@ -26,7 +34,7 @@ export function fillDefaultId(
 
 /**
  * Streams the records of a JSON Lines file with constant memory. CRLF endings, a UTF-8 BOM and blank
- * lines are accepted. A bad line throws `RecordError` (`file:line: …`), or is skipped and recorded in
+ * lines are accepted; a line longer than `maxLineBytes` is refused without being held whole. A bad line throws `RecordError` (`file:line: …`), or is skipped and recorded in
  * `skipped` when `lenient` is set. A last line without a newline that does not parse is reported as
  * truncated.
  */
@@ -46,26 +54,56 @@ export class JsonlReader<T> implements AsyncIterable<T> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    const endsWithNewline = await fileEndsWithNewline(this.file);
-    const stream = createReadStream(this.file, { encoding: "utf8", highWaterMark: 1 << 16 });
-    const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    const max = this.options.maxLineBytes ?? MAX_LINE_BYTES;
+    const stream = createReadStream(this.file, { highWaterMark: 1 << 16 });
     let lineNo = 0;
-    let pending: { text: string; line: number } | undefined;
+    // the current line's bytes so far; `tooLong` once it passed `max` (its bytes are then dropped)
+    let parts: Buffer[] = [];
+    let size = 0;
+    let tooLong = false;
+    const decoder = new StringDecoder("utf8");
+    const takeLine = (): string => {
+      const buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+      let text = decoder.write(buf) + decoder.end();
+      if (text.endsWith("\r")) text = text.slice(0, -1);
+      return lineNo === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    };
     try {
-      for await (const raw of rl) {
-        if (pending) {
-          const rec = this.parse(pending.text, pending.line, false);
-          if (rec !== SKIP) yield rec;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        let start = 0;
+        while (start <= chunk.length) {
+          const nl = chunk.indexOf(0x0a, start);
+          const end = nl === -1 ? chunk.length : nl;
+          if (!tooLong && end > start) {
+            size += end - start;
+            if (size > max) {
+              tooLong = true;
+              parts = [];
+            } else parts.push(chunk.subarray(start, end));
+          }
+          if (nl === -1) break;
+          lineNo += 1;
+          if (tooLong) {
+            tooLong = false;
+            size = 0;
+            this.fail(lineNo, `line is longer than ${max} bytes (the limit of a record)`);
+          } else {
+            const rec = this.parse(takeLine(), lineNo, false);
+            if (rec !== SKIP) yield rec;
+          }
+          start = nl + 1;
         }
-        lineNo += 1;
-        pending = { text: lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw, line: lineNo };
       }
-      if (pending) {
-        const rec = this.parse(pending.text, pending.line, !endsWithNewline);
+      // the bytes after the last newline: a last line without one (torn by a crash when it does not parse)
+      if (tooLong) this.fail(lineNo + 1, `line is longer than ${max} bytes (the limit of a record)`);
+      else if (size > 0) {
+        lineNo += 1;
+        const rec = this.parse(takeLine(), lineNo, true);
         if (rec !== SKIP) yield rec;
       }
     } finally {
-      rl.close();
       stream.destroy();
     }
   }
@@ -102,20 +140,6 @@ export class JsonlReader<T> implements AsyncIterable<T> {
 }
 
 const SKIP = Symbol("skip");
-
-async function fileEndsWithNewline(file: string): Promise<boolean> {
-  const { open } = await import("node:fs/promises");
-  const fh = await open(file, "r");
-  try {
-    const { size } = await fh.stat();
-    if (size === 0) return true;
-    const buf = Buffer.alloc(1);
-    await fh.read(buf, 0, 1, size - 1);
-    return buf[0] === 0x0a;
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Returns a streaming reader over the records of a JSONL file. */
 export function readJsonl<T = unknown>(file: string, options?: ReadOptions<T>): JsonlReader<T> {
