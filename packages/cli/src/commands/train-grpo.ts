@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { exists } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
@@ -12,7 +11,7 @@ import {
 } from "@sr2se/rl/tensor";
 import { useFastestBackend } from "@sr2se/vlm";
 import { type Command, InvalidArgumentError } from "commander";
-import { device, integer, number } from "./args.js";
+import { device, givenFields, integer, number, readConfigFile } from "./args.js";
 
 interface GrpoFlags {
   ckpt: string;
@@ -34,24 +33,6 @@ interface GrpoFlags {
   seed?: number;
   resume?: boolean;
   device?: "cpu" | "webgpu";
-}
-
-/** Returns the config file's fields (a JSON object of GrpoConfig's snake_case keys). */
-async function readConfig(file: string | undefined): Promise<Partial<GrpoConfig>> {
-  if (!file) return {};
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new Error(`${file}: cannot read the config: ${(err as Error).message}`);
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
-    return parsed as Partial<GrpoConfig>;
-  } catch (err) {
-    throw new Error(`${file}: not a valid config: ${(err as Error).message}`);
-  }
 }
 
 /** Returns the prompts of a dataset file (errors name the file and line). */
@@ -121,22 +102,24 @@ export function register(train: Command): void {
       "\nExample:\n  sr2se train sft --data runs/demo/data --out runs/demo/sft\n  sr2se train grpo --ckpt runs/demo/sft --data runs/demo/data --out runs/demo/grpo --reward vision-sr1\n  sr2se train grpo --ckpt runs/demo/sft --data runs/demo/data --out runs/demo/grpo-binary --reward accuracy --steps 30\n",
     )
     .action(async (flags: GrpoFlags) => {
-      const config: Partial<GrpoConfig> = { ...(await readConfig(flags.config)) };
-      const set = <K extends keyof GrpoConfig>(key: K, value: GrpoConfig[K] | undefined) => {
-        if (value !== undefined) config[key] = value;
+      // a GrpoConfig in the file's snake_case keys; the flags win
+      const config: Partial<GrpoConfig> = {
+        ...(await readConfigFile<GrpoConfig>(flags.config)),
+        ...givenFields({
+          steps: flags.steps,
+          prompts_per_step: flags.promptsPerStep,
+          n: flags.n,
+          lr: flags.lr,
+          temperature: flags.temperature,
+          max_response_tokens: flags.maxResponseTokens,
+          kl_coef: flags.klCoef,
+          mini_batches: flags.miniBatches,
+          save_every: flags.saveEvery,
+          eval_every: flags.evalEvery,
+          eval_prompts: flags.evalPrompts,
+          seed: flags.seed,
+        }),
       };
-      set("steps", flags.steps);
-      set("prompts_per_step", flags.promptsPerStep);
-      set("n", flags.n);
-      set("lr", flags.lr);
-      set("temperature", flags.temperature);
-      set("max_response_tokens", flags.maxResponseTokens);
-      set("kl_coef", flags.klCoef);
-      set("mini_batches", flags.miniBatches);
-      set("save_every", flags.saveEvery);
-      set("eval_every", flags.evalEvery);
-      set("eval_prompts", flags.evalPrompts);
-      set("seed", flags.seed);
 
       // A bad config or bad data fails here, before any model is loaded.
       resolveGrpoConfig(config);

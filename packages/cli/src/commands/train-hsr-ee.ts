@@ -1,7 +1,7 @@
 import { trainHsrEe } from "@sr2se/hsr-ee/tensor";
 import { useFastestBackend } from "@sr2se/vlm";
 import type { Command } from "commander";
-import { device, integer, number } from "./args.js";
+import { device, givenFields, integer, number } from "./args.js";
 
 interface HsrEeFlags {
   ckpt: string;
@@ -53,17 +53,15 @@ export function register(train: Command): void {
     .action(async (flags: HsrEeFlags) => {
       const backend = await useFastestBackend(flags.device);
       process.stderr.write(`hsr-ee: backend ${backend}\n`);
-      const config = Object.fromEntries(
-        Object.entries({
-          steps: flags.steps,
-          batch_size: flags.batchSize,
-          lr: flags.lr,
-          gate_questions: flags.gateQuestions,
-          calibration_questions: flags.calibrationQuestions,
-          tau_delta: flags.delta,
-          seed: flags.seed,
-        }).filter(([, v]) => v !== undefined),
-      );
+      const config: Record<string, number> = givenFields({
+        steps: flags.steps,
+        batch_size: flags.batchSize,
+        lr: flags.lr,
+        gate_questions: flags.gateQuestions,
+        calibration_questions: flags.calibrationQuestions,
+        tau_delta: flags.delta,
+        seed: flags.seed,
+      });
       if (flags.lr !== undefined) config.min_lr = flags.lr / 10;
       const result = await trainHsrEe({
         ckpt: flags.ckpt,

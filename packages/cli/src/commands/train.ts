@@ -1,24 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { type SftConfigFile, trainSft, useFastestBackend } from "@sr2se/vlm";
 import type { Command } from "commander";
-import { device, integer } from "./args.js";
-
-async function readSftConfig(file: string | undefined): Promise<SftConfigFile> {
-  if (!file) return {};
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new Error(`${file}: cannot read the config: ${(err as Error).message}`);
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
-    return parsed as SftConfigFile;
-  } catch (err) {
-    throw new Error(`${file}: not a valid config: ${(err as Error).message}`);
-  }
-}
+import { device, integer, readConfigFile } from "./args.js";
 
 /** Registers `sft` under the `train` group. */
 export function register(train: Command): void {
@@ -46,7 +28,7 @@ export function register(train: Command): void {
         resume?: boolean;
         device?: "cpu" | "webgpu";
       }) => {
-        const config = await readSftConfig(flags.config);
+        const config = await readConfigFile<SftConfigFile>(flags.config);
         const backend = await useFastestBackend(flags.device);
         process.stderr.write(`sft: backend ${backend}\n`);
         const result = await trainSft({
