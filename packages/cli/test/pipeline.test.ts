@@ -8,7 +8,20 @@ import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-pipeline-"));
 
-const STAGES = ["data", "sft", "bench", "eval-sft", "ipr", "sr-dpo", "eval-sr-dpo", "compare", "report"];
+const STAGES = [
+  "data",
+  "sft",
+  "bench",
+  "eval-sft",
+  "ipr",
+  "hsr-ee",
+  "sr-dpo",
+  "gate",
+  "eval-sr-dpo",
+  "eval-hsr-ee",
+  "compare",
+  "report",
+];
 const PLOTS = ["benchmarks", "hallucination", "pairs", "training-sft", "training-sr-dpo", "gallery"];
 
 describe("sr2se pipeline", () => {
@@ -48,6 +61,10 @@ describe("sr2se pipeline", () => {
     tiny,
     "--dpo-epochs",
     "1",
+    "--hsr-ee-steps",
+    "3",
+    "--hsr-ee-options",
+    "--batch-size 4 --gate-questions 8 --calibration-questions 4",
     "--world",
     world,
     "--ipr-options",
@@ -68,6 +85,9 @@ describe("sr2se pipeline", () => {
       "eval/sr-dpo/all.json",
       "eval/sr-dpo/chair.json",
       "eval/compare/all.json",
+      "hsr-ee/gate/config.json",
+      "gate/gate/config.json",
+      "eval/hsr-ee/hsr-ee.json",
       "report.md",
     ])
       expect(existsSync(path.join(out, f)), f).toBe(true);
@@ -84,7 +104,13 @@ describe("sr2se pipeline", () => {
       "mmvet",
       "chair",
     ]);
-    for (const [i, s] of STAGES.entries()) expect(r.stderr).toContain(`pipeline [${i + 1}/9] ${s}: `);
+    for (const [i, s] of STAGES.entries()) expect(r.stderr).toContain(`pipeline [${i + 1}/12] ${s}: `);
+    // the gate is trained again on the policy SR-DPO changed
+    const gateState = JSON.parse(readFileSync(path.join(out, "gate/checkpoint/trainer_state.json"), "utf8"));
+    expect(gateState.from).toBe(path.join(out, "sr-dpo"));
+    expect(r.stdout).toMatch(
+      /Early exit \(HSR-EE, test, n = 4\): always deep [\d.]+% at [\d.]+ tokens; g_φ at τ = /,
+    );
     // one headline table on stdout, every split and benchmark named; the stages' own tables went to stderr
     expect(r.stdout.match(/\| Benchmark \|/g)).toHaveLength(1);
     for (const row of [
@@ -107,6 +133,7 @@ describe("sr2se pipeline", () => {
       expect(meta.width, plot).toBeGreaterThan(400);
     }
     expect(report).toMatch(/\*\*(met|NOT met)\*\*: POPE adversarial F1 up by ≥ 4\.3/);
+    expect(report).toContain("| always deep (no early exit) |");
     // one pass over the pairs: as many steps of 8 as the pairs fill
     const pairs = readFileSync(path.join(out, "ipr/pairs.jsonl"), "utf8").trim().split("\n").length;
     const dpoRows = readFileSync(path.join(out, "sr-dpo/logs/sr-dpo.jsonl"), "utf8").trim().split("\n");
@@ -116,7 +143,7 @@ describe("sr2se pipeline", () => {
   it("a rerun skips every finished stage", async () => {
     const r = await sr2se(args);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr.match(/done earlier/g)?.length).toBe(9);
+    expect(r.stderr.match(/done earlier/g)?.length).toBe(12);
     // the headline is printed again at the end of a rerun
     expect(r.stdout).toContain("| pope adversarial (F1) |");
   }, 120_000);
@@ -134,7 +161,7 @@ describe("sr2se pipeline", () => {
     const before = readFileSync(path.join(out, "eval/sr-dpo/pope_random.pred.jsonl"), "utf8");
     const r = await sr2se(args);
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
-    expect(r.stderr.match(/done earlier/g)?.length).toBe(5);
+    expect(r.stderr.match(/done earlier/g)?.length).toBe(8);
     expect(Object.keys(state().done).sort()).toEqual([...STAGES].sort());
     // predictions already written are kept, not answered twice
     expect(readFileSync(path.join(out, "eval/sr-dpo/pope_random.pred.jsonl"), "utf8")).toBe(before);

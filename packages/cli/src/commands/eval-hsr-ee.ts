@@ -147,7 +147,8 @@ export function register(program: Command): void {
           gate: g.name,
           trials: conf.length,
           positive_rate: correct.filter(Boolean).length / correct.length,
-          auroc: auroc(conf, correct),
+          // undefined when every trial is right, or every one wrong (a weak policy on a small set)
+          auroc: correct.includes(true) && correct.includes(false) ? auroc(conf, correct) : null,
           ece: expectedCalibrationError(conf, correct, 10),
           brier: brierScore(conf, correct),
         };
@@ -296,7 +297,7 @@ export function register(program: Command): void {
         "|---|---|---|---|---|---|",
         ...calibration.map(
           (c) =>
-            `| ${c.gate} | ${c.trials} | ${pct(c.positive_rate)} | ${c.auroc.toFixed(3)} | ${c.ece.toFixed(3)} | ${c.brier.toFixed(3)} |`,
+            `| ${c.gate} | ${c.trials} | ${pct(c.positive_rate)} | ${c.auroc?.toFixed(3) ?? "— (one outcome only)"} | ${c.ece.toFixed(3)} | ${c.brier.toFixed(3)} |`,
         ),
         "",
         "## Exit steps per family (g_φ at τ)",

@@ -1,4 +1,6 @@
-// `sr2se pipeline`: the whole self-improvement loop on the shapes world, one stage after another,
+// `sr2se pipeline`: the whole self-improvement loop on the shapes world, one stage after another
+// in the order the seed's scripts run them (IPR data, then HSR-EE training, then SR-DPO from the
+// HSR-EE policy, then the gate trained again on the policy SR-DPO changed),
 // each stage the same `sr2se` command a user would run (a child process, so a stage's memory is
 // returned when it ends). Progress goes to stderr; OUT/pipeline.json records the finished stages,
 // so a rerun after a crash or Ctrl-C skips them and resumes the interrupted one (training stages
@@ -38,6 +40,8 @@ interface PipelineOptions {
   sftSteps?: number;
   dpoSteps?: number;
   dpoEpochs: number;
+  hsrEeSteps?: number;
+  hsrEeOptions?: string;
   iprOptions?: string;
   world?: string;
   device?: string;
@@ -50,11 +54,11 @@ export function register(program: Command): void {
   program
     .command("pipeline")
     .description(
-      "the whole loop on the shapes world: data → SFT → benchmarks → eval → IPR pairs → SR-DPO → eval → comparison → OUT/report.md with plots (resumable)",
+      "the whole loop on the shapes world: data → SFT → benchmarks → eval → IPR pairs → HSR-EE → SR-DPO → the gate again → eval (with and without early exit) → comparison → OUT/report.md with plots (resumable)",
     )
     .requiredOption(
       "--out <dir>",
-      "run folder (data/, sft/, bench/, eval/, ipr/, sr-dpo/, report.md, plots/, pipeline.json)",
+      "run folder (data/, sft/, bench/, eval/, ipr/, hsr-ee/, sr-dpo/, gate/, report.md, plots/, pipeline.json)",
     )
     .option("--seed <n>", "seed of the data (the benchmarks use seed + 1)", integer(0), 1)
     .option("--train <n>", "training samples", integer(1), 10000)
@@ -80,6 +84,11 @@ export function register(program: Command): void {
       2,
     )
     .option("--dpo-steps <n>", "SR-DPO steps (overrides --dpo-epochs)", integer(1))
+    .option("--hsr-ee-steps <n>", "HSR-EE policy steps (default: the HSR-EE recipe's)", integer(0))
+    .option(
+      "--hsr-ee-options <flags>",
+      'more `train hsr-ee` flags for the HSR-EE and gate stages, e.g. "--gate-questions 128"',
+    )
     .option("--ipr-options <flags>", 'more `ipr generate` flags, e.g. "--rounds 2 --format description"')
     .option("--world <file>", "world config JSON for `data synth` and `data bench`")
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)")
@@ -104,6 +113,7 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
   const world = o.world ? ["--config", o.world] : [];
   const sizes = { pope: o.pope, mmmu: o.mmmu, mathvista: o.mathvista, mmvet: o.mmvet, chair: o.chair };
   const files = benchFiles(sizes);
+  const hsrEeFlags = o.hsrEeOptions ? o.hsrEeOptions.trim().split(/\s+/) : [];
   const stages: Stage[] = [
     {
       name: "data",
@@ -179,8 +189,29 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
       },
     },
     {
+      name: "hsr-ee",
+      what: "HSR-EE: the SFT policy trained to answer after any step on IPR's winners, then the gate g_φ and τ (sr2se train hsr-ee)",
+      run: () =>
+        sr2se([
+          "train",
+          "hsr-ee",
+          "--ckpt",
+          p("sft"),
+          "--data",
+          p("data"),
+          "--pairs",
+          p("ipr", "pairs.jsonl"),
+          "--out",
+          p("hsr-ee"),
+          "--resume",
+          ...(o.hsrEeSteps !== undefined ? ["--steps", String(o.hsrEeSteps)] : []),
+          ...hsrEeFlags,
+          ...dev,
+        ]),
+    },
+    {
       name: "sr-dpo",
-      what: "SR-DPO on the pairs against the frozen SFT model (sr2se train sr-dpo)",
+      what: "SR-DPO on the pairs from the HSR-EE policy, against it frozen (sr2se train sr-dpo)",
       run: async () => {
         const pairs = (await readFile(p("ipr", "pairs.jsonl"), "utf8"))
           .split("\n")
@@ -190,7 +221,7 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
           "train",
           "sr-dpo",
           "--ckpt",
-          p("sft"),
+          p("hsr-ee", "checkpoint"),
           "--pairs",
           p("ipr", "pairs.jsonl"),
           "--images",
@@ -207,9 +238,49 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
       },
     },
     {
+      name: "gate",
+      what: "the gate g_φ trained again, and τ calibrated again, on the policy SR-DPO changed (sr2se train hsr-ee --steps 0)",
+      run: () =>
+        sr2se([
+          "train",
+          "hsr-ee",
+          "--ckpt",
+          p("sr-dpo"),
+          "--data",
+          p("data"),
+          "--out",
+          p("gate"),
+          "--resume",
+          ...hsrEeFlags,
+          "--steps",
+          "0",
+          ...dev,
+        ]),
+    },
+    {
       name: "eval-sr-dpo",
       what: "the SR-DPO model on every benchmark",
       run: () => evaluate(p("sr-dpo"), p("bench"), p("eval", "sr-dpo"), files, dev),
+    },
+    {
+      name: "eval-hsr-ee",
+      what: "the SR-DPO model on the test set with and without early exit: accuracy and tokens over τ, the gate's calibration (sr2se eval hsr-ee)",
+      run: () =>
+        sr2se([
+          "eval",
+          "hsr-ee",
+          "--ckpt",
+          p("sr-dpo"),
+          "--gate",
+          p("gate", "gate"),
+          "--data",
+          p("data", "test.jsonl"),
+          "--out",
+          p("eval", "hsr-ee"),
+          "--tau",
+          "auto",
+          ...dev,
+        ]),
     },
     {
       name: "compare",
@@ -228,9 +299,50 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
   await ledger.runAll(stages, `sr2se pipeline --out ${out}`);
   const comparison = JSON.parse(await readFile(p("eval", "compare", "all.json"), "utf8")) as Comparison;
   process.stdout.write(`${headlineTable("sft", [{ variant: "sr-dpo", comparison }])}\n`);
+  process.stdout.write(`${earlyExitLine(await readEarlyExit(p("eval", "hsr-ee", "hsr-ee.json")))}\n`);
   process.stderr.write(
     `pipeline: every stage done (${((Date.now() - started) / 1000).toFixed(0)} s this run); the report is ${p("report.md")}\n`,
   );
+}
+
+/** What the pipeline reads of `eval hsr-ee`'s summary. */
+interface EarlyExitSummary {
+  questions: number;
+  tau: number;
+  tau_source: string;
+  always_deep: { accuracy: number; mean_tokens: number };
+  operating_point: { accuracy: number; meanTokens: number; tokens_ratio: number; meanExitStep: number };
+  calibration: { gate: string; auroc: number | null; ece: number; brier: number }[];
+}
+
+async function readEarlyExit(file: string): Promise<EarlyExitSummary> {
+  return JSON.parse(await readFile(file, "utf8")) as EarlyExitSummary;
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+/** Returns one line: test accuracy and tokens with and without early exit. */
+function earlyExitLine(e: EarlyExitSummary): string {
+  const op = e.operating_point;
+  return `Early exit (HSR-EE, test, n = ${e.questions}): always deep ${pct(e.always_deep.accuracy)}% at ${e.always_deep.mean_tokens.toFixed(1)} tokens; g_φ at τ = ${e.tau} (${e.tau_source}) ${pct(op.accuracy)}% at ${op.meanTokens.toFixed(1)} tokens (${pct(op.tokens_ratio)}% of always deep's)`;
+}
+
+/** Returns the report's early-exit table: accuracy and tokens with and without it, and the gates' calibration. */
+function earlyExitSection(e: EarlyExitSummary): string {
+  const op = e.operating_point;
+  const rows = [
+    "| | accuracy % | mean tokens | tokens / always deep | mean exit step |",
+    "|---|---|---|---|---|",
+    `| always deep (no early exit) | ${pct(e.always_deep.accuracy)} | ${e.always_deep.mean_tokens.toFixed(1)} | 1.000 | — |`,
+    `| g_φ, τ = ${e.tau} (${e.tau_source}) | ${pct(op.accuracy)} | ${op.meanTokens.toFixed(1)} | ${op.tokens_ratio.toFixed(3)} | ${op.meanExitStep.toFixed(2)} |`,
+    "",
+    "| gate | AUROC | ECE (10 bins) | Brier |",
+    "|---|---|---|---|",
+    ...e.calibration.map(
+      (c) => `| ${c.gate} | ${c.auroc?.toFixed(3) ?? "—"} | ${c.ece.toFixed(3)} | ${c.brier.toFixed(3)} |`,
+    ),
+  ];
+  return rows.join("\n");
 }
 
 /** Writes OUT/report.md and OUT/plots/*.png of a finished pipeline run. */
@@ -242,8 +354,8 @@ async function writePipelineReport(
   const p = (...parts: string[]) => path.join(out, ...parts);
   const comparison = JSON.parse(await readFile(p("eval", "compare", "all.json"), "utf8")) as Comparison;
   const w = new ReportWriter(out);
-  w.heading(1, "sr2se pipeline: SFT → IPR → SR-DPO");
-  const took = ["data", "sft", "ipr", "sr-dpo"]
+  w.heading(1, "sr2se pipeline: SFT → IPR → HSR-EE → SR-DPO");
+  const took = ["data", "sft", "ipr", "hsr-ee", "sr-dpo", "gate"]
     .map((s) => `${s} ${Math.round(ledger.seconds(s) ?? 0)} s`)
     .join(", ");
   w.add(
@@ -266,6 +378,12 @@ async function writePipelineReport(
       scope: "one run",
     }),
   );
+  w.heading(2, "Early exit");
+  const exit = await readEarlyExit(p("eval", "hsr-ee", "hsr-ee.json"));
+  w.add(
+    `The SR-DPO policy on the ${exit.questions} test questions, answering after every step; the gate g_φ was trained again on this policy (stage \`gate\`), since SR-DPO moved the hidden states and trial answers it reads. Curve and exit steps: [eval/hsr-ee/hsr-ee.md](eval/hsr-ee/hsr-ee.md).`,
+  );
+  w.add(earlyExitSection(exit));
   w.heading(2, "Bench sizes and noise");
   w.add(popeSizeStatement(6 * o.pope, 1));
   w.add(noiseTable(comparison, 1));
