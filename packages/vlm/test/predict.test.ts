@@ -135,4 +135,26 @@ describe("predictFile", () => {
     });
     expect(await readFile(out, "utf8")).toBe(first);
   });
+
+  it("a question whose image is not an image fails alone: its batch is answered, the run names file:line", async () => {
+    const dir = await folder();
+    await writeFile(join(dir, "images", "bad.png"), "<html>not an image</html>");
+    const data = join(dir, "samples.jsonl");
+    const images = ["images/a.png", "images/bad.png", "images/b.png", "images/a.png"];
+    await writeFile(
+      data,
+      jsonl(
+        images.map((image, i) => ({ id: `s-${i}`, image, question: "Is there a circle?", answer: "yes" })),
+      ),
+    );
+    const out = join(dir, "pred.jsonl");
+    await expect(
+      predictFile(tinyVlm(2), data, out, { maxTokens: 4, progress: false, batchSize: 4 }),
+    ).rejects.toThrow(/1 of 4 questions failed[\s\S]*samples\.jsonl:2: image ".*bad\.png" fails to decode/);
+    const ids = (await readFile(out, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).id);
+    expect(ids.sort()).toEqual(["s-0", "s-2", "s-3"]);
+  });
 });

@@ -20,7 +20,11 @@ export interface PredictOptions extends VlmGenerateOptions {
   ) => Promise<{ response: string; tokens?: number; exit_level?: number; confidence?: number }[]>;
 }
 
-/** Answers every question of `file` not yet in `out`; resolves to the counts written and skipped. */
+/**
+ * Answers every question of `file` not yet in `out`; resolves to the counts written and skipped. A
+ * question whose image fails to load is left out of its batch (the others are answered and written),
+ * and the run then rejects naming each such question's file:line.
+ */
 export async function predictFile(
   vlm: VLM,
   file: string,
@@ -37,34 +41,48 @@ export async function predictFile(
   progress?.update(questions.length - todo.length);
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   let written = 0;
+  // a question whose image cannot be read fails alone: the rest of its batch is answered and written
+  const failed: string[] = [];
   try {
     for (let s = 0; s < todo.length; s += batchSize) {
-      const chunk = todo.slice(s, s + batchSize);
-      const pixels = await mapLimit(chunk, 8, (q) =>
-        vlm
-          .pixelsOf(q.image)
-          .catch((err: Error) => Promise.reject(new Error(`${file}:${q.line}: ${err.message}`))),
+      const batch = todo.slice(s, s + batchSize);
+      const loaded = await mapLimit(batch, 8, (q) =>
+        vlm.pixelsOf(q.image).then(
+          (pixels) => ({ q, pixels }),
+          (err: Error) => {
+            failed.push(`${file}:${q.line}: ${err.message}`);
+            return undefined;
+          },
+        ),
       );
-      const messages = (q: (typeof chunk)[number]) => [
+      const chunk = loaded.filter((x) => x !== undefined);
+      const messages = (q: (typeof chunk)[number]["q"]) => [
         ...(opts.system ? [{ role: "system" as const, content: opts.system }] : []),
         { role: "user" as const, content: q.question },
       ];
-      const requests = chunk.map((q, i) => ({ messages: messages(q), pixels: pixels[i] }));
-      const answers = opts.answer
-        ? await opts.answer(requests)
-        : (await vlm.generateFromPixels(requests, { ...opts, batchSize })).map((g) => ({
-            response: g.text,
-            tokens: g.tokens,
-          }));
+      const requests = chunk.map(({ q, pixels }) => ({ messages: messages(q), pixels }));
+      const answers =
+        requests.length === 0
+          ? []
+          : opts.answer
+            ? await opts.answer(requests)
+            : (await vlm.generateFromPixels(requests, { ...opts, batchSize })).map((g) => ({
+                response: g.text,
+                tokens: g.tokens,
+              }));
       for (let i = 0; i < chunk.length; i++) {
-        await writer.append({ id: chunk[i].id, ...answers[i] });
+        await writer.append({ id: chunk[i].q.id, ...answers[i] });
         written++;
       }
-      progress?.tick(chunk.length);
+      progress?.tick(batch.length);
     }
   } finally {
     await writer.close();
     progress?.stop();
   }
+  if (failed.length > 0)
+    throw new Error(
+      `${failed.length} of ${todo.length} questions failed and have no answer (the ${written} others are written to ${out}; a rerun answers only what is missing):\n${failed.slice(0, 10).join("\n")}${failed.length > 10 ? `\n… and ${failed.length - 10} more` : ""}`,
+    );
   return { written, skipped: questions.length - todo.length };
 }
