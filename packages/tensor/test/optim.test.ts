@@ -129,4 +129,34 @@ describeBackends("optim", () => {
     expect(s.getLastLr()).toEqual([1]);
     p.dispose();
   });
+  it("ExponentialMovingAverage follows average <- d*average + (1-d)*param and restores from host arrays", async () => {
+    const p = T.tensor([1, 2, 3, 4], { shape: [2, 2], requiresGrad: true });
+    const opt = new optim.SGD([p], { lr: 0.5 });
+    const ema = new optim.ExponentialMovingAverage([p], 0.9);
+    // a constant gradient of 1: p_k = p_0 - 0.5k; the average in float64 alongside
+    const want = [1, 2, 3, 4];
+    for (let k = 1; k <= 5; k++) {
+      p.grad?.dispose();
+      p.grad = T.tensor([1, 1, 1, 1], { shape: [2, 2] });
+      opt.step();
+      ema.update();
+      for (let i = 0; i < 4; i++) want[i] = 0.9 * want[i] + 0.1 * (i + 1 - 0.5 * k);
+    }
+    expect(ema.numUpdates).toBe(5);
+    close(await ema.averages[0].data(), want);
+    close(await p.data(), [-1.5, -0.5, 0.5, 1.5]);
+    // a second average restored from the first's host copy continues identically
+    const again = new optim.ExponentialMovingAverage([p], 0.9);
+    again.load([await ema.averages[0].data()], ema.numUpdates);
+    ema.update();
+    again.update();
+    expect(Array.from(await again.averages[0].data())).toEqual(Array.from(await ema.averages[0].data()));
+    ema.copyToParams();
+    expect(Array.from(await p.data())).toEqual(Array.from(await ema.averages[0].data()));
+    expect(() => new optim.ExponentialMovingAverage([p], 1)).toThrow(/decay must be in \[0, 1\)/);
+    expect(() => again.load([[1, 2]], 0)).toThrow(/array 0 has 2 values, the parameter 4/);
+    ema.dispose();
+    again.dispose();
+    p.dispose();
+  });
 });

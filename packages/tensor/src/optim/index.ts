@@ -2,6 +2,7 @@
 
 export { AdamW, type AdamWOptions } from "./adamw.js";
 export { clipGradNorm } from "./clip.js";
+export { ExponentialMovingAverage } from "./ema.js";
 export {
   flattenState,
   Optimizer,
