@@ -143,3 +143,94 @@ describe("OpenAIChatClient", () => {
     process.env = saved;
   });
 });
+
+// Endpoints that misbehave without end: each path is one fault.
+describe("OpenAIChatClient against hostile endpoints", () => {
+  let hostile: Server;
+  let base = "";
+  const hits = new Map<string, number>();
+  beforeAll(async () => {
+    hostile = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const fault = (req.url ?? "").split("/")[1] as string;
+        hits.set(fault, (hits.get(fault) ?? 0) + 1);
+        if (fault === "busy") {
+          res.writeHead(429, { "retry-after": "3600" }).end("busy");
+        } else if (fault === "busy-no-hint") {
+          res.writeHead(429).end("busy");
+        } else if (fault === "endless") {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.write('{"choices":[{"message":{"content":"');
+          const chunk = "a".repeat(64 * 1024);
+          const pump = () => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once("drain", pump);
+          };
+          pump();
+        } else if (fault === "truncated") {
+          res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+          res.write('{"choices":[{"mess');
+          setTimeout(() => res.destroy(), 10);
+        } else if (fault === "length") {
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify({ choices: [{ message: { content: "0." }, finish_reason: "length" }] }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    hostile.closeAllConnections();
+    hostile.close();
+  });
+  const at = (fault: string, extra = {}) =>
+    new OpenAIChatClient({ baseURL: `${base}/${fault}`, model: "m", backoffMs: 5, ...extra });
+  const ask = (c: OpenAIChatClient, options = {}) =>
+    c.chat([{ role: "user", content: "x" }], options).catch((e: unknown) => e as OpenAIError);
+
+  it("gives up at once on a 429 whose Retry-After passes the deadline", async () => {
+    const started = Date.now();
+    const err = await ask(at("busy", { deadlineMs: 2000 }));
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(err).toBeInstanceOf(OpenAIError);
+    expect((err as OpenAIError).status).toBe(429);
+    expect((err as Error).message).toMatch(
+      /gave up after 1 try: HTTP 429: busy \(the next try would pass the 2000 ms deadline/,
+    );
+  }, 10_000);
+
+  it("stops retrying a server that answers 429 forever at the total deadline", async () => {
+    const started = Date.now();
+    const err = await ask(at("busy-no-hint", { deadlineMs: 400, maxRetries: 1000 }));
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect((err as Error).message).toMatch(
+      /gave up after \d+ tries: HTTP 429: busy \(the next try would pass the 400 ms deadline/,
+    );
+  }, 10_000);
+
+  it("refuses an endless body at maxResponseBytes, without retrying it", async () => {
+    const started = Date.now();
+    const err = await ask(at("endless", { maxResponseBytes: 1 << 20, timeoutMs: 30_000 }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((err as Error).message).toMatch(
+      /the reply is longer than 1048576 bytes \(an endless body\?\); refused/,
+    );
+    expect(hits.get("endless")).toBe(1);
+  }, 40_000);
+
+  it("retries a truncated body, then names the fault", async () => {
+    const err = await ask(at("truncated", { maxRetries: 2 }));
+    expect((err as Error).message).toMatch(/gave up after 3 tries: /);
+    expect(hits.get("truncated")).toBe(3);
+  });
+
+  it('returns finish_reason "length", and refuses it when asked, naming max_tokens', async () => {
+    const r = await at("length").chat([{ role: "user", content: "x" }], { maxTokens: 3 });
+    expect(r.finishReasons).toEqual(["length"]);
+    const err = await ask(at("length"), { maxTokens: 3, refuseLength: true });
+    expect((err as Error).message).toMatch(/cut at max_tokens 3 \(finish_reason "length"\)/);
+  });
+});

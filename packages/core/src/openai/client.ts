@@ -21,6 +21,11 @@ export interface ChatOptions {
   n?: number;
   /** Ask for token log-probabilities (OpenAI's `logprobs: true`); summed per choice into `logprobs`. */
   logprobs?: boolean;
+  /**
+   * Refuse a reply cut at `max_tokens` (a choice with `finish_reason: "length"`): an OpenAIError naming
+   * the limit, not retried (the same request would be cut again). Default: such a reply is returned.
+   */
+  refuseLength?: boolean;
   /** Extra fields merged into the request body (server-specific options such as `top_k`). */
   extraBody?: Record<string, unknown>;
   signal?: AbortSignal;
@@ -33,6 +38,8 @@ export interface ChatResult {
   /** Summed token log-probability of each choice, where the server returned them. */
   logprobs?: Array<number | undefined>;
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /** Each choice's `finish_reason` ("stop", "length", …) where the server gave one. */
+  finishReasons?: Array<string | undefined>;
   raw: unknown;
 }
 
@@ -49,6 +56,13 @@ export interface OpenAIChatClientOptions {
   concurrency?: number;
   /** First backoff in ms, doubled each retry with jitter (default 500). */
   backoffMs?: number;
+  /**
+   * Longest time one `chat` may take in ms, tries and waits between them together (default 600 000):
+   * a server that answers 429 forever, or a Retry-After past it, ends in an error at the deadline.
+   */
+  deadlineMs?: number;
+  /** Largest reply body in bytes (default 16 MiB): a longer (or endless) body is cut and refused. */
+  maxResponseBytes?: number;
   fetch?: typeof fetch;
 }
 
@@ -72,6 +86,8 @@ export class OpenAIChatClient {
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly backoffMs: number;
+  private readonly deadlineMs: number;
+  private readonly maxResponseBytes: number;
   private readonly fetchImpl: typeof fetch;
   private readonly slots: Semaphore;
 
@@ -86,6 +102,8 @@ export class OpenAIChatClient {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxRetries = options.maxRetries ?? 4;
     this.backoffMs = options.backoffMs ?? 500;
+    this.deadlineMs = options.deadlineMs ?? 600_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     this.fetchImpl = options.fetch ?? fetch;
     this.slots = new Semaphore(options.concurrency ?? 4);
   }
@@ -102,12 +120,21 @@ export class OpenAIChatClient {
     if (options.logprobs) body.logprobs = true;
     if (options.extraBody) Object.assign(body, options.extraBody);
     const url = `${this.baseURL}/chat/completions`;
+    const started = Date.now();
+    const deadline = started + this.deadlineMs;
     let lastError: OpenAIError | undefined;
+    let tries = 0;
+    const giveUp = (why: string) =>
+      new OpenAIError(
+        `${url}: gave up after ${tries} ${tries === 1 ? "try" : "tries"}: ${lastError?.message.replace(`${url}: `, "")} (${why}; ${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
+        lastError?.status,
+      );
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (options.signal?.aborted) throw new OpenAIError("chat completion aborted");
       let retryAfterMs: number | undefined;
+      tries++;
       try {
-        return await this.slots.run(() => this.once(body, options.signal));
+        return await this.slots.run(() => this.once(body, options, deadline));
       } catch (err) {
         if (!(err instanceof OpenAIError) || !err.retryable) throw err;
         lastError = err;
@@ -115,19 +142,25 @@ export class OpenAIChatClient {
       }
       if (attempt < this.maxRetries) {
         const backoff = this.backoffMs * 2 ** attempt * (0.75 + 0.5 * Math.random());
-        await sleep(Math.min(60_000, Math.max(backoff, retryAfterMs ?? 0)));
+        const wait = Math.min(60_000, Math.max(backoff, retryAfterMs ?? 0));
+        if (Date.now() + wait >= deadline)
+          throw giveUp(`the next try would pass the ${this.deadlineMs} ms deadline`);
+        await sleep(wait);
       }
     }
-    throw new OpenAIError(
-      `${url}: gave up after ${this.maxRetries + 1} tries: ${lastError?.message.replace(`${url}: `, "")}`,
-      lastError?.status,
-    );
+    throw giveUp(`maxRetries ${this.maxRetries}`);
   }
 
-  private async once(body: Record<string, unknown>, signal?: AbortSignal): Promise<ChatResult> {
+  private async once(
+    body: Record<string, unknown>,
+    options: ChatOptions,
+    deadline: number,
+  ): Promise<ChatResult> {
+    const signal = options.signal;
     const url = `${this.baseURL}/chat/completions`;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const limitMs = Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()));
+    const timer = setTimeout(() => controller.abort(), limitMs);
     const onAbort = () => controller.abort();
     signal?.addEventListener("abort", onAbort);
     let res: Response;
@@ -141,12 +174,16 @@ export class OpenAIChatClient {
         body: JSON.stringify(body),
         signal: controller.signal,
       });
-      text = await res.text();
+      text = await readBounded(res, this.maxResponseBytes, url);
     } catch (err) {
       if (signal?.aborted) throw new OpenAIError(`${url}: aborted`);
+      if (err instanceof OpenAIError) {
+        controller.abort();
+        throw err;
+      }
       const timedOut = controller.signal.aborted;
       throw new OpenAIError(
-        timedOut ? `${url}: no reply within ${this.timeoutMs} ms` : `${url}: ${(err as Error).message}`,
+        timedOut ? `${url}: no whole reply within ${limitMs} ms` : `${url}: ${(err as Error).message}`,
         undefined,
         true,
       );
@@ -180,14 +217,46 @@ export class OpenAIChatClient {
     const texts = choices.map((c) => (typeof c?.message?.content === "string" ? c.message.content : ""));
     const usage = (json as { usage?: ChatResult["usage"] }).usage;
     const logprobs = choices.map((c) => sumLogprobs((c as { logprobs?: unknown }).logprobs));
+    const finishReasons = choices.map((c) => {
+      const r = (c as { finish_reason?: unknown }).finish_reason;
+      return typeof r === "string" ? r : undefined;
+    });
+    if (options.refuseLength && finishReasons.includes("length"))
+      throw new OpenAIError(
+        `${url}: the reply was cut at max_tokens ${body.max_tokens ?? "(the server's default)"} (finish_reason "length"): raise the limit`,
+        res.status,
+      );
     return {
       text: texts[0],
       texts,
       ...(logprobs.some((l) => l !== undefined) ? { logprobs } : {}),
       usage,
+      finishReasons,
       raw: json,
     };
   }
+}
+
+/** The body of `res` as text, refused (and the connection dropped) past `max` bytes. */
+async function readBounded(res: Response, max: number, url: string): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new OpenAIError(
+        `${url}: the reply is longer than ${max} bytes (an endless body?); refused`,
+        res.status,
+      );
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts, size).toString("utf8");
 }
 
 /** Sum of `logprobs.content[].logprob` of one choice (OpenAI's layout), or undefined. */
