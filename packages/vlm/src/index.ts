@@ -42,7 +42,12 @@ export {
   type TrainExample,
   trainingChat,
 } from "./train/examples.js";
-export { loadOptimizerState, optimizerStateFiles } from "./train/optimizer-state.js";
+export {
+  loadOptimizerState,
+  optimizerStateFiles,
+  type ResumePoint,
+  trainingOptimizer,
+} from "./train/optimizer-state.js";
 export {
   DEFAULT_TRAINING,
   resolveModelConfig,

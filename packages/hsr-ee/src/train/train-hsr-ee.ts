@@ -9,14 +9,7 @@ import { join } from "node:path";
 import { createProgress, exists, MetricsLog, Rng, readPreferencePairs } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
 import { optim, tidy } from "@sr2se/tensor";
-import {
-  configureOptimizers,
-  goldResponse,
-  loadOptimizerState,
-  optimizerStateFiles,
-  readCheckpoint,
-  VLM,
-} from "@sr2se/vlm";
+import { goldResponse, optimizerStateFiles, readCheckpoint, trainingOptimizer, VLM } from "@sr2se/vlm";
 import { trainGate } from "../gate/train-gate.js";
 import { chooseThreshold, type ThresholdChoice } from "../metrics/threshold.js";
 import { truncatedResponses } from "../steps/truncate.js";
@@ -180,23 +173,17 @@ export async function trainHsrEe(opts: HsrEeOptions): Promise<HsrEeResult> {
     join(opts.out, "logs", "hsr-ee.jsonl"),
     resumed ? { resumeFrom: startStep } : {},
   );
-  const optimizer = configureOptimizers(vlm, {
-    lr: cfg.lr,
-    weightDecay: cfg.weight_decay,
-    lrScale: (name) => (name.startsWith("vision_tower.") ? 0 : 1),
-  });
   const schedule = optim.warmupCosine(cfg.warmup_steps, cfg.steps, cfg.min_lr / cfg.lr);
-  const scheduler = new optim.LambdaLR(optimizer, schedule);
-  if (resumed) {
-    loadOptimizerState(
-      optimizer,
-      vlm,
-      resumed.optimizer!,
-      resumed.trainerState!,
-      join(ckptDir, "optimizer.safetensors"),
-    );
-    scheduler.loadStateDict({ ...scheduler.stateDict(), lastStep: startStep });
-  }
+  const { optimizer, scheduler } = trainingOptimizer(
+    vlm,
+    {
+      lr: cfg.lr,
+      weightDecay: cfg.weight_decay,
+      lrScale: (name) => (name.startsWith("vision_tower.") ? 0 : 1),
+    },
+    schedule,
+    resumed ? { checkpoint: resumed, dir: ckptDir, step: startStep } : undefined,
+  );
   const trainable = vlm.parameters().filter((p) => p.requiresGrad);
   const pixelCache = new Map<string, Promise<Float32Array>>();
   const pixelsOf = (image: string) => {

@@ -6,14 +6,7 @@
 import { join } from "node:path";
 import { createProgress, exists, MetricsLog, type MetricsRow, Rng, recoverDirAtomic } from "@sr2se/core";
 import { memory, noGrad, optim } from "@sr2se/tensor";
-import {
-  configureOptimizers,
-  loadOptimizerState,
-  optimizerStateFiles,
-  readCheckpoint,
-  type SequenceInput,
-  VLM,
-} from "@sr2se/vlm";
+import { optimizerStateFiles, readCheckpoint, type SequenceInput, trainingOptimizer, VLM } from "@sr2se/vlm";
 import type { ActorMetrics } from "../objective/actor-loss.js";
 import { grpoOutcomeAdvantage } from "../objective/grpo-advantage.js";
 import {
@@ -224,25 +217,18 @@ export async function trainGrpo(opts: GrpoOptions): Promise<GrpoResult> {
     return { checkpoint: ckptDir, steps: startStep, last: null, seconds: 0 };
   }
 
-  const optimizer = configureOptimizers(policy, {
-    lr: c.lr,
-    weightDecay: c.weight_decay,
-    betas: [0.9, 0.999],
-    lrScale: (name) => (name.startsWith("vision_tower.") ? c.vision_lr_scale : 1),
-  });
   const warmup = c.warmup_steps;
-  const schedule = (step: number) => (warmup > 0 && step < warmup ? (step + 1) / warmup : 1);
-  const scheduler = new optim.LambdaLR(optimizer, schedule);
-  if (resumed) {
-    loadOptimizerState(
-      optimizer,
-      policy,
-      resumed.optimizer!,
-      resumed.trainerState!,
-      join(ckptDir, "optimizer.safetensors"),
-    );
-    scheduler.loadStateDict({ ...scheduler.stateDict(), lastStep: startStep });
-  }
+  const { optimizer, scheduler } = trainingOptimizer(
+    policy,
+    {
+      lr: c.lr,
+      weightDecay: c.weight_decay,
+      betas: [0.9, 0.999],
+      lrScale: (name) => (name.startsWith("vision_tower.") ? c.vision_lr_scale : 1),
+    },
+    (step) => (warmup > 0 && step < warmup ? (step + 1) / warmup : 1),
+    resumed ? { checkpoint: resumed, dir: ckptDir, step: startStep } : undefined,
+  );
   const trainable = policy.parameters().filter((p) => p.requiresGrad);
   const backend = policy.parameters()[0].backend;
   // rows logged after the checkpoint belong to steps that run again

@@ -2,8 +2,10 @@
 // `state.<index>.expAvg` / `expAvgSq`, parameter groups and step counts as metadata), one layout for
 // every trainer. Checkpoints written before that layout (moments named after their parameter,
 // `<name>.exp_avg`, one step count in trainer_state.json) are converted on load.
+import { join } from "node:path";
 import { type io, type nn, optim, type Tensor, tensor } from "@sr2se/tensor";
-import type { SafetensorsContent } from "../checkpoint/checkpoint.js";
+import type { CheckpointFiles, SafetensorsContent } from "../checkpoint/checkpoint.js";
+import { configureOptimizers, type OptimizerSettings } from "../model/configure-optimizers.js";
 
 /** Returns an optimizer's state as optimizer.safetensors holds it (host copies). */
 export async function optimizerStateFiles(optimizer: optim.Optimizer): Promise<SafetensorsContent> {
@@ -89,4 +91,31 @@ export function loadOptimizerState(
   } finally {
     for (const t of temporaries) t.dispose();
   }
+}
+
+/** Where a run stopped: the checkpoint read with its training state, its folder, and the step. */
+export interface ResumePoint {
+  checkpoint: CheckpointFiles;
+  dir: string;
+  step: number;
+}
+
+/**
+ * Returns a trainer's AdamW (`configureOptimizers`' groups) and the LambdaLR that scales it by
+ * `schedule(step)`, both restored to where `from` stopped when a run resumes.
+ */
+export function trainingOptimizer(
+  model: nn.Module,
+  settings: OptimizerSettings,
+  schedule: (step: number) => number,
+  from?: ResumePoint,
+): { optimizer: optim.AdamW; scheduler: optim.LambdaLR } {
+  const optimizer = configureOptimizers(model, settings);
+  const scheduler = new optim.LambdaLR(optimizer, schedule);
+  if (from) {
+    const { optimizer: saved, trainerState } = from.checkpoint;
+    loadOptimizerState(optimizer, model, saved!, trainerState!, join(from.dir, "optimizer.safetensors"));
+    scheduler.loadStateDict({ ...scheduler.stateDict(), lastStep: from.step });
+  }
+  return { optimizer, scheduler };
 }

@@ -10,13 +10,12 @@ import { optim, tidy } from "@sr2se/tensor";
 import { readCheckpoint } from "../checkpoint/checkpoint.js";
 import { defaultConfig, numImageTokens, type VlmConfig } from "../config.js";
 import { preprocessImage } from "../data/images.js";
-import { configureOptimizers } from "../model/configure-optimizers.js";
 import { trainBpe } from "../tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "../tokenizer/tokenizer.js";
 import { VLM } from "../vlm.js";
 import { type Validation, validate } from "./evaluate.js";
 import { corpusOf, encodeExamples, epochBatches, type TrainExample } from "./examples.js";
-import { loadOptimizerState, optimizerStateFiles } from "./optimizer-state.js";
+import { optimizerStateFiles, trainingOptimizer } from "./optimizer-state.js";
 import {
   attributeClasses,
   cellGrid,
@@ -226,24 +225,17 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     visionPretrained = await runVisionPretraining(vlm, train, val, pixelsOf, training, opts);
   }
   const visionScale = visionPretrained ? training.vision_lr_scale : 1;
-  const optimizer = configureOptimizers(vlm, {
-    lr: training.lr,
-    weightDecay: training.weight_decay,
-    lrScale: (name) => (name.startsWith("vision_tower.") ? visionScale : 1),
-  });
   const schedule = optim.warmupCosine(training.warmup_steps, training.steps, training.min_lr / training.lr);
-  const scheduler = new optim.LambdaLR(optimizer, schedule);
-  if (resumed) {
-    const { files, dir } = resumed;
-    loadOptimizerState(
-      optimizer,
-      vlm,
-      files.optimizer!,
-      files.trainerState!,
-      join(dir, "optimizer.safetensors"),
-    );
-    scheduler.loadStateDict({ ...scheduler.stateDict(), lastStep: startStep });
-  }
+  const { optimizer, scheduler } = trainingOptimizer(
+    vlm,
+    {
+      lr: training.lr,
+      weightDecay: training.weight_decay,
+      lrScale: (name) => (name.startsWith("vision_tower.") ? visionScale : 1),
+    },
+    schedule,
+    resumed ? { checkpoint: resumed.files, dir: resumed.dir, step: startStep } : undefined,
+  );
   const trainable = vlm.parameters().filter((p) => p.requiresGrad);
 
   const batchesPerEpoch = epochBatches(examples, training.batch_size, training.seed, 0).length;
