@@ -25,6 +25,8 @@ interface Pending {
   order: number;
   resolve: (g: Generation) => void;
   reject: (e: unknown) => void;
+  /** Whether the policy streamed a token of this request (it is then not sent again). */
+  streamed?: boolean;
 }
 
 interface Queue {
@@ -74,7 +76,17 @@ export class PolicyBatcher {
     const items = queue.items;
     const order = this.arrivals++;
     const promise = new Promise<Generation>((resolve, reject) => {
-      items.push({ request, order, resolve, reject });
+      const pending: Pending = { request, order, resolve, reject };
+      const onToken = request.onToken;
+      if (onToken)
+        pending.request = {
+          ...request,
+          onToken: (t) => {
+            pending.streamed = true;
+            onToken(t);
+          },
+        };
+      items.push(pending);
     });
     if (items.length >= this.maxBatch) this.pump();
     else this.schedule();
@@ -161,11 +173,34 @@ export class PolicyBatcher {
             else p.resolve(g);
           });
         }),
-      (err) =>
-        settle(() => {
-          for (const p of batch) p.reject(err);
-        }),
+      (err) => {
+        if (batch.length === 1) {
+          settle(() => batch[0]?.reject(err));
+          return;
+        }
+        // one bad request (a broken image, a prompt too long) must not fail the others: each is tried
+        // alone, in this same call slot, and only what fails alone fails
+        void this.alone(options, batch, err).then(() => settle(() => {}));
+      },
     );
+  }
+
+  /** Sends each request of a failed batch by itself; one that already streamed tokens gets the batch's error. */
+  private async alone(options: GenerateOptions, batch: Pending[], batchError: unknown): Promise<void> {
+    for (const p of batch) {
+      if (p.streamed) {
+        p.reject(batchError);
+        continue;
+      }
+      try {
+        const [g] = await this.policy.generate([p.request], options);
+        if (!g || typeof g.text !== "string")
+          p.reject(new Error("policy.generate: generation 0 has no text"));
+        else p.resolve(g);
+      } catch (err) {
+        p.reject(err);
+      }
+    }
   }
 }
 

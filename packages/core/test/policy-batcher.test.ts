@@ -144,6 +144,47 @@ describe("PolicyBatcher", () => {
     expect((await batcher.generate(ask("c"))).text).toBe("ok");
   });
 
+  it("one bad request of a batch fails alone: the others are answered", async () => {
+    const calls: string[][] = [];
+    const policy: VisionLanguagePolicy = {
+      async generate(requests) {
+        const texts = requests.map((r) => r.messages[0]?.content ?? "");
+        calls.push(texts);
+        if (texts.includes("<image>")) throw new Error('the prompt holds the text "<image>"');
+        return texts.map((t) => ({ text: `echo ${t}` }));
+      },
+    };
+    const batcher = new PolicyBatcher(policy);
+    const results = await Promise.allSettled(["a", "<image>", "c"].map((t) => batcher.generate(ask(t))));
+    expect(
+      results.map((r) => (r.status === "fulfilled" ? r.value.text : (r.reason as Error).message)),
+    ).toEqual(["echo a", 'the prompt holds the text "<image>"', "echo c"]);
+    expect(calls).toEqual([["a", "<image>", "c"], ["a"], ["<image>"], ["c"]]);
+  });
+
+  it("a request that streamed tokens before its batch failed is not sent again", async () => {
+    const sent: string[] = [];
+    const policy: VisionLanguagePolicy = {
+      async generate(requests) {
+        sent.push(...requests.map((r) => r.messages[0]?.content ?? ""));
+        requests[0]?.onToken?.({ text: "x" } as never);
+        if (requests.length > 1) throw new Error("device lost");
+        return [{ text: "fine" }];
+      },
+    };
+    const batcher = new PolicyBatcher(policy);
+    const tokens: string[] = [];
+    const results = await Promise.allSettled([
+      batcher.generate({ ...ask("a"), onToken: (t) => tokens.push(t.text) }),
+      batcher.generate(ask("b")),
+    ]);
+    expect(
+      results.map((r) => (r.status === "fulfilled" ? r.value.text : (r.reason as Error).message)),
+    ).toEqual(["device lost", "fine"]);
+    expect(sent).toEqual(["a", "b", "b"]);
+    expect(tokens).toEqual(["x"]);
+  });
+
   it("names a policy that returns the wrong number of generations or one without text", async () => {
     const short = new PolicyBatcher({ generate: async () => [{ text: "one" }] });
     await expect(Promise.all([short.generate(ask("a")), short.generate(ask("b"))])).rejects.toThrow(
