@@ -58,6 +58,7 @@ export {
   type SftTrainingConfig,
   trainSft,
 } from "./train/sft.js";
+export { backwardLoss, clipGradients } from "./train/training-step.js";
 export {
   type AttributeClasses,
   attributeClasses,

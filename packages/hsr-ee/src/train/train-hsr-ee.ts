@@ -8,8 +8,16 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createProgress, exists, MetricsLog, Rng, readPreferencePairs } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
-import { optim, tidy } from "@sr2se/tensor";
-import { goldResponse, optimizerStateFiles, readCheckpoint, trainingOptimizer, VLM } from "@sr2se/vlm";
+import { optim } from "@sr2se/tensor";
+import {
+  backwardLoss,
+  clipGradients,
+  goldResponse,
+  optimizerStateFiles,
+  readCheckpoint,
+  trainingOptimizer,
+  VLM,
+} from "@sr2se/vlm";
 import { trainGate } from "../gate/train-gate.js";
 import { chooseThreshold, type ThresholdChoice } from "../metrics/threshold.js";
 import { truncatedResponses } from "../steps/truncate.js";
@@ -230,18 +238,10 @@ export async function trainHsrEe(opts: HsrEeOptions): Promise<HsrEeResult> {
         pixels: await pixelsOf(ex.image),
       })),
     );
-    const lossT = tidy(() => {
-      const { loss } = vlm.loss(seqs);
-      loss.backward();
-      return loss.detach();
-    });
-    lastLoss = await lossT.item();
-    lossT.dispose();
+    lastLoss = await backwardLoss(vlm, seqs);
     if (!Number.isFinite(lastLoss))
       throw new Error(`hsr-ee: the loss is ${lastLoss} at step ${step + 1}; lower the lr`);
-    const normT = optim.clipGradNorm(trainable, cfg.grad_clip > 0 ? cfg.grad_clip : Number.POSITIVE_INFINITY);
-    const gradNorm = await normT.item();
-    normT.dispose();
+    const gradNorm = await clipGradients(trainable, cfg.grad_clip);
     const lr = cfg.lr * schedule(step);
     optimizer.step();
     scheduler.step();

@@ -5,8 +5,15 @@
 // exact resume: the prompt order and every sampling seed are functions of the seed and the step.
 import { join } from "node:path";
 import { createProgress, exists, MetricsLog, type MetricsRow, Rng, recoverDirAtomic } from "@sr2se/core";
-import { memory, noGrad, optim } from "@sr2se/tensor";
-import { optimizerStateFiles, readCheckpoint, type SequenceInput, trainingOptimizer, VLM } from "@sr2se/vlm";
+import { memory, noGrad } from "@sr2se/tensor";
+import {
+  clipGradients,
+  optimizerStateFiles,
+  readCheckpoint,
+  type SequenceInput,
+  trainingOptimizer,
+  VLM,
+} from "@sr2se/vlm";
 import type { ActorMetrics } from "../objective/actor-loss.js";
 import { grpoOutcomeAdvantage } from "../objective/grpo-advantage.js";
 import {
@@ -419,12 +426,7 @@ export async function trainGrpo(opts: GrpoOptions): Promise<GrpoResult> {
         // verl assigns actor/kl_loss instead of appending it: the last micro-batch's value is logged
         if (result.metrics["actor/kl_loss"] !== undefined) klLoss = result.metrics["actor/kl_loss"];
       }
-      const normT = optim.clipGradNorm(
-        trainable,
-        c.max_grad_norm > 0 ? c.max_grad_norm : Number.POSITIVE_INFINITY,
-      );
-      const norm = await normT.item();
-      normT.dispose();
+      const norm = await clipGradients(trainable, c.max_grad_norm);
       gradNorms.push(norm);
       // verl skips the update when the gradient norm is not finite
       if (Number.isFinite(norm)) optimizer.step();

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createProgress, exists, MetricsLog, recoverDirAtomic, type Sample } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
-import { optim, tidy } from "@sr2se/tensor";
+import { optim } from "@sr2se/tensor";
 import { readCheckpoint } from "../checkpoint/checkpoint.js";
 import { defaultConfig, numImageTokens, type VlmConfig } from "../config.js";
 import { preprocessImage } from "../data/images.js";
@@ -16,6 +16,7 @@ import { VLM } from "../vlm.js";
 import { type Validation, validate } from "./evaluate.js";
 import { corpusOf, encodeExamples, epochBatches, type TrainExample } from "./examples.js";
 import { optimizerStateFiles, trainingOptimizer } from "./optimizer-state.js";
+import { backwardLoss, clipGradients } from "./training-step.js";
 import {
   attributeClasses,
   cellGrid,
@@ -288,21 +289,10 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
       labels: examples[i].labels,
       pixels: pixels[k],
     }));
-    const lossT = tidy(() => {
-      const { loss } = vlm.loss(seqs);
-      loss.backward();
-      return loss.detach();
-    });
-    lastLoss = await lossT.item();
-    lossT.dispose();
+    lastLoss = await backwardLoss(vlm, seqs);
     if (!Number.isFinite(lastLoss))
       throw new Error(`sft: the loss is ${lastLoss} at step ${step + 1}; lower training.lr`);
-    const normT = optim.clipGradNorm(
-      trainable,
-      training.grad_clip > 0 ? training.grad_clip : Number.POSITIVE_INFINITY,
-    );
-    const gradNorm = await normT.item();
-    normT.dispose();
+    const gradNorm = await clipGradients(trainable, training.grad_clip);
     const lr = training.lr * schedule(step);
     optimizer.step();
     scheduler.step();
