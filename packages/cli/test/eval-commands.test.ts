@@ -79,35 +79,19 @@ describe("sr2se eval score", () => {
   });
 
   it("scores MMMU, MathVista and MM-Vet answer files written from the gold answers", () => {
-    const data = (name: string) => [path.join(bench, `${name}.jsonl`)];
-    const mmmu = lines(path.join(bench, "mmmu.jsonl"));
-    const m = score(
-      "mmmu",
-      data("mmmu"),
-      "mmmu",
-      mmmu.map((q) => ({ id: q.id, response: `The answer is ${q.answer}.` })),
-    );
+    // each benchmark's questions answered with their gold answers, scored from `<bench>.jsonl`
+    const gold = (name: string, prediction: (q: Record<string, unknown>) => unknown) => {
+      const data = path.join(bench, `${name}.jsonl`);
+      return score(name, [data], name, lines(data).map(prediction));
+    };
+    const m = gold("mmmu", (q) => ({ id: q.id, response: `The answer is ${q.answer}.` }));
     expect(m.headline).toBeCloseTo(100, 6);
-
-    const mv = lines(path.join(bench, "mathvista.jsonl"));
-    const v = score(
-      "mathvista",
-      data("mathvista"),
-      "mv",
-      mv.map((q) => ({ id: q.pid, response: `\\boxed{${q.answer}}` })),
-    );
+    const v = gold("mathvista", (q) => ({ id: q.pid, response: `\\boxed{${q.answer}}` }));
     expect(v.headline).toBeCloseTo(100, 6);
-
-    const mmvet = lines(path.join(bench, "mmvet.jsonl"));
-    const t = score(
-      "mmvet",
-      data("mmvet"),
-      "mmvet",
-      mmvet.map((q) => ({
-        id: q.id,
-        response: String(q.answer).split(" <AND> ").join(", ").split(" <OR> ")[0],
-      })),
-    );
+    const t = gold("mmvet", (q) => ({
+      id: q.id,
+      response: String(q.answer).split(" <AND> ").join(", ").split(" <OR> ")[0],
+    }));
     expect(t.stdout).toMatch(/not official/i);
     expect(t.headline).toBeGreaterThan(50);
   });

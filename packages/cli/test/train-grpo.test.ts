@@ -119,19 +119,8 @@ describe("sr2se train grpo on a tiny model", () => {
       "--save-every",
       "1",
     ];
-    const r = await sr2seAsync([
-      "train",
-      "grpo",
-      "--ckpt",
-      ckpt,
-      "--data",
-      data,
-      "--out",
-      out,
-      "--steps",
-      "2",
-      ...small,
-    ]);
+    const run = ["train", "grpo", "--ckpt", ckpt, "--data", data, "--out", out];
+    const r = await sr2seAsync([...run, "--steps", "2", ...small]);
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim());
     expect(summary.steps).toBe(2);
@@ -145,19 +134,7 @@ describe("sr2se train grpo on a tiny model", () => {
     expect(rows().map((x) => x.step)).toEqual([0, 1, 2]);
     expect(rows()[1]).toHaveProperty(["actor/pg_loss"]);
     expect(rows()[1]).toHaveProperty(["reward/description_accuracy"]);
-    const again = await sr2seAsync([
-      "train",
-      "grpo",
-      "--ckpt",
-      ckpt,
-      "--data",
-      data,
-      "--out",
-      out,
-      "--steps",
-      "3",
-      "--resume",
-    ]);
+    const again = await sr2seAsync([...run, "--steps", "3", "--resume"]);
     expect(again.status, again.stderr).toBe(0);
     expect(rows().map((x) => x.step)).toEqual([0, 1, 2, 3]);
   }, 300_000);
