@@ -99,38 +99,14 @@ it("turns a real VLM's wrong answers into pairs: rejected wrong, chosen right", 
   const before = sha(sftWeights);
   const out = path.join(dir, "sr-dpo");
   const common = ["train", "sr-dpo", "--ckpt", sft, "--pairs", pairsFile, "--images", data, "--out", out];
-  const first = await sr2se([
-    ...common,
-    "--steps",
-    "12",
-    "--batch-size",
-    "4",
-    "--save-every",
-    "6",
-    "--lr",
-    "0.002",
-    "--warmup",
-    "2",
-  ]);
+  const recipe = ["--batch-size", "4", "--save-every", "6", "--lr", "0.002", "--warmup", "2"];
+  const first = await sr2se([...common, "--steps", "12", ...recipe]);
   expect(first.status, first.stderr).toBe(0);
   const half = readFileSync(path.join(out, "logs", "sr-dpo.jsonl"), "utf8")
     .trim()
     .split("\n");
   expect(half).toHaveLength(12);
-  const resumed = await sr2se([
-    ...common,
-    "--steps",
-    "24",
-    "--batch-size",
-    "4",
-    "--save-every",
-    "6",
-    "--lr",
-    "0.002",
-    "--warmup",
-    "2",
-    "--resume",
-  ]);
+  const resumed = await sr2se([...common, "--steps", "24", ...recipe, "--resume"]);
   expect(resumed.status, resumed.stderr).toBe(0);
   const rows = readFileSync(path.join(out, "logs", "sr-dpo.jsonl"), "utf8")
     .trim()
