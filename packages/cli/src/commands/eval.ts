@@ -17,7 +17,6 @@ import {
   readPopeAnswers,
   readPopeQuestions,
   readPredictions,
-  resultsOf,
   ShapesWorldJudge,
   scoreChair,
   scoreMathVista,
@@ -27,6 +26,7 @@ import {
 } from "@sr2se/eval";
 import { type Command, InvalidArgumentError } from "commander";
 import { integer } from "./args.js";
+import { readResultsFile } from "./stages.js";
 
 const BENCHES = ["pope", "mmmu", "mathvista", "mmvet", "chair"] as const;
 type Bench = (typeof BENCHES)[number];
@@ -217,17 +217,8 @@ export function register(program: Command): void {
       "\nExample:\n  $ sr2se eval compare runs/base/eval/final/mmmu.json runs/ours/eval/final/mmmu.json",
     )
     .action(async (base: string, ours: string, flags: { iterations: number; seed: string; out?: string }) => {
-      const load = async (file: string) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(await readFile(file, "utf8"));
-        } catch (err) {
-          throw new Error(`${file}: ${(err as Error).message}`);
-        }
-        return resultsOf(json, file);
-      };
       const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
-      const comparison = compareResults(await load(base), await load(ours), {
+      const comparison = compareResults(await readResultsFile(base), await readResultsFile(ours), {
         iterations: flags.iterations,
         seed,
       });

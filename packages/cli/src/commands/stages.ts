@@ -267,7 +267,11 @@ export async function evaluate(
 
 /** The results an `evaluate` wrote (`evalDir/all.json`). */
 export async function readResults(evalDir: string): Promise<ComparableResult[]> {
-  const file = path.join(evalDir, "all.json");
+  return readResultsFile(path.join(evalDir, "all.json"));
+}
+
+/** The results of a JSON file of scores (`eval score`'s, `evaluate`'s all.json); errors name the file. */
+export async function readResultsFile(file: string): Promise<ComparableResult[]> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, "utf8"));
