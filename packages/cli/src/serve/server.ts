@@ -1,7 +1,7 @@
 // An OpenAI-compatible chat completions server for any VisionLanguagePolicy: what `sr2se serve`
 // runs, so tools that speak the OpenAI protocol (including `sr2se ipr generate --endpoint`) can use
 // a trained checkpoint. Requests that arrive together are decoded as one batch.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -29,6 +29,18 @@ export interface PolicyServerOptions {
   maxTokensLimit?: number;
   /** Counts a request's prompt tokens for `usage` (usage then omits prompt_tokens when absent). */
   promptTokens?: (request: GenerateRequest) => number;
+  /**
+   * The bearer token every `/v1` request must send (`Authorization: Bearer KEY`), compared in constant
+   * time; a missing or wrong one gets 401. Absent: no key is asked for. `/health` stays open.
+   */
+  apiKey?: string;
+  /**
+   * Most requests in progress at once, from arrival to reply (default 64); more get 503 with
+   * Retry-After before their body is read, so a flood of large bodies holds at most this many.
+   */
+  maxConcurrent?: number;
+  /** A request's own problem that the policy would fail on (a prompt too long…): a 400 naming it. */
+  validate?: (request: GenerateRequest) => string | undefined;
   /** Called after each completion (for request logs). */
   onRequest?: (info: { status: number; ms: number; promptMessages: number; tokens?: number }) => void;
 }
@@ -198,23 +210,57 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, err: unknown): number {
-  const e = err instanceof RequestError ? err : null;
+/** Whether the request's `Authorization: Bearer …` is `key`, compared in time independent of both. */
+function authorized(req: IncomingMessage, key: string): boolean {
+  const header = req.headers.authorization ?? "";
+  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  // digests of equal length, so neither the key's length nor its first differing byte shows in the time
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(given), digest(key)) && given.length > 0;
+}
+
+function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
+  // an image the policy cannot decode is the request's fault, not the server's
+  const e =
+    err instanceof RequestError
+      ? err
+      : (err as Error | null)?.name === "ImageError"
+        ? new RequestError((err as Error).message, "messages")
+        : null;
   const status = e?.status ?? 500;
-  send(res, status, {
-    error: {
-      message: (err as Error).message,
-      type: e ? "invalid_request_error" : "server_error",
-      param: e?.param ?? null,
-      code: null,
+  send(
+    res,
+    status,
+    {
+      error: {
+        message: (err as Error).message,
+        type:
+          status === 401
+            ? "authentication_error"
+            : e && status < 500
+              ? "invalid_request_error"
+              : "server_error",
+        param: e?.param ?? null,
+        code: status === 401 ? "invalid_api_key" : null,
+      },
     },
-  });
+    headers,
+  );
   return status;
 }
 
@@ -378,12 +424,44 @@ export async function createPolicyServer(
     windowMs: Math.max(0, options.batchWindowMs ?? 5),
   });
   const created = Math.floor(Date.now() / 1000);
+  const maxConcurrent = Math.max(1, options.maxConcurrent ?? 64);
+  let active = 0;
   const server = createServer((req, res) => {
     const start = performance.now();
     const path = (req.url ?? "/").split("?")[0].replace(/\/+$/, "");
+    active++;
+    // once, when the reply is written (or the client is gone): a client may ask again as soon as it reads
+    let counted = true;
+    const done = () => {
+      if (counted) active--;
+      counted = false;
+    };
+    res.once("finish", done);
+    res.once("close", done);
     void (async () => {
       if (req.method === "GET" && (path === "/health" || path === "")) {
         send(res, 200, { status: "ok", model: options.model });
+        return;
+      }
+      if (options.apiKey !== undefined && !authorized(req, options.apiKey)) {
+        req.resume();
+        sendError(
+          res,
+          new RequestError("a missing or wrong API key (send Authorization: Bearer KEY)", null, 401),
+        );
+        return;
+      }
+      if (active > maxConcurrent) {
+        // refused before the body is read: a flood cannot hold more than maxConcurrent bodies
+        req.resume();
+        res.shouldKeepAlive = false;
+        const busy = new RequestError(
+          `the server is busy (${maxConcurrent} requests in progress); retry later`,
+          null,
+          503,
+        );
+        const status = sendError(res, busy, { "retry-after": "1" });
+        options.onRequest?.({ status, ms: performance.now() - start, promptMessages: 0 });
         return;
       }
       if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
@@ -411,6 +489,8 @@ export async function createPolicyServer(
           throw new RequestError(`the request body is not JSON: ${(err as Error).message}`);
         }
         parsed = parseChatRequest(json, options.maxTokensLimit);
+        const problem = options.validate?.(parsed.request);
+        if (problem) throw new RequestError(problem, "messages");
       } catch (err) {
         const status = sendError(res, err);
         options.onRequest?.({ status, ms: performance.now() - start, promptMessages: 0 });
