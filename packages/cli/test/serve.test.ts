@@ -477,6 +477,16 @@ it("sr2se serve answers a real VLM's chat completions and stops on SIGTERM", asy
   const exit = await (await ask(gated.url, { stream: false })).json();
   expect(exit.choices[0].exit_level).toBe(0);
   expect(exit.choices[0].message.content.startsWith("\\boxed{")).toBe(true);
+  // streamed, the exit's forced tokens and answer arrive before the finish chunk, which carries the exit
+  const gatedEvents = (await (await ask(gated.url, { stream: true })).text()).split("\n\n").filter(Boolean);
+  const gatedChunks = gatedEvents.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+  expect(gatedChunks.map((c) => c.choices[0].delta.content ?? "").join("")).toBe(
+    exit.choices[0].message.content,
+  );
+  expect(gatedChunks.flatMap((c) => c.choices[0].logprobs?.content ?? [])).toEqual(
+    exit.choices[0].logprobs.content,
+  );
+  expect(gatedChunks.at(-1).choices[0].exit_level).toBe(0);
   const gatedClosed = new Promise<number | null>((resolve) => gated.child.on("close", resolve));
   gated.child.kill("SIGTERM");
   expect(await gatedClosed).toBe(0);
