@@ -3,26 +3,13 @@
 // on WebGPU with the same data and returns the worst relative error.
 import type { Backend, BufferHandle, DType, TypedArray, View } from "../../src/backend/backend.js";
 import { contiguousStrides } from "../../src/backend/backend.js";
+import { rand } from "../rand.js";
 
 /** One check: its name, the tolerance, and a run returning the worst relative error. */
 export interface BrowserCase {
   name: string;
   tol: number;
   run(cpu: Backend, gpu: Backend): Promise<number>;
-}
-
-function rand(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = lo + (s / 4294967296) * (hi - lo);
-  }
-  return out;
 }
 
 type Side = { be: Backend; bufs: Map<string, BufferHandle> };

@@ -4,6 +4,9 @@ import type { Backend, BufferHandle, DType, TypedArray, View } from "../../src/b
 import { contiguousStrides, numel } from "../../src/backend/backend.js";
 import { referenceBackend } from "../../src/backend/cpu/index.js";
 import { createBackend, type WebGpuBackend } from "../../src/backend/webgpu/index.js";
+import { rand } from "../rand.js";
+
+export { rand };
 
 /** The WebGPU backend, or the reason there is none on this machine. */
 export async function loadWebGpu(): Promise<{ gpu: WebGpuBackend | null; reason: string }> {
@@ -15,21 +18,6 @@ export async function loadWebGpu(): Promise<{ gpu: WebGpuBackend | null; reason:
 }
 
 export const cpu = referenceBackend();
-
-/** Deterministic pseudo-random floats in [lo, hi). */
-export function rand(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
-}
 
 /** A pair of buffers holding the same data on both backends. */
 export interface Pair {
