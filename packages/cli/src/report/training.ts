@@ -1,6 +1,5 @@
 // Training curves from the metrics logs (logs/<stage>.jsonl, a row per optimizer step).
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { MetricsLog } from "@sr2se/core";
 import { gridSvg, lineChartSvg } from "./line-chart.js";
 import type { ReportWriter } from "./writer.js";
 
@@ -10,19 +9,12 @@ export interface TrainingLog {
   file: string;
 }
 
-/** The numeric rows of a metrics log; a torn last line (a run killed mid-write) is skipped. */
+/**
+ * The numeric rows of a metrics log (none when it does not exist): core's reader, so a torn last line (a
+ * run killed mid-write) is skipped and a garbled line elsewhere is an error naming file:line.
+ */
 export async function readMetricsLog(file: string): Promise<Record<string, number>[]> {
-  if (!existsSync(file)) return [];
-  const rows: Record<string, number>[] = [];
-  for (const line of (await readFile(file, "utf8")).split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      rows.push(JSON.parse(line) as Record<string, number>);
-    } catch {
-      // only the last line can be torn; earlier ones were whole when written
-    }
-  }
-  return rows;
+  return (await MetricsLog.read(file)) as unknown as Record<string, number>[];
 }
 
 /** Adds a figure of `metrics` (one panel each) over the logs' steps; logs without the metric are left out. */
