@@ -274,15 +274,18 @@ export async function trainHsrEe(opts: HsrEeOptions): Promise<HsrEeResult> {
   // the gate: trial answers of the trained policy on training questions, graded; the policy stays frozen
   const rng = new Rng(`hsr-ee-gate:${cfg.seed}`);
   const gateQuestions = rng.shuffle(questions.slice()).slice(0, cfg.gate_questions);
-  const trialProgress =
-    opts.progress === false
-      ? null
-      : createProgress({ label: "gate trials", total: gateQuestions.length, unit: "questions" });
-  const train = await labelledTrajectories(vlm, gateQuestions, {
-    maxTokens: cfg.max_tokens,
-    onProgress: (n) => trialProgress?.update(n),
-  });
-  trialProgress?.stop();
+  // the trial answers of the frozen policy to graded questions, with a progress bar named `label`
+  const trials = async (graded: GradedQuestion[], label: string) => {
+    const bar =
+      opts.progress === false ? null : createProgress({ label, total: graded.length, unit: "questions" });
+    const out = await labelledTrajectories(vlm, graded, {
+      maxTokens: cfg.max_tokens,
+      onProgress: (n) => bar?.update(n),
+    });
+    bar?.stop();
+    return out;
+  };
+  const train = await trials(gateQuestions, "gate trials");
   const { gate, loss: gateLoss } = await trainGate(
     train.flatMap((t) => t.steps),
     train.flatMap((t) => t.correct),
@@ -299,15 +302,7 @@ export async function trainHsrEe(opts: HsrEeOptions): Promise<HsrEeResult> {
       question: r.sample.question,
       answer: r.sample.answer,
     }));
-    const calProgress =
-      opts.progress === false
-        ? null
-        : createProgress({ label: "τ calibration", total: valQuestions.length, unit: "questions" });
-    const cal = await labelledTrajectories(vlm, valQuestions, {
-      maxTokens: cfg.max_tokens,
-      onProgress: (n) => calProgress?.update(n),
-    });
-    calProgress?.stop();
+    const cal = await trials(valQuestions, "τ calibration");
     const conf = await gate.confidences(cal.flatMap((t) => t.steps));
     let at = 0;
     const outcomes = cal.map((t) => {
