@@ -355,6 +355,30 @@ describe("per-token streaming and log-probs, on a policy that streams", () => {
     expect(text).toBe("Hello wor");
   });
 
+  it("ends a stream whose policy fails midway with an error event, and stays up", async () => {
+    const failing = {
+      async generate(requests: GenerateRequest[]): Promise<Generation[]> {
+        requests[0].onToken?.({ ...entry("Hel", 0), text: "Hel" });
+        throw new Error("the device was lost");
+      },
+    };
+    const broken = await createPolicyServer(failing, "127.0.0.1", 0, { model: "broken" });
+    try {
+      const ask = () =>
+        fetch(`${broken.url}/chat/completions`, {
+          method: "POST",
+          body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], stream: true }),
+        }).then((r) => r.text());
+      const text = await ask();
+      expect(text).toContain('"content":"Hel"');
+      expect(text).toMatch(/data: \{"error":\{"message":"the device was lost","type":"server_error"/);
+      expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+      expect(await ask()).toContain("the device was lost");
+    } finally {
+      await broken.close();
+    }
+  });
+
   it("refuses top_logprobs without logprobs, as OpenAI does", async () => {
     const res = await post({ messages: [{ role: "user", content: "hi" }], top_logprobs: 2 });
     expect(res.status).toBe(400);

@@ -281,6 +281,14 @@ function writeEvent(res: ServerResponse, body: unknown): void {
   if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(body)}\n\n`);
 }
 
+/** Ends a stream that has begun with the error as an event, as OpenAI's and vLLM's streams send one. */
+function failStream(res: ServerResponse, err: unknown): void {
+  writeEvent(res, {
+    error: { message: (err as Error).message, type: "server_error", param: null, code: null },
+  });
+  if (!res.writableEnded) res.end("data: [DONE]\n\n");
+}
+
 function finishReason(g: Generation): "stop" | "length" {
   return (g as Generation & { finishReason?: string }).finishReason === "length" ? "length" : "stop";
 }
@@ -521,11 +529,7 @@ export async function createPolicyServer(
           gens = await Promise.all(requests.map(({ r, o }) => batcher.generate(r, o)));
         } catch (err) {
           if (!parsed.stream) throw err;
-          // the reply has begun: the error goes as an event, as OpenAI's and vLLM's streams send one
-          writeEvent(res, {
-            error: { message: (err as Error).message, type: "server_error", param: null, code: null },
-          });
-          if (!res.writableEnded) res.end("data: [DONE]\n\n");
+          failStream(res, err);
           throw new StreamFailed((err as Error).message);
         }
         const completionTokens = gens.reduce((a, g) => a + (g.tokens ?? 0), 0);
@@ -559,7 +563,10 @@ export async function createPolicyServer(
           tokens: completionTokens,
         });
       } catch (err) {
-        const status = err instanceof StreamFailed ? 500 : sendError(res, err);
+        let status = 500;
+        if (res.headersSent) {
+          if (!(err instanceof StreamFailed)) failStream(res, err);
+        } else status = sendError(res, err);
         options.onRequest?.({
           status,
           ms: performance.now() - start,
