@@ -29,21 +29,31 @@ export function meanScoreStatistic(metric = "accuracy"): SummedStatistic {
   };
 }
 
-/** POPE's F1 averaged over the splits present (percent); a degenerate split counts 0, as robust mode does. */
-export function popeF1Statistic(splits: readonly string[]): SummedStatistic {
+/** Returns the splits present in POPE's order (others after it), and the index of a sample's split. */
+function popeSplits(splits: readonly string[]) {
   const order = [
     ...POPE_SPLITS.filter((s) => splits.includes(s)),
     ...splits.filter((s) => !(POPE_SPLITS as readonly string[]).includes(s)),
   ];
   const index = new Map(order.map((s, i) => [s, i]));
+  const splitOf = (sample: Record<string, unknown>): number => {
+    const k = index.get(String(sample.split));
+    if (k === undefined)
+      throw new Error(`sample ${String(sample.id)}: unknown split ${String(sample.split)}`);
+    return k;
+  };
+  return { order, splitOf };
+}
+
+/** POPE's F1 averaged over the splits present (percent); a degenerate split counts 0, as robust mode does. */
+export function popeF1Statistic(splits: readonly string[]): SummedStatistic {
+  const { order, splitOf } = popeSplits(splits);
   return {
     metric: "F1",
     width: order.length * 3,
     lowerIsBetter: false,
     row(sample, out) {
-      const k = index.get(String(sample.split));
-      if (k === undefined)
-        throw new Error(`sample ${String(sample.id)}: unknown split ${String(sample.split)}`);
+      const k = splitOf(sample);
       const pred = Number(sample.pred);
       const label = Number(sample.label);
       out[3 * k] = pred === 1 && label === 1 ? 1 : 0; // TP
@@ -67,19 +77,13 @@ export function popeF1Statistic(splits: readonly string[]): SummedStatistic {
 
 /** POPE's false-positive rate FP / (FP + TN) averaged over the splits present (percent, lower is better). */
 export function popeFalsePositiveStatistic(splits: readonly string[]): SummedStatistic {
-  const order = [
-    ...POPE_SPLITS.filter((s) => splits.includes(s)),
-    ...splits.filter((s) => !(POPE_SPLITS as readonly string[]).includes(s)),
-  ];
-  const index = new Map(order.map((s, i) => [s, i]));
+  const { order, splitOf } = popeSplits(splits);
   return {
     metric: "FPR",
     width: order.length * 2,
     lowerIsBetter: true,
     row(sample, out) {
-      const k = index.get(String(sample.split));
-      if (k === undefined)
-        throw new Error(`sample ${String(sample.id)}: unknown split ${String(sample.split)}`);
+      const k = splitOf(sample);
       if (Number(sample.label) !== 0) return;
       out[2 * k] = Number(sample.pred) === 1 ? 1 : 0; // FP
       out[2 * k + 1] = 1; // FP + TN
