@@ -1,7 +1,7 @@
 // Kill anywhere, lose nothing: `train sft` and `train sr-dpo` SIGKILLed at seeded random moments and
 // resumed end exactly where an uninterrupted run ends: every log step once, the same losses, no
 // leftover temporary folders or locks. SR2SE_CHAOS_KILLS raises the kills a job (CI: 3).
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "sr2se-chaos-train-"));
 const data = path.join(dir, "data");
 const KILLS = chaosKills(3);
 
-const SFT_STEPS = 24;
+const SFT_STEPS = 16;
 const sftConfig = path.join(dir, "sft.json");
 const sftRefDir = path.join(dir, "sft-ref");
 let sftRef: TimedResult;
@@ -148,4 +148,20 @@ describe("kill anywhere", () => {
       expect(loss, `step ${i + 1}`).toBeCloseTo(want[i] as number, 4);
     expect(leftovers(dir)).toEqual([]);
   }, 120_000);
+
+  it("a garbled log line makes train sft --resume fail naming the file and line, not a bare SyntaxError", async () => {
+    const out = path.join(dir, "sft-garbled");
+    cpSync(sftRefDir, out, { recursive: true });
+    const log = path.join(out, "logs", "sft.jsonl");
+    const lines = readFileSync(log, "utf8").split("\n");
+    lines[2] = `${lines[2]?.slice(0, 10)}\u0000garbled`;
+    writeFileSync(log, lines.join("\n"));
+    const r = await runToEnd([
+      ...["train", "sft", "--data", data, "--out", out, "--config", sftConfig],
+      ...["--resume", "--steps", String(SFT_STEPS + 2)],
+    ]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${log}:3: invalid JSON`);
+    expect(r.stderr).not.toMatch(/SyntaxError/);
+  }, 60_000);
 });
