@@ -17,7 +17,7 @@ import {
   type SafetensorsContent,
   writeCheckpoint,
 } from "./checkpoint/checkpoint.js";
-import { loadStateDict, stateDict } from "./checkpoint/weights.js";
+import { type HostTensors, loadStateDict, stateDict } from "./checkpoint/weights.js";
 import { type VlmConfig, validateConfig } from "./config.js";
 import { type CollatedBatch, collate, type SequenceInput } from "./data/batch.js";
 import { IGNORE_INDEX } from "./data/encode.js";
@@ -77,6 +77,11 @@ export interface TrainingState {
   trainerState: Record<string, unknown>;
   /** optimizer.safetensors: `optim.flattenState` of the optimizer's state dict, on the host. */
   optimizer: SafetensorsContent;
+  /**
+   * The weights model.safetensors gets when they are not the parameters (an average of them, SFT's
+   * `ema_decay`); the parameters then go to training_weights.safetensors, which resuming reads.
+   */
+  weights?: HostTensors;
 }
 
 /** A compact LLaVA-style vision-language model: the network, its tokenizer, and the policy methods. */
@@ -122,12 +127,14 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
 
   /** Writes a checkpoint folder atomically (with training state when given). */
   async save(dir: string, training?: TrainingState): Promise<void> {
+    const own = await stateDict(this);
     await writeCheckpoint(dir, {
       config: this.config,
-      weights: await stateDict(this),
+      weights: training?.weights ?? own,
       tokenizer: this.tokenizer.json,
       trainerState: training?.trainerState,
       optimizer: training?.optimizer,
+      trainingWeights: training?.weights ? own : undefined,
     });
   }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { synthesize } from "@sr2se/data";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tinySftModel } from "../../../test-support/tiny-vlm.js";
+import { readCheckpoint } from "../src/checkpoint/checkpoint.js";
 import { type SftConfigFile, type SftLogRow, trainSft } from "../src/train/sft.js";
 import { VLM } from "../src/vlm.js";
 
@@ -98,5 +99,35 @@ describe("sft", () => {
     expect(b.map((r) => r.loss)).toEqual(a.map((r) => r.loss));
     expect(b.map((r) => r.grad_norm)).toEqual(a.map((r) => r.grad_norm));
     expect(b.map((r) => r.val_loss)).toEqual(a.map((r) => r.val_loss));
+  });
+
+  it("with ema_decay, model.safetensors holds the weight average, training_weights.safetensors the raw weights, and a resumed run ends on the same bits", async () => {
+    const emaConfig = {
+      ...config,
+      training: { ...config.training, steps: 12, save_every: 4, eval_every: 0, ema_decay: 0.9 },
+    };
+    const whole = join(root, "ema-whole");
+    await trainSft({ data, out: whole, config: emaConfig, progress: false });
+    const split = join(root, "ema-split");
+    await trainSft({ data, out: split, config: emaConfig, progress: false, stopAfter: 7 });
+    await trainSft({ data, out: split, config: emaConfig, progress: false, resume: true });
+    const file = (out: string, name: string) => readFile(join(out, "checkpoint", name));
+    for (const name of ["model.safetensors", "training_weights.safetensors", "optimizer.safetensors"])
+      expect(Buffer.compare(await file(split, name), await file(whole, name)), name).toBe(0);
+    // the average is not the last iterate, and the loaded model is the average
+    const average = await VLM.load(whole);
+    const raw = (await readCheckpoint(join(whole, "checkpoint"), { trainingState: true })).trainingWeights;
+    const name = [...(raw?.keys() ?? [])].find((n) => n.endsWith("embed_tokens.weight")) ?? "";
+    const averaged = await average
+      .namedParameters()
+      .find(([n]) => n === name)?.[1]
+      .data();
+    expect(averaged).toBeDefined();
+    expect(Array.from(averaged ?? [])).not.toEqual(Array.from(raw?.get(name)?.data ?? []));
+    expect(JSON.parse((await file(whole, "trainer_state.json")).toString()).ema_updates).toBe(12);
+    // without ema_decay there is no second weights file
+    expect(
+      await readFile(join(root, "run", "checkpoint", "training_weights.safetensors")).catch(() => null),
+    ).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 // A checkpoint folder: config.json, model.safetensors, tokenizer.json, and for training state
-// trainer_state.json + optimizer.safetensors (the optimizer's state dict as `optim.flattenState`
+// trainer_state.json + optimizer.safetensors (+ training_weights.safetensors where model.safetensors
+// holds averaged weights: the raw parameters that training resumes from) (the optimizer's state dict as `optim.flattenState`
 // lays it out: tensors `state.<index>.<field>`, the parameter groups and step counts as metadata). Written into a temporary folder
 // and renamed into place, so a crash leaves the previous checkpoint whole.
 import { readFile, writeFile } from "node:fs/promises";
@@ -24,6 +25,11 @@ export interface CheckpointFiles {
   trainerState?: Record<string, unknown>;
   /** optimizer.safetensors, when the checkpoint holds training state. */
   optimizer?: SafetensorsContent;
+  /**
+   * training_weights.safetensors: the parameters as training left them, where `weights` (the model
+   * to use) are an average of them (SFT's `ema_decay`); resuming starts from these.
+   */
+  trainingWeights?: HostTensors;
 }
 
 /** Writes a checkpoint folder atomically. */
@@ -38,6 +44,11 @@ export async function writeCheckpoint(dir: string, files: CheckpointFiles): Prom
       await writeFile(
         join(tmp, "optimizer.safetensors"),
         io.encodeSafetensors(files.optimizer.tensors, files.optimizer.metadata),
+      );
+    if (files.trainingWeights)
+      await writeFile(
+        join(tmp, "training_weights.safetensors"),
+        io.encodeSafetensors(files.trainingWeights, { format: "pt" }),
       );
   });
 }
@@ -80,6 +91,8 @@ export async function readCheckpoint(
       if (!(await exists(optFile)))
         throw new Error(`${optFile}: not found (trainer_state.json is there, the optimizer state is not)`);
       files.optimizer = await readSafetensorsFile(optFile);
+      const rawFile = join(dir, "training_weights.safetensors");
+      if (await exists(rawFile)) files.trainingWeights = (await readSafetensorsFile(rawFile)).tensors;
     }
   }
   return files;

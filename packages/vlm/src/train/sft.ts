@@ -6,8 +6,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createProgress, exists, MetricsLog, recoverDirAtomic, type Sample } from "@sr2se/core";
 import { readDataset } from "@sr2se/data";
-import { optim } from "@sr2se/tensor";
+import { optim, type Tensor } from "@sr2se/tensor";
 import { readCheckpoint } from "../checkpoint/checkpoint.js";
+import { type HostTensors, loadStateDict } from "../checkpoint/weights.js";
 import { defaultConfig, numImageTokens, type VlmConfig } from "../config.js";
 import { preprocessImage } from "../data/images.js";
 import { trainBpe } from "../tokenizer/bpe-trainer.js";
@@ -56,6 +57,12 @@ export interface SftTrainingConfig {
   vision_lr_scale: number;
   /** Vocabulary size of the BPE tokenizer trained on the data when the run starts. */
   vocab_size: number;
+  /**
+   * Decay of an exponential moving average of the weights, updated after every step (0: none). With
+   * one, the checkpoint's model.safetensors holds the average (the model to use) and
+   * training_weights.safetensors the raw weights that resuming continues from.
+   */
+  ema_decay: number;
 }
 
 /** The default SFT recipe for the default model on the shapes world. */
@@ -77,6 +84,7 @@ export const DEFAULT_TRAINING: SftTrainingConfig = {
   vision_pretrain_steps: 400,
   vision_pretrain_lr: 3e-3,
   vision_lr_scale: 0,
+  ema_decay: 0,
 };
 
 /** A config file: any part of the model config (`vision_config`, `text_config`, …) and of `training`. */
@@ -176,6 +184,9 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   if (opts.resume && (await exists(join(ckptDir, "trainer_state.json")))) {
     const files = await readCheckpoint(ckptDir, { trainingState: true });
     vlm = VLM.fromFiles(files, ckptDir);
+    // with a weight average, model.safetensors holds the average; training goes on from the raw weights
+    if (files.trainingWeights)
+      loadStateDict(vlm, files.trainingWeights, join(ckptDir, "training_weights.safetensors"));
     const state = files.trainerState as {
       step: number;
       training: SftTrainingConfig;
@@ -238,6 +249,25 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     resumed ? { checkpoint: resumed.files, dir: resumed.dir, step: startStep } : undefined,
   );
   const trainable = vlm.parameters().filter((p) => p.requiresGrad);
+  const named = vlm.namedParameters();
+  const ema =
+    training.ema_decay > 0
+      ? new optim.ExponentialMovingAverage(
+          named.map(([, p]) => p),
+          training.ema_decay,
+        )
+      : null;
+  if (ema && resumed?.files.trainingWeights) {
+    const where = join(resumed.dir, "model.safetensors");
+    ema.load(
+      named.map(([n]) => {
+        const t = resumed?.files.weights.get(n);
+        if (!t) throw new Error(`${where}: tensor "${n}" is missing`);
+        return t.data;
+      }),
+      Number((resumed.files.trainerState as { ema_updates?: number }).ema_updates ?? 0),
+    );
+  }
 
   const batchesPerEpoch = epochBatches(examples, training.batch_size, training.seed, 0).length;
   let epoch = -1;
@@ -261,8 +291,10 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
         data: opts.data,
         epoch: Math.floor(step / batchesPerEpoch),
         vision_pretrained: visionPretrained,
+        ...(ema ? { ema_updates: ema.numUpdates } : {}),
       },
       optimizer: await optimizerStateFiles(optimizer),
+      weights: ema ? await averagedWeights(named, ema) : undefined,
     });
   };
   const runValidation = () =>
@@ -295,6 +327,7 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     const gradNorm = await clipGradients(trainable, training.grad_clip);
     const lr = training.lr * schedule(step);
     optimizer.step();
+    ema?.update();
     scheduler.step();
     optimizer.zeroGrad();
     const seqTokens = seqs.reduce((a, s) => a + s.ids.length - 1 + imageTokens, 0);
@@ -342,6 +375,19 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     validation,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** The averaged weights under the parameters' names, as host arrays (model.safetensors). */
+async function averagedWeights(
+  named: [string, Tensor][],
+  ema: optim.ExponentialMovingAverage,
+): Promise<HostTensors> {
+  const out: HostTensors = new Map();
+  for (let i = 0; i < named.length; i++) {
+    const a = ema.averages[i];
+    out.set(named[i][0], { dtype: a.dtype, shape: a.shape.slice(), data: (await a.data()).slice() });
+  }
+  return out;
 }
 
 /**
