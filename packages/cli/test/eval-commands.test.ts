@@ -35,6 +35,10 @@ beforeAll(() => {
   expect(r.status, r.stderr).toBe(0);
 });
 
+/** Runs `sr2se eval score` on a benchmark's data files and a predictions file. */
+const evalScore = (bench: string, data: string[], pred: string, ...more: string[]) =>
+  sr2se(["eval", "score", "--bench", bench, "--data", ...data, "--pred", pred, ...more]);
+
 /**
  * Writes the predictions to `<name>.jsonl`, scores them with `sr2se eval score` into `<name>.json`,
  * and returns the run and the score's headline value.
@@ -43,7 +47,7 @@ function score(bench: string, data: string[], name: string, predictions: unknown
   const pred = path.join(dir, `${name}.jsonl`);
   const out = path.join(dir, `${name}.json`);
   writeJsonl(pred, predictions);
-  const r = sr2se(["eval", "score", "--bench", bench, "--data", ...data, "--pred", pred, "--out", out]);
+  const r = evalScore(bench, data, pred, "--out", out);
   expect(r.status, r.stderr).toBe(0);
   return { ...r, headline: JSON.parse(readFileSync(out, "utf8")).headline.value as number };
 }
@@ -103,16 +107,7 @@ describe("sr2se eval score", () => {
       path.join(dir, "partial.jsonl"),
       qs.slice(1).map((q) => ({ id: String(q.question_id), response: "yes" })),
     );
-    const r = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "pope",
-      "--data",
-      data,
-      "--pred",
-      path.join(dir, "partial.jsonl"),
-    ]);
+    const r = evalScore("pope", [data], path.join(dir, "partial.jsonl"));
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/no prediction/i);
     expect(r.stderr).toContain(String(qs[0].question_id));
@@ -120,16 +115,7 @@ describe("sr2se eval score", () => {
 
   it("refuses an empty predictions file with a clear error", () => {
     writeFileSync(path.join(dir, "empty.jsonl"), "");
-    const r = sr2se([
-      "eval",
-      "score",
-      "--bench",
-      "pope",
-      "--data",
-      path.join(bench, "pope_random.jsonl"),
-      "--pred",
-      path.join(dir, "empty.jsonl"),
-    ]);
+    const r = evalScore("pope", [path.join(bench, "pope_random.jsonl")], path.join(dir, "empty.jsonl"));
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/empty/);
   });
