@@ -17,7 +17,7 @@ export {
 } from "./jsonl/metrics-log.js";
 export { type PairRecord, readPreferencePairs } from "./jsonl/preference-pairs.js";
 export { JsonlReader, MAX_LINE_BYTES, type ReadOptions, readJsonl } from "./jsonl/reader.js";
-export { type RecordsResult, readRecords, recordsLayout } from "./jsonl/records.js";
+export { MAX_JSON_BYTES, type RecordsResult, readRecords, recordsLayout } from "./jsonl/records.js";
 export { JsonlWriter, type WriterOptions } from "./jsonl/writer.js";
 export {
   type ChatContentPart,

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { JsonlWriter, RecordError, Rng, readJsonl } from "../src/index.js";
+import { JsonlWriter, RecordError, Rng, readJsonl, readRecords } from "../src/index.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-jsonl-fuzz-"));
 /** Files of random lines; SR2SE_FUZZ_CASES raises them locally. */
@@ -119,5 +119,19 @@ describe("JSONL fuzz", () => {
     const [rec] = recs;
     expect(Object.hasOwn(rec as object, "__proto__")).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses a JSON array file too large to read whole, naming the file and the way out", async () => {
+    const f = path.join(dir, "big.json");
+    writeFileSync(
+      f,
+      JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ id: `r${i}`, x: "y".repeat(50) }))),
+    );
+    await expect(readRecords(f, { maxJsonBytes: 4096 })).rejects.toThrow(
+      new RegExp(
+        `^${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1: a JSON array of \\d+ bytes is over the 4096 bytes read whole; write the records as JSON Lines`,
+      ),
+    );
+    expect((await readRecords(f)).records).toHaveLength(200);
   });
 });

@@ -16,6 +16,8 @@ export interface ReadOptions<T> {
    * skipped, lenient) and is never held in memory whole.
    */
   maxLineBytes?: number;
+  /** Largest JSON array file `readRecords` reads whole (default `MAX_JSON_BYTES`, 512 MiB less 1 KiB). */
+  maxJsonBytes?: number;
 }
 
 /** The default longest JSONL line: 64 MiB (a record with an inline image fits; a runaway line does not). */

@@ -1,6 +1,9 @@
-import { open, readFile } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { describeIssue, RecordError, type SkippedLine } from "./errors.js";
 import { fillDefaultId, type ReadOptions, readJsonl } from "./reader.js";
+
+/** The largest JSON array file `readRecords` reads whole (V8's longest string is 512 MiB). */
+export const MAX_JSON_BYTES = 512 * 1024 * 1024 - 1024;
 
 /** Records read into memory, with the 1-based line each one started on. */
 export interface RecordsResult<T> {
@@ -27,6 +30,15 @@ export async function readRecords<T = unknown>(
     }
     return { records, lines, skipped: reader.skipped };
   }
+  // a JSON array is read whole: past what one string can hold, say so instead of failing inside V8
+  const max = options.maxJsonBytes ?? MAX_JSON_BYTES;
+  const { size } = await stat(file);
+  if (size > max)
+    throw new RecordError(
+      file,
+      1,
+      `a JSON array of ${size} bytes is over the ${max} bytes read whole; write the records as JSON Lines, which stream`,
+    );
   let text = await readFile(file, "utf8");
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let values: unknown;
