@@ -50,6 +50,7 @@ export {
 } from "./train/optimizer-state.js";
 export {
   DEFAULT_TRAINING,
+  type OptimizationConfig,
   resolveModelConfig,
   type SftConfigFile,
   type SftLogRow,

@@ -13,6 +13,7 @@ import {
   backwardLoss,
   clipGradients,
   goldResponse,
+  type OptimizationConfig,
   optimizerStateFiles,
   readCheckpoint,
   trainingOptimizer,
@@ -24,14 +25,7 @@ import { truncatedResponses } from "../steps/truncate.js";
 import { type GradedQuestion, labelledTrajectories, stepOutcomes } from "../trials/labelled.js";
 
 /** Hyper-parameters of HSR-EE training. */
-export interface HsrEeTrainingConfig {
-  steps: number;
-  batch_size: number;
-  lr: number;
-  min_lr: number;
-  warmup_steps: number;
-  weight_decay: number;
-  grad_clip: number;
+export interface HsrEeTrainingConfig extends OptimizationConfig {
   /** Share of a batch that is whole responses; the rest are cut after a step drawn uniformly. */
   whole_share: number;
   save_every: number;

@@ -27,8 +27,11 @@ import {
   type VisionPretrainRow,
 } from "./vision-pretrain.js";
 
-/** Training hyper-parameters (the `training` section of a config file). */
-export interface SftTrainingConfig {
+/**
+ * What every trainer of the model optimizes with: steps and batch, AdamW's peak and final learning
+ * rate with its warmup and cosine, the weight decay and the global gradient-norm clip (0: none).
+ */
+export interface OptimizationConfig {
   steps: number;
   batch_size: number;
   lr: number;
@@ -36,6 +39,10 @@ export interface SftTrainingConfig {
   warmup_steps: number;
   weight_decay: number;
   grad_clip: number;
+}
+
+/** Training hyper-parameters (the `training` section of a config file). */
+export interface SftTrainingConfig extends OptimizationConfig {
   /** Longest training sequence in tokens (before image expansion); longer ones are cut. */
   max_length: number;
   eval_every: number;
