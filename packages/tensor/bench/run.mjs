@@ -9,6 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { REFERENCE } from "./reference.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "..", "dist", "index.js");
@@ -24,17 +25,6 @@ function record(name, value, unit) {
   results.push({ name, value, unit });
   console.log(`${name.padEnd(56)} ${String(value).padStart(12)} ${unit}`);
 }
-
-/** The reference transformer of the issue. */
-export const REFERENCE = {
-  vocabSize: 512,
-  dModel: 256,
-  nLayers: 4,
-  nHeads: 4,
-  ffnHidden: 1024,
-  seq: 96,
-  batch: 16,
-};
 
 /**
  * Times training steps (forward, backward, AdamW) of the reference transformer on a backend; resolves

@@ -7,17 +7,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { REFERENCE } from "../reference.mjs";
 
-/** The reference transformer of the issue (bench/run.mjs passes the same as ctx.reference). */
-export const REFERENCE = {
-  vocabSize: 512,
-  dModel: 256,
-  nLayers: 4,
-  nHeads: 4,
-  ffnHidden: 1024,
-  seq: 96,
-  batch: 16,
-};
 /** A small model for the 500-step memory check. */
 export const SMALL = { vocabSize: 128, dModel: 64, nLayers: 2, nHeads: 4, ffnHidden: 256, seq: 32, batch: 4 };
 const MATMULS = [
