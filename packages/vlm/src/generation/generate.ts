@@ -7,7 +7,14 @@ import { collate, type SequenceInput } from "../data/batch.js";
 import type { KVCache } from "../model/llama.js";
 import type { VlmForConditionalGeneration } from "../model/vlm-model.js";
 import type { VlmTokenizer } from "../tokenizer/tokenizer.js";
-import { type Branch, type BranchHook, decodeBranches, runBranches, windowMask } from "./branch.js";
+import {
+  type Branch,
+  type BranchHook,
+  type BranchSource,
+  decodeBranches,
+  runBranches,
+  windowMask,
+} from "./branch.js";
 import {
   argmax,
   entropyOf,
@@ -120,6 +127,16 @@ export async function decode(
   const running = (): SequenceInput[] =>
     rows.map((i) => ({ ids: [...prompts[i].ids, ...out[i].ids], pixels: prompts[i].pixels }));
 
+  // what a branch forks from after step t: the cache, where the next token goes, and each row's state
+  const branchSource = (t: number): BranchSource => ({
+    cache,
+    capacity,
+    next: prefillLength + t,
+    leftPad,
+    rows: rows.map((i) => requestIndex[i]),
+    live: rows.map((i) => !done[i]),
+    generated: rows.map((i) => out[i].ids),
+  });
   for (let t = 0; t < opts.maxTokens && done.some((d) => !d); t++) {
     const prefill = t === 0 || !useCache;
     const before = cache.slice();
@@ -246,34 +263,12 @@ export async function decode(
       const ending = asks.filter((a) => ends.has(requestIndex[rows[a.r]]));
       if (ending.length > 0) {
         // the cache holds each row's last token at p and its forced tokens after it: a fork re-feeds the forced tokens from p + 1
-        const full = await decodeBranches(
-          model,
-          tok,
-          peek,
-          {
-            cache,
-            capacity,
-            next: prefillLength + t,
-            leftPad,
-            rows: rows.map((i) => requestIndex[i]),
-            live: rows.map((i) => !done[i]),
-            generated: rows.map((i) => out[i].ids),
-          },
-          ending,
-        );
+        const full = await decodeBranches(model, tok, peek, branchSource(t), ending);
         full.forEach(endWith);
       }
     } else if (opts.branches && (!opts.branches.peek || t === 0)) {
       // the cache now holds each row's prompt and every token it has generated: the next slot is p
-      const ended = await runBranches(model, tok, opts.branches, {
-        cache,
-        capacity,
-        next: prefillLength + t,
-        leftPad,
-        rows: rows.map((i) => requestIndex[i]),
-        live: rows.map((i) => !done[i]),
-        generated: rows.map((i) => out[i].ids),
-      });
+      const ended = await runBranches(model, tok, opts.branches, branchSource(t));
       ended.forEach(endWith);
     }
     rows.forEach((i, r) => {
