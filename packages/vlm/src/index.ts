@@ -2,6 +2,8 @@
 
 export {
   type CheckpointFiles,
+  checkpointDirOf,
+  checkpointHash,
   readCheckpoint,
   readSafetensorsFile,
   type SafetensorsContent,
@@ -24,7 +26,12 @@ export { type QuestionRecord, questionOf, readQuestions } from "./data/questions
 export { useFastestBackend } from "./device.js";
 export type { Branch, BranchHook } from "./generation/branch.js";
 export { type DecodedSequence, type DecodeOptions, decode } from "./generation/generate.js";
-export { type PredictOptions, predictFile } from "./generation/predict.js";
+export {
+  answerQuestions,
+  type PredictOptions,
+  predictFile,
+  unansweredError,
+} from "./generation/predict.js";
 export { entropyOf, type SamplingOptions, sampleToken, topLogprobs } from "./generation/sampling.js";
 export { streamTokens, tokenLogprobOf, tokenLogprobsOf } from "./generation/token-stream.js";
 export { configureOptimizers, noDecayNames, type OptimizerSettings } from "./model/configure-optimizers.js";

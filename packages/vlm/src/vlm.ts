@@ -1,18 +1,17 @@
 // The VLM as other packages use it: the network (an nn.Module with Hugging Face parameter names) and
 // its tokenizer, with the training loss, sequence log-probs (for SR-DPO), batched generation (the
 // VisionLanguagePolicy of @sr2se/core) and checkpoints (`VLM.load(dir)`, `vlm.save(dir)`).
-import { join } from "node:path";
-import {
-  exists,
-  type GenerateOptions,
-  type GenerateRequest,
-  type Generation,
-  type Message,
-  type VisionLanguagePolicy,
+import type {
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  Message,
+  VisionLanguagePolicy,
 } from "@sr2se/core";
 import { cat, crossEntropy, type Tensor, tensor, tidy, zeros } from "@sr2se/tensor";
 import {
   type CheckpointFiles,
+  checkpointDirOf,
   readCheckpoint,
   type SafetensorsContent,
   writeCheckpoint,
@@ -110,9 +109,7 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
    * folder), on the fastest backend of `device`; errors name the file and the tensor.
    */
   static async load(dir: string, opts: { device?: "cpu" | "webgpu" } = {}): Promise<VLM> {
-    const nested = join(dir, "checkpoint");
-    const ckpt =
-      !(await exists(join(dir, "config.json"))) && (await exists(join(nested, "config.json"))) ? nested : dir;
+    const ckpt = await checkpointDirOf(dir);
     await useFastestBackend(opts.device);
     return VLM.fromFiles(await readCheckpoint(ckpt), ckpt);
   }

@@ -10,6 +10,7 @@ import { register as registerPredict } from "./predict.js";
 import { register as registerServe } from "./serve.js";
 import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train-group.js";
+import { register as registerWorker } from "./worker.js";
 
 /** Every command group, in the order `sr2se --help` lists them. Each file registers its own subcommands. */
 export const commandGroups: Array<(program: Command) => void> = [
@@ -24,4 +25,5 @@ export const commandGroups: Array<(program: Command) => void> = [
   registerEval,
   registerEvalHsrEe,
   registerServe,
+  registerWorker,
 ];

@@ -2,8 +2,10 @@ import { parseResponse } from "@sr2se/core";
 import { generateTrials, predictionOf } from "@sr2se/hsr-ee/tensor";
 import { predictFile, VLM } from "@sr2se/vlm";
 import type { Command } from "commander";
+import { predictOverQueue } from "../queue/predict-job.js";
 import { device, integer, number } from "./args.js";
 import { resolveGate, tauOption } from "./gate.js";
+import { queueUrl } from "./worker.js";
 
 interface SamplingFlags {
   maxTokens: number;
@@ -47,11 +49,16 @@ export function register(program: Command): void {
         "--tau <t>",
         "exit threshold in [0, 1], or auto (the gate's calibrated τ); default the gate's 0.8",
         tauOption,
-      ),
+      )
+      .option(
+        "--queue [url]",
+        "hand the questions to `sr2se worker`s over BullMQ on this redis:// URL (without a value: SR2SE_REDIS_URL); same output file",
+      )
+      .option("--chunk-size <n>", "questions a queue job (with --queue)", integer(1), 64),
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  sr2se predict --ckpt runs/demo/sft --data runs/demo/bench/pope_adversarial.jsonl --out runs/demo/eval/pope_adversarial.pred.jsonl\n  sr2se predict --ckpt runs/demo/hsr-ee --gate runs/demo/hsr-ee/gate --tau auto --data runs/demo/data/test.jsonl --out runs/demo/eval/test.exit.pred.jsonl\n",
+      "\nExamples:\n  sr2se predict --queue redis://127.0.0.1:6379 --ckpt runs/demo/sft --data runs/demo/data/test.jsonl --out runs/demo/eval/test.pred.jsonl\n  sr2se predict --ckpt runs/demo/sft --data runs/demo/bench/pope_adversarial.jsonl --out runs/demo/eval/pope_adversarial.pred.jsonl\n  sr2se predict --ckpt runs/demo/hsr-ee --gate runs/demo/hsr-ee/gate --tau auto --data runs/demo/data/test.jsonl --out runs/demo/eval/test.exit.pred.jsonl\n",
     )
     .action(
       async (
@@ -62,13 +69,11 @@ export function register(program: Command): void {
           batchSize: number;
           gate?: string;
           tau?: number | "auto";
+          queue?: string | true;
+          chunkSize: number;
         },
       ) => {
         if (flags.tau !== undefined && !flags.gate) throw new Error("--tau needs --gate");
-        const vlm = await VLM.load(flags.ckpt, { device: flags.device });
-        const exit = flags.gate ? await resolveGate(flags.gate, flags.tau) : null;
-        if (exit)
-          process.stderr.write(`predict: gate ${exit.gate.name}, τ = ${exit.tau} (${exit.tauSource})\n`);
         const sampling = {
           maxTokens: flags.maxTokens,
           temperature: flags.temperature,
@@ -78,6 +83,28 @@ export function register(program: Command): void {
           batchSize: flags.batchSize,
         };
         const started = performance.now();
+        const seconds = () => Math.round((performance.now() - started) / 10) / 100;
+        if (flags.queue !== undefined) {
+          if (flags.gate)
+            throw new Error("--queue does not carry --gate yet: run early-exit prediction without --queue");
+          const result = await predictOverQueue({
+            url: queueUrl(flags.queue),
+            ckpt: flags.ckpt,
+            data: flags.data,
+            out: flags.out,
+            device: flags.device,
+            sampling: Object.fromEntries(
+              Object.entries(sampling).filter(([, v]) => v !== undefined),
+            ) as typeof sampling,
+            chunkSize: flags.chunkSize,
+          });
+          process.stdout.write(`${JSON.stringify({ out: flags.out, ...result, seconds: seconds() })}\n`);
+          return;
+        }
+        const vlm = await VLM.load(flags.ckpt, { device: flags.device });
+        const exit = flags.gate ? await resolveGate(flags.gate, flags.tau) : null;
+        if (exit)
+          process.stderr.write(`predict: gate ${exit.gate.name}, τ = ${exit.tau} (${exit.tauSource})\n`);
         const result = await predictFile(vlm, flags.data, flags.out, {
           ...sampling,
           ...(exit
@@ -89,8 +116,7 @@ export function register(program: Command): void {
               }
             : {}),
         });
-        const seconds = Math.round((performance.now() - started) / 10) / 100;
-        process.stdout.write(`${JSON.stringify({ out: flags.out, ...result, seconds })}\n`);
+        process.stdout.write(`${JSON.stringify({ out: flags.out, ...result, seconds: seconds() })}\n`);
       },
     );
 

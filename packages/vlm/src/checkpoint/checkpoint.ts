@@ -3,6 +3,8 @@
 // holds averaged weights: the raw parameters that training resumes from) (the optimizer's state dict as `optim.flattenState`
 // lays it out: tensors `state.<index>.<field>`, the parameter groups and step counts as metadata). Written into a temporary folder
 // and renamed into place, so a crash leaves the previous checkpoint whole.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exists, writeDirAtomic } from "@sr2se/core";
@@ -68,6 +70,30 @@ async function readJsonFile(file: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Returns the folder a checkpoint's files are in: `dir`, or the `checkpoint/` folder of an SFT output folder. */
+export async function checkpointDirOf(dir: string): Promise<string> {
+  const nested = join(dir, "checkpoint");
+  return !(await exists(join(dir, "config.json"))) && (await exists(join(nested, "config.json")))
+    ? nested
+    : dir;
+}
+
+/**
+ * Returns the sha256 (hex) of a checkpoint's config.json, model.safetensors and tokenizer.json, in
+ * that order: two folders with the same hash load the same model. Errors name the missing file.
+ */
+export async function checkpointHash(dir: string): Promise<string> {
+  const ckpt = await checkpointDirOf(dir);
+  const hash = createHash("sha256");
+  for (const name of ["config.json", "model.safetensors", "tokenizer.json"]) {
+    const file = join(ckpt, name);
+    if (!(await exists(file))) throw new Error(`${file}: not found`);
+    hash.update(`${name}\0`);
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  }
+  return hash.digest("hex");
 }
 
 /** Reads a checkpoint folder; errors name the file (and the tensor or field). */

@@ -1,0 +1,77 @@
+import { redactRedisUrl, startWorker } from "@sr2se/queue";
+import type { Command } from "commander";
+import { predictJob } from "../queue/predict-job.js";
+import { integer } from "./args.js";
+
+/** The job kinds `sr2se worker` runs: sr2se's own, never a command line taken from the queue. */
+export const workerJobKinds = [predictJob];
+
+/** Returns the queue URL of `--redis`/`--queue`, or of SR2SE_REDIS_URL where the flag has no value (keeps a password out of `ps`). */
+export function queueUrl(flag: string | true | undefined): string {
+  const url = typeof flag === "string" ? flag : process.env.SR2SE_REDIS_URL;
+  if (!url) throw new Error("no queue URL: give one (redis://host:port) or set SR2SE_REDIS_URL");
+  return url;
+}
+
+/** Registers `sr2se worker`. */
+export function register(program: Command): void {
+  program
+    .command("worker")
+    .description(
+      `run sr2se jobs from a BullMQ queue on Redis (${workerJobKinds.map((k) => k.name).join(", ")})`,
+    )
+    .option(
+      "--redis [url]",
+      "the queue's redis://[:password@]host:port[/db]; without a value, SR2SE_REDIS_URL (keeps the password out of the process list)",
+    )
+    .option("--concurrency <n>", "jobs run at once", integer(1), 1)
+    .option(
+      "--lock-duration <ms>",
+      "a job's lock lifetime: a dead worker's job is retried after it",
+      integer(1000),
+      30_000,
+    )
+    .option("--stalled-interval <ms>", "how often jobs of dead workers are looked for", integer(500), 30_000)
+    .addHelpText(
+      "after",
+      "\nExample:\n  sr2se worker --redis redis://127.0.0.1:6379 --concurrency 2\n  sr2se predict --queue redis://127.0.0.1:6379 --ckpt runs/demo/sft --data runs/demo/data/test.jsonl --out runs/demo/eval/test.pred.jsonl\n",
+    )
+    .action(
+      async (flags: {
+        redis?: string | true;
+        concurrency: number;
+        lockDuration: number;
+        stalledInterval: number;
+      }) => {
+        const url = queueUrl(flags.redis);
+        const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
+        const running = await startWorker({
+          url,
+          kinds: workerJobKinds,
+          concurrency: flags.concurrency,
+          lockDuration: flags.lockDuration,
+          stalledInterval: flags.stalledInterval,
+          log,
+        });
+        log(`ready on ${redactRedisUrl(url)}, ${flags.concurrency} at a time (pid ${process.pid})`);
+        process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`);
+        await new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = (signal: string) => {
+            if (stopping) {
+              // a second signal: stop now; the running jobs are retried by another worker
+              log(`${signal} again: stopping now`);
+              void running.close(true).then(resolve);
+              return;
+            }
+            stopping = true;
+            log(`${signal}: finishing the running jobs, then stopping (again to stop now)`);
+            void running.close().then(resolve);
+          };
+          process.on("SIGINT", () => stop("SIGINT"));
+          process.on("SIGTERM", () => stop("SIGTERM"));
+        });
+        log("stopped");
+      },
+    );
+}
