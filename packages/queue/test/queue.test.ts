@@ -21,7 +21,9 @@ const redis: TestRedis | null = await testRedis(2);
 
 describe("redis URLs", () => {
   it("redacts the password and user name", () => {
-    expect(redactRedisUrl("redis://alice:s3cret@db.example:6380/2")).toBe("redis://***:***@db.example:6380/2");
+    expect(redactRedisUrl("redis://alice:s3cret@db.example:6380/2")).toBe(
+      "redis://***:***@db.example:6380/2",
+    );
     expect(redactRedisUrl("not a url s3cret")).not.toContain("s3cret");
   });
 
