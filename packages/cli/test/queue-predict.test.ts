@@ -141,6 +141,21 @@ describe.skipIf(!redis)("sr2se predict --queue with sr2se workers", () => {
     );
   });
 
+  it("a worker stopped the moment it says ready still stops cleanly", async () => {
+    // the supervisor's SIGTERM may arrive before the worker's next line of JavaScript runs
+    const codes = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<number | null>((resolve) => {
+            const child = spawn(process.execPath, [bin, "worker", "--redis", url]);
+            child.stdout?.on("data", (d) => String(d).includes('"ready":true') && child.kill("SIGTERM"));
+            child.on("exit", (code) => resolve(code));
+          }),
+      ),
+    );
+    expect(codes).toEqual([0, 0, 0]);
+  });
+
   it("never prints the queue's password, and stops cleanly on SIGTERM", async () => {
     const secret = "s3cr3t-pw";
     const withPassword = url.replace("redis://", `redis://:${secret}@`);

@@ -1,4 +1,4 @@
-import { redactRedisUrl, startWorker } from "@sr2se/queue";
+import { type RunningWorker, redactRedisUrl, startWorker } from "@sr2se/queue";
 import type { Command } from "commander";
 import { predictJob } from "../queue/predict-job.js";
 import { integer } from "./args.js";
@@ -45,32 +45,51 @@ export function register(program: Command): void {
       }) => {
         const url = queueUrl(flags.redis);
         const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
-        const running = await startWorker({
-          url,
-          kinds: workerJobKinds,
-          concurrency: flags.concurrency,
-          lockDuration: flags.lockDuration,
-          stalledInterval: flags.stalledInterval,
-          log,
-        });
-        log(`ready on ${redactRedisUrl(url)}, ${flags.concurrency} at a time (pid ${process.pid})`);
-        process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`);
-        await new Promise<void>((resolve) => {
-          let stopping = false;
-          const stop = (signal: string) => {
-            if (stopping) {
-              // a second signal: stop now; the running jobs are retried by another worker
-              log(`${signal} again: stopping now`);
-              void running.close(true).then(resolve);
-              return;
-            }
-            stopping = true;
+        // The signal handlers go in before anything is announced: a supervisor that stops the
+        // worker as soon as it reads "ready" must find them there (it once raced the default
+        // action, which kills with no cleanup).
+        let signalled: string | undefined;
+        let forced = false;
+        let wake: () => void = () => {};
+        const stop = (signal: string) => {
+          if (signalled) {
+            // a second signal: stop now; the running jobs are retried by another worker
+            log(`${signal} again: stopping now`);
+            forced = true;
+          } else {
+            signalled = signal;
             log(`${signal}: finishing the running jobs, then stopping (again to stop now)`);
-            void running.close().then(resolve);
-          };
-          process.on("SIGINT", () => stop("SIGINT"));
-          process.on("SIGTERM", () => stop("SIGTERM"));
-        });
+          }
+          wake();
+        };
+        const onInt = () => stop("SIGINT");
+        const onTerm = () => stop("SIGTERM");
+        process.on("SIGINT", onInt);
+        process.on("SIGTERM", onTerm);
+        try {
+          const running: RunningWorker = await startWorker({
+            url,
+            kinds: workerJobKinds,
+            concurrency: flags.concurrency,
+            lockDuration: flags.lockDuration,
+            stalledInterval: flags.stalledInterval,
+            log,
+          });
+          if (!signalled) {
+            log(`ready on ${redactRedisUrl(url)}, ${flags.concurrency} at a time (pid ${process.pid})`);
+            process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`);
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+          }
+          await new Promise<void>((resolve) => {
+            wake = () => void running.close(true).then(resolve);
+            void running.close(forced).then(resolve);
+          });
+        } finally {
+          process.off("SIGINT", onInt);
+          process.off("SIGTERM", onTerm);
+        }
         log("stopped");
       },
     );
