@@ -1,4 +1,4 @@
-// Kill anywhere, lose nothing: `train sft` and `train sr-dpo` SIGKILLed at seeded random moments and
+// Kill anywhere, lose nothing: `train sft`, `train sr-dpo`, `train hsr-ee` and `train grpo` SIGKILLed at seeded random moments and
 // resumed end exactly where an uninterrupted run ends: every log step once, the same losses, no
 // leftover temporary folders or locks. SR2SE_CHAOS_KILLS raises the kills a job (CI: 3).
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -148,6 +148,90 @@ describe("kill anywhere", () => {
       expect(loss, `step ${i + 1}`).toBeCloseTo(want[i] as number, 4);
     expect(leftovers(dir)).toEqual([]);
   }, 120_000);
+
+  it(`train hsr-ee survives ${KILLS} kills: each step logged once, the same losses and the same gate`, async () => {
+    const config = path.join(dir, "hsr-ee.json");
+    // small enough for a test: 8 policy steps, a gate on 8 questions' trials, τ calibrated on 2
+    writeFileSync(config, JSON.stringify({ max_tokens: 48, gate_steps: 20, tau_delta: 0.05 }));
+    const common = ["train", "hsr-ee", "--ckpt", sftRefDir, "--data", data, "--config", config];
+    const opts = [
+      ...["--steps", "8", "--batch-size", "4", "--save-every", "2"],
+      ...["--gate-questions", "8", "--calibration-questions", "2"],
+    ];
+    const ref = path.join(dir, "hsr-ee-ref");
+    const uninterrupted = await runToEnd([...common, "--out", ref, ...opts]);
+    expect(uninterrupted.status, uninterrupted.stderr).toBe(0);
+
+    const out = path.join(dir, "hsr-ee-chaos");
+    const r = await killAnywhere({
+      args: [...common, "--out", out, ...opts, "--resume"],
+      kills: KILLS,
+      seed: 3,
+      minMs: 300,
+      maxMs: killWindow(uninterrupted),
+    });
+    expect(r.final.status, r.final.stderr + r.killedStderr).toBe(0);
+    expect(r.kills).toBeGreaterThan(0);
+    const resumedAt = r.resumedStderr.map((e) => startedAt(e, "hsr-ee") ?? 0);
+    if (process.env.SR2SE_CHAOS_KILLS)
+      console.info(`hsr-ee: ${r.kills} kills, reruns resumed at steps ${resumedAt.join(", ")}`);
+    expect(Math.max(...resumedAt)).toBeGreaterThan(0);
+    const log = path.join(out, "logs", "hsr-ee.jsonl");
+    expect(loggedSteps(log)).toEqual(Array.from({ length: 8 }, (_, i) => i + 1));
+    const want = losses(path.join(ref, "logs", "hsr-ee.jsonl"));
+    for (const [i, loss] of losses(log).entries())
+      expect(loss, `step ${i + 1}`).toBeCloseTo(want[i] as number, 4);
+    // the gate trained after the last step is the uninterrupted run's, bit for bit
+    const gateOf = (d: string) => readFileSync(path.join(d, "gate", "model.safetensors"));
+    expect(gateOf(out).equals(gateOf(ref))).toBe(true);
+    const tau = (d: string) => JSON.parse(readFileSync(path.join(d, "gate", "config.json"), "utf8")).tau_auto;
+    expect(tau(out)).toBe(tau(ref));
+    expect(leftovers(dir)).toEqual([]);
+  }, 180_000);
+
+  it(`train grpo survives ${KILLS} kills: each step logged once, the same losses and rewards`, async () => {
+    const common = ["train", "grpo", "--ckpt", sftRefDir, "--data", data, "--reward", "vision-sr1"];
+    const opts = [
+      ...["--steps", "10", "--prompts-per-step", "2", "--n", "2", "--max-response-tokens", "24"],
+      ...["--save-every", "2", "--eval-every", "0", "--lr", "0.001"],
+    ];
+    const ref = path.join(dir, "grpo-ref");
+    const uninterrupted = await runToEnd([...common, "--out", ref, ...opts]);
+    expect(uninterrupted.status, uninterrupted.stderr).toBe(0);
+
+    const out = path.join(dir, "grpo-chaos");
+    const r = await killAnywhere({
+      args: [...common, "--out", out, ...opts, "--resume"],
+      kills: KILLS,
+      seed: 4,
+      // the steps are a few seconds after a second of loading: kills after the loading, most after a save
+      minMs: Math.round(uninterrupted.workMs * 0.3),
+      maxMs: killWindow(uninterrupted),
+    });
+    expect(r.final.status, r.final.stderr + r.killedStderr).toBe(0);
+    expect(r.kills).toBeGreaterThan(0);
+    const resumedAt = r.resumedStderr.map((e) => startedAt(e, "grpo") ?? 0);
+    if (process.env.SR2SE_CHAOS_KILLS)
+      console.info(`grpo: ${r.kills} kills, reruns resumed at steps ${resumedAt.join(", ")}`);
+    expect(Math.max(...resumedAt)).toBeGreaterThan(0);
+    const log = path.join(out, "logs", "grpo.jsonl");
+    const trainRows = (file: string) =>
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, number>)
+        .filter((row) => row.loss !== undefined || row["actor/pg_loss"] !== undefined);
+    const got = trainRows(log);
+    const want = trainRows(path.join(ref, "logs", "grpo.jsonl"));
+    expect(got.map((row) => row.step)).toEqual(want.map((row) => row.step));
+    expect(new Set(got.map((row) => row.step)).size).toBe(got.length);
+    for (const [i, row] of got.entries()) {
+      const w = want[i] as Record<string, number>;
+      for (const key of Object.keys(w).filter((k) => /loss|reward|score/.test(k) && !k.startsWith("timing")))
+        expect(row[key], `step ${row.step} ${key}`).toBeCloseTo(w[key] as number, 4);
+    }
+    expect(leftovers(dir)).toEqual([]);
+  }, 180_000);
 
   it("a garbled log line makes train sft --resume fail naming the file and line, not a bare SyntaxError", async () => {
     const out = path.join(dir, "sft-garbled");

@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -63,5 +63,25 @@ describe("the HSR-EE commands", () => {
     const r = sr2seSync(["train", "hsr-ee", "--ckpt", ckpt, "--data", dir, "--out", join(dir, "out")]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`${join(dir, "train.jsonl")}: not found`);
+  });
+
+  it("train hsr-ee --config names the file and the field it refuses", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hsr-ee-cli-"));
+    const ckpt = join(import.meta.dirname, "../../vlm/test/fixtures/ckpt-1f4a8ce");
+    const unknown = join(dir, "unknown.json");
+    await writeFile(unknown, JSON.stringify({ stepz: 3 }));
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ steps: "ten" }));
+    for (const [file, message] of [
+      [unknown, `${unknown}: unknown field "stepz"`],
+      [bad, `${bad}: field "steps" must be a number, not "ten"`],
+    ] as const) {
+      const r = sr2seSync([
+        ...["train", "hsr-ee", "--ckpt", ckpt, "--data", dir],
+        ...["--out", join(dir, "out"), "--config", file],
+      ]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(message);
+    }
   });
 });

@@ -1,14 +1,16 @@
-import { trainHsrEe } from "@sr2se/hsr-ee/tensor";
+import { DEFAULT_HSR_EE, type HsrEeTrainingConfig, trainHsrEe } from "@sr2se/hsr-ee/tensor";
 import { useFastestBackend } from "@sr2se/vlm";
 import type { Command } from "commander";
-import { device, givenFields, integer, number } from "./args.js";
+import { device, givenFields, integer, number, readConfigFile } from "./args.js";
 
 interface HsrEeFlags {
   ckpt: string;
   data: string;
   out: string;
   pairs?: string;
+  config?: string;
   steps?: number;
+  saveEvery?: number;
   batchSize?: number;
   lr?: number;
   gateQuestions?: number;
@@ -33,7 +35,12 @@ export function register(train: Command): void {
       "--pairs <file>",
       "IPR pairs: train on their winners (judged correct) instead of the gold responses",
     )
+    .option(
+      "--config <file>",
+      "JSON of the training fields (steps, batch_size, lr, whole_share, save_every, gate_steps, …); the flags below win",
+    )
     .option("--steps <n>", "policy steps (0: the gate alone, on the starting policy)", integer(0))
+    .option("--save-every <n>", "checkpoint every n policy steps (default 100)", integer(1))
     .option("--batch-size <n>", "sequences a step", integer(1))
     .option("--lr <lr>", "peak learning rate (AdamW, warmup then cosine)", number(0))
     .option("--gate-questions <n>", "training questions whose trial answers train the gate", integer(1))
@@ -53,15 +60,20 @@ export function register(train: Command): void {
     .action(async (flags: HsrEeFlags) => {
       const backend = await useFastestBackend(flags.device);
       process.stderr.write(`hsr-ee: backend ${backend}\n`);
-      const config: Record<string, number> = givenFields({
-        steps: flags.steps,
-        batch_size: flags.batchSize,
-        lr: flags.lr,
-        gate_questions: flags.gateQuestions,
-        calibration_questions: flags.calibrationQuestions,
-        tau_delta: flags.delta,
-        seed: flags.seed,
-      });
+      // the file's fields, then the flags that were given
+      const config: Partial<HsrEeTrainingConfig> = {
+        ...hsrEeConfigFile(flags.config, await readConfigFile<HsrEeTrainingConfig>(flags.config)),
+        ...givenFields({
+          steps: flags.steps,
+          save_every: flags.saveEvery,
+          batch_size: flags.batchSize,
+          lr: flags.lr,
+          gate_questions: flags.gateQuestions,
+          calibration_questions: flags.calibrationQuestions,
+          tau_delta: flags.delta,
+          seed: flags.seed,
+        }),
+      };
       if (flags.lr !== undefined) config.min_lr = flags.lr / 10;
       const result = await trainHsrEe({
         ckpt: flags.ckpt,
@@ -73,4 +85,15 @@ export function register(train: Command): void {
       });
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
+}
+
+/** Checks a --config file's fields: known names and finite numbers, each error naming the file and field. */
+function hsrEeConfigFile(file: string | undefined, raw: object): Partial<HsrEeTrainingConfig> {
+  const known = Object.keys(DEFAULT_HSR_EE);
+  for (const [key, value] of Object.entries(raw)) {
+    if (!known.includes(key)) throw new Error(`${file}: unknown field "${key}" (known: ${known.join(", ")})`);
+    if (typeof value !== "number" || !Number.isFinite(value))
+      throw new Error(`${file}: field "${key}" must be a number, not ${JSON.stringify(value)}`);
+  }
+  return raw as Partial<HsrEeTrainingConfig>;
 }
