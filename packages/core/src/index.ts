@@ -25,6 +25,7 @@ export {
   type ChatOptions,
   type ChatResult,
   imageDataUrl,
+  isFatalEndpointError,
   OpenAIChatClient,
   type OpenAIChatClientOptions,
   OpenAIError,
@@ -44,6 +45,7 @@ export {
   PolicyBatcher,
   type PolicyBatcherOptions,
 } from "./policy-batcher.js";
+export { mapPool } from "./pool.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
 export { extractBoxed, formatResponse, type ParsedResponse, parseResponse } from "./response.js";
 export { Rng } from "./rng.js";

@@ -76,6 +76,26 @@ describe("readJsonl", () => {
     await expect(collect(readJsonl(f))).rejects.toThrow(`${f}:2: truncated last line`);
   });
 
+  it('drops a torn last line under tornLast "skip", naming its line and the bytes before it', async () => {
+    const head = `${good("a")}\r\n${good("é")}\n`;
+    const f = file("torn-skip.jsonl", `${head}{"id":"b","ima`);
+    const reader = readJsonl<{ id: string }>(f, { tornLast: "skip" });
+    expect((await collect(reader)).map((r) => r.id)).toEqual(["a", "é"]);
+    expect(reader.tornLine).toBe(3);
+    expect(reader.completeBytes).toBe(Buffer.byteLength(head));
+    // across the stream's 64 KiB chunks
+    const big = Array.from({ length: 5 }, (_, i) =>
+      JSON.stringify({ id: `r${i}`, pad: "x".repeat(40_000) }),
+    ).join("\n");
+    const h = file("torn-big.jsonl", `${big}\n{"id":"r5","pad":"xx`);
+    const bigReader = readJsonl(h, { tornLast: "skip" });
+    expect(await collect(bigReader)).toHaveLength(5);
+    expect(bigReader.completeBytes).toBe(Buffer.byteLength(big) + 1);
+    // a garbled line that is not the last one is still an error
+    const g = file("garbled-mid.jsonl", `${good("a")}\n{"id":\n${good("c")}\n`);
+    await expect(collect(readJsonl(g, { tornLast: "skip" }))).rejects.toThrow(`${g}:2: invalid JSON`);
+  });
+
   it("accepts a valid last line without a newline", async () => {
     const f = file("nonl.jsonl", `${good("a")}\n${good("b")}`);
     expect((await collect(readJsonl(f))).length).toBe(2);

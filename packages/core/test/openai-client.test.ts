@@ -209,6 +209,8 @@ describe("OpenAIChatClient against hostile endpoints", () => {
     expect((err as Error).message).toMatch(
       /gave up after \d+ tries: HTTP 429: busy \(the next try would pass the 400 ms deadline/,
     );
+    // spent retries: the caller's other requests to this endpoint stop too
+    expect((err as OpenAIError).fatal).toBe(true);
   }, 10_000);
 
   it("refuses an endless body at maxResponseBytes, without retrying it", async () => {

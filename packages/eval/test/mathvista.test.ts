@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { OpenAIError } from "@sr2se/core";
 import { describe, expect, it } from "vitest";
 import {
   createMathVistaExtractor,
@@ -225,6 +226,22 @@ describe("the LLM extractor hook", () => {
     expect(result.extractorErrors).toBe(1);
     // official quirk: "" is closest (by edit distance) to the shortest choice.
     expect(result.problems[0]?.prediction).toBe("3/5");
+  });
+  it("an extractor whose endpoint refuses every request stops the scoring after the calls in flight", async () => {
+    let calls = 0;
+    const problems = Array.from({ length: 40 }, (_, i) => ({ ...mc, pid: String(100 + i) }));
+    const predictions = problems.map((p) => ({ id: p.pid, response: "hmm" }));
+    const run = scoreMathVista(problems, predictions, {
+      concurrency: 4,
+      extractor: async ({ signal }) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 5));
+        if (signal?.aborted) throw new Error("aborted");
+        throw new OpenAIError("http://x/v1/chat/completions: HTTP 401: invalid api key", 401);
+      },
+    });
+    await expect(run).rejects.toThrow(/HTTP 401: invalid api key/);
+    expect(calls).toBeLessThanOrEqual(4);
   });
   it("counts responses left unextracted when no extractor is given", async () => {
     const result = await scoreMathVista([mc], [{ id: "7", response: "hmm" }]);

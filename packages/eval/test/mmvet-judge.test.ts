@@ -248,8 +248,18 @@ describe("the judgment cache", () => {
   it("a corrupt line in the middle of the cache is reported with its line", async () => {
     const cacheFile = join(dir, "corrupt.jsonl");
     await writeFile(cacheFile, 'not json\n{"key":"k"}\n', "utf8");
-    await expect(JudgmentCache.open(cacheFile)).rejects.toThrow(
-      `${cacheFile}:1: judgment cache line is not JSON`,
-    );
+    await expect(JudgmentCache.open(cacheFile)).rejects.toThrow(`${cacheFile}:1: invalid JSON`);
+    await writeFile(cacheFile, '{"key":"k"}\n{"model":"m"}\n', "utf8");
+    await expect(JudgmentCache.open(cacheFile)).rejects.toThrow(`${cacheFile}:2: field "key" is missing`);
+  });
+
+  it("a whole last line without its newline is kept, and the next judgment starts a line of its own", async () => {
+    const cacheFile = join(dir, "no-newline.jsonl");
+    await writeFile(cacheFile, '{"key":"a","model":"m","run":0,"temperature":0,"id":"1","content":"0.5","replyModel":"m"}', "utf8");
+    const cache = await JudgmentCache.open(cacheFile);
+    expect(cache.get("a")?.content).toBe("0.5");
+    await cache.put({ key: "b", model: "m", run: 0, temperature: 0, id: "2", content: "1.0", replyModel: "m" });
+    const reopened = await JudgmentCache.open(cacheFile);
+    expect([reopened.get("a")?.content, reopened.get("b")?.content]).toEqual(["0.5", "1.0"]);
   });
 });

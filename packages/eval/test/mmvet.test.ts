@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { OpenAIError } from "@sr2se/core";
 import { describe, expect, it } from "vitest";
 import {
   aggregateMmVet,
@@ -193,6 +194,23 @@ describe("aggregation per capability and capability set (export_result)", () => 
     );
     expect(result.table).toContain(`| ${c.expected.columns.join(" | ")} | total | std | runs |`);
     expect(JSON.parse(JSON.stringify(result)).headline).toEqual(result.headline);
+  });
+
+  it("a judge whose endpoint refuses every request stops the grading after the calls in flight", async () => {
+    let calls = 0;
+    const judge: MmVetJudge = {
+      model: "gpt-4-0613",
+      official: true,
+      async judge() {
+        calls++;
+        await new Promise((r) => setTimeout(r, 5));
+        throw new OpenAIError("http://x/v1/chat/completions: HTTP 401: invalid api key", 401);
+      },
+    };
+    const data = Array.from({ length: 40 }, (_, i) => ({ ...line, id: `v1_${i}` }));
+    const predictions = data.map((d) => ({ id: d.id, response: "4" }));
+    await expect(scoreMmVet(data, predictions, { judge, concurrency: 3 })).rejects.toThrow(/HTTP 401/);
+    expect(calls).toBeLessThanOrEqual(3);
   });
 
   it("names missing predictions and bad data fields", async () => {

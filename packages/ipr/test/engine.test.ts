@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { PreferencePair } from "@sr2se/core";
+import { OpenAIError, type PreferencePair } from "@sr2se/core";
 import { SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
 import { createHallucinationCounter } from "@sr2se/eval";
 import { describe, expect, it } from "vitest";
@@ -352,5 +352,21 @@ describe("RefinementEngine.run", () => {
         maxErrors: 0,
       }),
     ).rejects.toThrow(/1 samples failed \(more than 0\); last: sample "s-2": server exploded/);
+  });
+
+  it("stops every worker at an error no other request can escape (a refused key), whatever maxErrors", async () => {
+    const dir = await tempDir();
+    let calls = 0;
+    const refused = new ScriptedPolicy(() => {
+      calls++;
+      throw new OpenAIError("http://policy/v1/chat/completions: HTTP 401: invalid api key", 401);
+    });
+    const engine = new RefinementEngine({ policy: refused, batchSize: 1, concurrency: 4, selfReward: false });
+    const samples = Array.from({ length: 200 }, (_, i) => sample(`s-${i}`, "3"));
+    await expect(
+      engine.run({ samples, out: path.join(dir, "pairs.jsonl"), maxErrors: 1000 }),
+    ).rejects.toThrow(/HTTP 401: invalid api key; stopped \(every other request would fail alike\)/);
+    // the workers in flight finish their sample; none takes another
+    expect(calls).toBeLessThanOrEqual(4);
   });
 });

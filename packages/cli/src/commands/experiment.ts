@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { cp, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "@sr2se/core";
+import { readJsonl, writeFileAtomic } from "@sr2se/core";
 import { type ComparableResult, type Comparison, compareResults, compareResultsPooled } from "@sr2se/eval";
 import { type Command, InvalidArgumentError } from "commander";
 import {
@@ -549,9 +549,9 @@ async function meanTokens(dir: string): Promise<number | null> {
   if (!existsSync(dir)) return null;
   for (const f of await readdir(dir)) {
     if (!f.endsWith(".pred.jsonl")) continue;
-    for (const line of (await readFile(path.join(dir, f), "utf8")).split("\n")) {
-      if (!line.trim()) continue;
-      const t = (JSON.parse(line) as { tokens?: number }).tokens;
+    // streamed: prediction files of large benches are never held whole
+    for await (const rec of readJsonl<{ tokens?: unknown }>(path.join(dir, f))) {
+      const t = rec?.tokens;
       if (typeof t === "number") {
         sum += t;
         n++;

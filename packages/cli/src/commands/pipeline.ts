@@ -22,7 +22,16 @@ import {
   trainingSection,
 } from "../report/index.js";
 import { integer } from "./args.js";
-import { benchFiles, buildBench, compareEvals, evaluate, type Stage, StageLedger, sr2se } from "./stages.js";
+import {
+  benchFiles,
+  buildBench,
+  compareEvals,
+  countLines,
+  evaluate,
+  type Stage,
+  StageLedger,
+  sr2se,
+} from "./stages.js";
 
 /** What a pipeline run was started with; a rerun on the same folder must match it. */
 interface PipelineOptions {
@@ -181,8 +190,7 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
           ...(o.iprShards > 1 ? ["--shard", `0/${o.iprShards}`] : []),
           ...(o.iprOptions ? o.iprOptions.trim().split(/\s+/) : []),
         ]);
-        const pairs = (await readFile(p("ipr", "pairs.jsonl"), "utf8").catch(() => "")).trim();
-        if (!pairs)
+        if ((await countLines(p("ipr", "pairs.jsonl"))) === 0)
           throw new Error(
             `no preference pairs in ${p("ipr", "pairs.jsonl")}: the SFT model was right everywhere or never corrected itself (see ${p("ipr", "pairs.stats.json")}); try --ipr-shards 1 (every training sample) or looser filters (--ipr-options "--format description")`,
           );
@@ -213,9 +221,7 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
       name: "sr-dpo",
       what: "SR-DPO on the pairs from the HSR-EE policy, against it frozen (sr2se train sr-dpo)",
       run: async () => {
-        const pairs = (await readFile(p("ipr", "pairs.jsonl"), "utf8"))
-          .split("\n")
-          .filter((l) => l.trim()).length;
+        const pairs = await countLines(p("ipr", "pairs.jsonl"));
         const steps = o.dpoSteps ?? Math.max(1, Math.ceil((o.dpoEpochs * pairs) / DPO_BATCH));
         await sr2se([
           "train",

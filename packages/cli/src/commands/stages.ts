@@ -1,7 +1,7 @@
 // What `sr2se pipeline` and `sr2se experiment` share: running `sr2se` stages as child processes, a state
 // file of finished stages (a rerun skips them), the benchmark files and their scoring, and comparisons.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { readRecords, writeFileAtomic } from "@sr2se/core";
@@ -292,8 +292,18 @@ export async function compareEvals(base: string, ours: string, out: string): Pro
   return c;
 }
 
-/** Lines in a JSONL file (0 when it is missing). */
+/** Non-blank lines in a JSONL file (0 when it is missing), counted as it streams by. */
 export async function countLines(file: string): Promise<number> {
   if (!existsSync(file)) return 0;
-  return (await readFile(file, "utf8")).split("\n").filter((l) => l.trim()).length;
+  let lines = 0;
+  let blank = true;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (const byte of chunk) {
+      if (byte === 0x0a) {
+        if (!blank) lines++;
+        blank = true;
+      } else if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) blank = false;
+    }
+  }
+  return blank ? lines : lines + 1;
 }

@@ -1,8 +1,9 @@
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import { type ZodType, z } from "zod";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { describeIssue, RecordError } from "./errors.js";
+import { readJsonl } from "./reader.js";
 
 /** One row of a metrics log: the optimizer step and the scalar figures logged at it. */
 export type MetricsRow = { step: number } & Record<string, number | string | boolean | null>;
@@ -47,31 +48,14 @@ export class MetricsLog<R extends MetricsRow = MetricsRow> {
 
   /** Returns the rows of a log file in order (none when it does not exist), without a torn last line. */
   static async read<R extends MetricsRow = MetricsRow>(file: string): Promise<R[]> {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw err;
-    }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const lines = text.split("\n");
-    // The text after the last newline is a line whose append did not finish.
-    const complete = lines.slice(0, -1);
-    const tail = lines[lines.length - 1] ?? "";
+    if (!existsSync(file)) return [];
+    // streamed line by line: a long run's log is never held as one string
     const rows: R[] = [];
-    complete.forEach((raw, i) => {
-      const row = parseRow<R>(raw.endsWith("\r") ? raw.slice(0, -1) : raw, file, i + 1);
-      if (row) rows.push(row);
-    });
-    if (tail.trim() !== "") {
-      try {
-        const row = parseRow<R>(tail, file, lines.length);
-        if (row) rows.push(row);
-      } catch {
-        // a torn last line: the step it logged runs again after the resume
-      }
-    }
+    for await (const row of readJsonl<R>(file, {
+      schema: MetricsRowSchema as unknown as ZodType<R>,
+      tornLast: "skip",
+    }))
+      rows.push(row);
     return rows;
   }
 
@@ -79,21 +63,4 @@ export class MetricsLog<R extends MetricsRow = MetricsRow> {
   async append(row: R): Promise<void> {
     await appendFile(this.file, `${JSON.stringify(row)}\n`);
   }
-}
-
-/** Returns the row of one line (undefined for a blank one), or throws a `RecordError` naming the line. */
-function parseRow<R>(text: string, file: string, line: number): R | undefined {
-  if (text.trim() === "") return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new RecordError(file, line, `invalid JSON: ${(err as Error).message}`);
-  }
-  const parsed = MetricsRowSchema.safeParse(value);
-  if (!parsed.success) {
-    const { field, detail } = describeIssue(parsed.error, value);
-    throw new RecordError(file, line, detail, field);
-  }
-  return parsed.data as R;
 }

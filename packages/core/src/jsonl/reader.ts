@@ -18,6 +18,12 @@ export interface ReadOptions<T> {
   maxLineBytes?: number;
   /** Largest JSON array file `readRecords` reads whole (default `MAX_JSON_BYTES`, 512 MiB less 1 KiB). */
   maxJsonBytes?: number;
+  /**
+   * A last line without a newline that does not parse (an append a crash cut short): "error" (the
+   * default; skipped and listed in `skipped` when lenient) or "skip" (dropped silently, its line in
+   * `tornLine`: an append-only log whose writer will write that record again).
+   */
+  tornLast?: "error" | "skip";
 }
 
 /** The default longest JSONL line: 64 MiB (a record with an inline image fits; a runaway line does not). */
@@ -43,6 +49,10 @@ export function fillDefaultId(
 export class JsonlReader<T> implements AsyncIterable<T> {
   /** Lines skipped so far (lenient mode). */
   readonly skipped: SkippedLine[] = [];
+  /** The line number of a torn last line dropped under `tornLast: "skip"`. */
+  tornLine: number | undefined;
+  /** Bytes up to and including the last newline read: the file's length without a torn last line. */
+  completeBytes = 0;
   private readonly lines = new WeakMap<object, number>();
 
   constructor(
@@ -64,6 +74,7 @@ export class JsonlReader<T> implements AsyncIterable<T> {
     let size = 0;
     let tooLong = false;
     const decoder = new StringDecoder("utf8");
+    let offset = 0;
     const takeLine = (): string => {
       const buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
       parts = [];
@@ -87,6 +98,7 @@ export class JsonlReader<T> implements AsyncIterable<T> {
           }
           if (nl === -1) break;
           lineNo += 1;
+          this.completeBytes = offset + nl + 1;
           if (tooLong) {
             tooLong = false;
             size = 0;
@@ -97,6 +109,7 @@ export class JsonlReader<T> implements AsyncIterable<T> {
           }
           start = nl + 1;
         }
+        offset += chunk.length;
       }
       // the bytes after the last newline: a last line without one (torn by a crash when it does not parse)
       if (tooLong) this.fail(lineNo + 1, `line is longer than ${max} bytes (the limit of a record)`);
@@ -116,6 +129,10 @@ export class JsonlReader<T> implements AsyncIterable<T> {
     try {
       value = JSON.parse(text);
     } catch (err) {
+      if (isTornLast && this.options.tornLast === "skip") {
+        this.tornLine = line;
+        return SKIP;
+      }
       const why = isTornLast
         ? "truncated last line (no newline at the end and not valid JSON)"
         : `invalid JSON: ${(err as Error).message}`;

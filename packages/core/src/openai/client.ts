@@ -69,13 +69,30 @@ export interface OpenAIChatClientOptions {
 /** A failed chat completion: the HTTP status where there was one, and an excerpt of the body. */
 export class OpenAIError extends Error {
   override name = "OpenAIError";
+  /**
+   * True where every other request to this endpoint would fail the same way, so a caller with many
+   * requests should stop them all: a refused key or missing model/route (HTTP 401, 403, 404), or
+   * retries spent on a server that does not answer.
+   */
+  readonly fatal: boolean;
   constructor(
     message: string,
     readonly status?: number,
     readonly retryable = false,
+    gaveUp = false,
   ) {
     super(message);
+    this.fatal = gaveUp || status === 401 || status === 403 || status === 404;
   }
+}
+
+/** True for an error (or one in its `cause` chain) after which no request to the same endpoint can succeed. */
+export function isFatalEndpointError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    if (e instanceof OpenAIError && e.fatal) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** A client of any OpenAI-compatible chat completions endpoint (vLLM, Ollama, llama.cpp, OpenAI…). */
@@ -128,6 +145,8 @@ export class OpenAIChatClient {
       new OpenAIError(
         `${url}: gave up after ${tries} ${tries === 1 ? "try" : "tries"}: ${lastError?.message.replace(`${url}: `, "")} (${why}; ${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
         lastError?.status,
+        false,
+        true,
       );
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (options.signal?.aborted) throw new OpenAIError("chat completion aborted");

@@ -1,3 +1,4 @@
+import { isFatalEndpointError } from "@sr2se/core";
 import { pyFloat, pyFloatRepr, pyInt } from "./python-number.js";
 import type { MathVistaProblem } from "./types.js";
 
@@ -60,6 +61,8 @@ export interface MathVistaExtractRequest {
   prompt: string;
   problem: MathVistaProblem;
   response: string;
+  /** Aborted when the scoring stops (another problem's fatal error): pass it to the request. */
+  signal?: AbortSignal;
 }
 
 /** An answer extractor (an LLM in the official pipeline); returns the extracted answer text. */
@@ -120,7 +123,7 @@ export function extractAnswerByRules(
 export async function extractAnswer(
   response: string,
   problem: MathVistaProblem,
-  options: { quickExtract?: boolean; extractor?: MathVistaExtractor } = {},
+  options: { quickExtract?: boolean; extractor?: MathVistaExtractor; signal?: AbortSignal } = {},
 ): Promise<Extraction> {
   const byRules = extractAnswerByRules(response, problem, options);
   if (byRules) return byRules;
@@ -128,8 +131,13 @@ export async function extractAnswer(
   const query = typeof problem.query === "string" ? problem.query : problem.question;
   const prompt = createTestPrompt(MATHVISTA_DEMO_PROMPT, query, response);
   try {
-    return { extraction: await options.extractor({ prompt, problem, response }), method: "llm" };
+    return {
+      extraction: await options.extractor({ prompt, problem, response, signal: options.signal }),
+      method: "llm",
+    };
   } catch (err) {
+    // an endpoint that refuses every request (bad key, no such model, retries spent) stops the scoring
+    if (isFatalEndpointError(err) || options.signal?.aborted) throw err;
     return { extraction: "", method: "llm-error", error: err instanceof Error ? err.message : String(err) };
   }
 }

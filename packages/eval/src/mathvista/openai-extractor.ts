@@ -23,7 +23,7 @@ export function createMathVistaExtractor(options: MathVistaExtractorOptions = {}
   const model = clientOptions.model ?? process.env.OPENAI_MODEL ?? MATHVISTA_DEFAULT_EXTRACTOR_MODEL;
   const client = new OpenAIChatClient({ ...clientOptions, model });
   const cache = cacheFile ? JudgmentCache.open(cacheFile) : undefined;
-  return async ({ prompt, problem }) => {
+  return async ({ prompt, problem, signal }) => {
     const key = judgmentKey(model, prompt, 0, 0);
     const hit = (await cache)?.get(key);
     if (hit) return hit.content ?? "";
@@ -32,6 +32,7 @@ export function createMathVistaExtractor(options: MathVistaExtractorOptions = {}
       const reply = await client.chat([{ role: "user", content: prompt }], {
         temperature: 0,
         maxTokens: 256,
+        signal,
       });
       text = pyStrip(reply.text);
     }

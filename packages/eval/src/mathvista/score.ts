@@ -1,3 +1,4 @@
+import { mapPool } from "@sr2se/core";
 import { answerText, EvalInputError, matchPredictions } from "../predictions/index.js";
 import { type ExtractionMethod, extractAnswer, type MathVistaExtractor } from "./extract-answer.js";
 import { normalizeExtractedAnswer, safeEqual } from "./normalize.js";
@@ -100,19 +101,6 @@ function problemList(
   return list.map((p) => ({ ...p, pid: String(p.pid) }));
 }
 
-async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
-
 /** Value of a breakdown field of a problem: top-level for the types, else from metadata. */
 function fieldOf(problem: MathVistaProblem, key: string): unknown {
   if (key === "question_type" || key === "answer_type") return problem[key];
@@ -186,7 +174,7 @@ export async function scoreMathVista(
   );
   const useBoxed = options.boxed ?? robust;
 
-  const results = await mapPool(problems, options.concurrency ?? 4, async (problem) => {
+  const results = await mapPool(problems, options.concurrency ?? 4, async (problem, _index, signal) => {
     const pid = String(problem.pid);
     const prediction = byId.get(pid) as MathVistaPrediction;
     const response = typeof prediction.response === "string" ? prediction.response : "";
@@ -198,7 +186,7 @@ export async function scoreMathVista(
       method = "given";
     } else {
       const text = useBoxed ? answerText(response) : response;
-      const extracted = await extractAnswer(robust ? text.trim() : text, problem, options);
+      const extracted = await extractAnswer(robust ? text.trim() : text, problem, { ...options, signal });
       extraction = extracted.extraction;
       method = extracted.method;
       error = extracted.error;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, open, readFile, truncate } from "node:fs/promises";
+import { appendFile, mkdir, open, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
+import { readJsonl } from "@sr2se/core";
 import type { JudgeReply, JudgeRequest, MmVetJudge } from "./judge.js";
 
 /** One cached judgment, one JSON line of the cache file. */
@@ -34,29 +35,25 @@ export class JudgmentCache {
   /** The cache stored in `file` (created on first write). */
   static async open(file: string): Promise<JudgmentCache> {
     const cache = new JudgmentCache(file);
-    let text = "";
+    let size: number;
     try {
-      text = await readFile(file, "utf8");
+      size = (await stat(file)).size;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      return cache;
     }
-    if (text.length > 0 && !text.endsWith("\n")) {
-      // A crash left half a line: cut it so the next append starts on a fresh line.
-      const keep = text.lastIndexOf("\n") + 1;
-      await truncate(file, Buffer.byteLength(text.slice(0, keep)));
-      text = text.slice(0, keep);
-    }
-    text.split("\n").forEach((line, i) => {
-      if (line.trim() === "") return;
-      let rec: CachedJudgment;
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        throw new Error(`${file}:${i + 1}: judgment cache line is not JSON`);
-      }
-      if (typeof rec.key !== "string") throw new Error(`${file}:${i + 1}: field "key" is missing`);
+    // streamed: a cache of many judgments is never held as one string
+    const reader = readJsonl<CachedJudgment>(file, { tornLast: "skip" });
+    for await (const rec of reader) {
+      const line = reader.lineOf(rec);
+      if (typeof rec !== "object" || rec === null || typeof rec.key !== "string")
+        throw new Error(`${file}:${line}: field "key" is missing`);
       cache.entries.set(rec.key, rec);
-    });
+    }
+    // A crash left half a line: cut it so the next append starts on a fresh line. A whole last
+    // line without its newline gets one.
+    if (reader.tornLine !== undefined) await truncate(file, reader.completeBytes);
+    else if (size > reader.completeBytes) await appendFile(file, "\n");
     return cache;
   }
 

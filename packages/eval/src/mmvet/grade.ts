@@ -19,6 +19,8 @@ export interface GradeOutcome {
 
 export interface GradeOptions {
   mode?: MmVetMode;
+  /** Aborts the grading (its judge requests and its rate-limit sleeps). */
+  signal?: AbortSignal;
   /** Grader prompt (default MMVET_GRADER_PROMPT). */
   prompt?: string;
   /** max_tokens of each call (3 in the official script). */
@@ -77,7 +79,7 @@ export async function gradeSample(
   let restarts = 0;
   const ask = async (): Promise<JudgeReply> => {
     calls++;
-    return judge.judge({ prompt, temperature, maxTokens, run, sample, prediction });
+    return judge.judge({ prompt, temperature, maxTokens, run, sample, prediction, signal: options.signal });
   };
   for (;;) {
     try {
@@ -102,7 +104,7 @@ export async function gradeSample(
       if (!isRateLimitError(err) || restarts >= (options.maxRateLimitRestarts ?? Number.POSITIVE_INFINITY))
         throw err;
       restarts++;
-      await sleep(options.rateLimitSleepMs ?? 30_000);
+      await sleep(options.rateLimitSleepMs ?? 30_000, undefined, { signal: options.signal });
       if (mode === "robust") {
         prompt = first;
         temperature = 0;

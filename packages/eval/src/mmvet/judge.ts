@@ -11,6 +11,8 @@ export interface JudgeRequest {
   run: number;
   sample: MmVetSample;
   prediction: string;
+  /** Aborted when the scoring stops (another sample's fatal error): a judge passes it to its requests. */
+  signal?: AbortSignal;
 }
 
 /** A judge's reply: the message content (null where the server sent none) and the model that wrote it. */

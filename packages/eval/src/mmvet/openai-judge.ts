@@ -22,6 +22,7 @@ export class OpenAIMmVetJudge implements MmVetJudge {
     const result = await this.client.chat([{ role: "user", content: request.prompt }], {
       temperature: request.temperature,
       maxTokens: request.maxTokens,
+      signal: request.signal,
     });
     const replyModel = (result.raw as { model?: unknown } | null)?.model;
     return { content: result.text, model: typeof replyModel === "string" ? replyModel : this.model };

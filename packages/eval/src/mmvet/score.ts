@@ -1,3 +1,4 @@
+import { mapPool } from "@sr2se/core";
 import { answerText, EvalInputError, matchPredictions } from "../predictions/index.js";
 import { aggregateMmVet, type MmVetTable } from "./aggregate.js";
 import { type GradeOptions, type GradeOutcome, gradeSample } from "./grade.js";
@@ -83,21 +84,6 @@ function tableMarkdown(title: string, t: MmVetTable): string {
   ].join("\n");
 }
 
-async function mapPool<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 /**
  * MM-Vet scores as mm-vet_evaluator.py computes them: every sample graded by the judge in each run
  * (official prompt, retries and fallbacks), then per-capability and per-capability-set scores
@@ -124,12 +110,12 @@ export async function scoreMmVet(
   const outcomes = new Map<string, GradeOutcome[]>(samples.map((s) => [s.id, []]));
   let done = 0;
   for (let run = 0; run < runs; run++) {
-    await mapPool(samples, options.concurrency ?? 4, async (sample) => {
+    await mapPool(samples, options.concurrency ?? 4, async (sample, _index, signal) => {
       const raw = (byId.get(sample.id) as { response: string }).response;
       const prediction = useBoxed ? answerText(raw) : raw;
       let outcome: GradeOutcome;
       try {
-        outcome = await gradeSample(judge, sample, prediction, run, { ...options, mode });
+        outcome = await gradeSample(judge, sample, prediction, run, { ...options, mode, signal });
       } catch (err) {
         throw new Error(`mmvet: grading sample ${sample.id} (run ${run}) failed: ${(err as Error).message}`, {
           cause: err,

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import {
   type BatcherCounters,
   DatasetPathError,
+  isFatalEndpointError,
   JsonlWriter,
   type PreferencePair,
   readJsonl,
@@ -197,6 +198,17 @@ export async function runRefinement(engine: Refiner, input: RunInput): Promise<R
           message: (err as Error).message ?? String(err),
         });
         input.progress?.tick(1, { pairs: tally.pairs, errors: errors.length });
+        // an endpoint that refuses every request (bad key, no such model, retries spent): stop all workers now
+        if (isFatalEndpointError(err)) {
+          fatal ??= new Error(
+            `${located.where}: ${(err as Error).message}; stopped (every other request would fail alike)`,
+            {
+              cause: err,
+            },
+          );
+          stopped = true;
+          return;
+        }
         if (errors.length > maxErrors) {
           fatal ??= new Error(
             `${errors.length} samples failed (more than ${maxErrors}); last: ${located.where}: ${errors.at(-1)?.message}`,
