@@ -190,12 +190,41 @@ export class VLM extends VlmForConditionalGeneration implements VisionLanguagePo
     };
   }
 
-  /** Returns the mean next-token cross entropy over the target tokens of a batch, and their count. */
+  /**
+   * Returns the mean next-token cross entropy over the target tokens of a batch (weighted by the
+   * sequences' `weights` where any has them), and their count.
+   */
   loss(seqs: SequenceInput[]): { loss: Tensor; tokens: number } {
     // tidy: the intermediates go now (backward keeps what it needs), only the loss is the caller's
     return tidy(() => {
       const { logits, target, rowOf } = this.labelledLogits(seqs);
-      return { loss: crossEntropy(logits, target), tokens: rowOf.filter((r) => r >= 0).length };
+      const tokens = rowOf.filter((r) => r >= 0).length;
+      if (!seqs.some((s) => s.weights)) return { loss: crossEntropy(logits, target), tokens };
+      // the labelled positions come row by row, each row's in order: the k-th of row b takes weights[k]
+      const w = new Float32Array(rowOf.length);
+      const seen = new Array<number>(seqs.length).fill(0);
+      let total = 0;
+      rowOf.forEach((b, p) => {
+        if (b < 0) return;
+        const k = seen[b]++;
+        const given = seqs[b].weights;
+        const v = given ? given[k] : 1;
+        if (v === undefined || !(v >= 0))
+          throw new Error(
+            `VLM.loss: sequence ${b} has no valid weight for its target token ${k} (${given?.length} weights)`,
+          );
+        w[p] = v;
+        total += v;
+      });
+      seqs.forEach((s, b) => {
+        if (s.weights && s.weights.length !== seen[b])
+          throw new Error(
+            `VLM.loss: sequence ${b} has ${s.weights.length} weights for ${seen[b]} target tokens`,
+          );
+      });
+      if (!(total > 0)) throw new Error("VLM.loss: the target tokens' weights sum to 0");
+      const perToken = crossEntropy(logits, target, { reduction: "none" });
+      return { loss: perToken.mul(tensor(w)).sum().div(total), tokens };
     });
   }
 

@@ -130,4 +130,36 @@ describe("sft", () => {
       await readFile(join(root, "run", "checkpoint", "training_weights.safetensors")).catch(() => null),
     ).toBeNull();
   });
+
+  it("with reasoning_loss_weight, the reasoning tokens weigh more, and a resumed run ends on the same bits", async () => {
+    const weighted = {
+      ...config,
+      training: { ...config.training, steps: 8, save_every: 4, eval_every: 0, reasoning_loss_weight: 3 },
+    };
+    const plain = join(root, "rw-plain");
+    await trainSft({
+      data,
+      out: plain,
+      config: { ...weighted, training: { ...weighted.training, reasoning_loss_weight: 1 } },
+      progress: false,
+    });
+    const whole = join(root, "rw-whole");
+    await trainSft({ data, out: whole, config: weighted, progress: false });
+    // the first step's loss is another mean of the same tokens' cross entropies
+    const [p1, w1] = [(await rows(plain))[0], (await rows(whole))[0]];
+    expect(w1.loss).not.toBe(p1.loss);
+    expect(Math.abs(w1.loss - p1.loss)).toBeLessThan(p1.loss);
+    const split = join(root, "rw-split");
+    await trainSft({ data, out: split, config: weighted, progress: false, stopAfter: 5 });
+    await trainSft({ data, out: split, config: weighted, progress: false, resume: true });
+    expect((await rows(split)).map((r) => r.loss)).toEqual((await rows(whole)).map((r) => r.loss));
+    await expect(
+      trainSft({
+        data,
+        out: join(root, "rw-bad"),
+        config: { ...weighted, training: { ...weighted.training, reasoning_loss_weight: 0 } },
+        progress: false,
+      }),
+    ).rejects.toThrow(/reasoning_loss_weight must be > 0, got 0/);
+  });
 });

@@ -11,6 +11,11 @@ export interface SequenceInput {
   labels?: number[];
   /** Normalized CHW pixels of the image, when the sequence has one. */
   pixels?: Float32Array;
+  /**
+   * Loss weight of each target token, in order (one per label that is not IGNORE_INDEX); absent: 1
+   * each. `VLM.loss` then returns the weighted mean Σ wᵢ·ℓᵢ / Σ wᵢ over the batch's tokens.
+   */
+  weights?: number[];
 }
 
 /** A collated batch: model inputs plus labels aligned with the expanded positions. */

@@ -2,7 +2,7 @@
 // correction dialogue whose last assistant turn carries the loss), tokenized, and grouped into
 // batches of similar length in a seeded order that a resumed run recomputes exactly.
 import { formatResponse, Rng, type Sample } from "@sr2se/core";
-import { encodeChat } from "../data/encode.js";
+import { encodeChat, IGNORE_INDEX } from "../data/encode.js";
 import type { ChatTurn, VlmTokenizer } from "../tokenizer/tokenizer.js";
 
 /** A sample's training chat: its correction dialogue when it has one, else the question and the gold response. */
@@ -69,4 +69,21 @@ export function epochBatches(
   }
   if (batches.length === 0 && order.length > 0) batches.push(order.slice(0, batchSize));
   return rng.shuffle(batches);
+}
+
+/**
+ * Returns the loss weight of each target token of `labels` (those that are not IGNORE_INDEX, in
+ * order): `weight` from the last occurrence of the `marker` token sequence (the `<think>` tag) in the
+ * targets to the end, 1 before it; all 1 when the targets hold no marker.
+ */
+export function reasoningWeights(labels: number[], marker: number[], weight: number): number[] {
+  const targets = labels.filter((l) => l !== IGNORE_INDEX);
+  let from = targets.length;
+  for (let i = targets.length - marker.length; i >= 0; i--) {
+    if (marker.every((m, j) => targets[i + j] === m)) {
+      from = i;
+      break;
+    }
+  }
+  return targets.map((_, i) => (i >= from ? weight : 1));
 }

@@ -15,7 +15,7 @@ import { trainBpe } from "../tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "../tokenizer/tokenizer.js";
 import { VLM } from "../vlm.js";
 import { type Validation, validate } from "./evaluate.js";
-import { corpusOf, encodeExamples, epochBatches, type TrainExample } from "./examples.js";
+import { corpusOf, encodeExamples, epochBatches, reasoningWeights, type TrainExample } from "./examples.js";
 import { optimizerStateFiles, trainingOptimizer } from "./optimizer-state.js";
 import { backwardLoss, clipGradients } from "./training-step.js";
 import {
@@ -70,6 +70,12 @@ export interface SftTrainingConfig extends OptimizationConfig {
    * training_weights.safetensors the raw weights that resuming continues from.
    */
   ema_decay: number;
+  /**
+   * Loss weight of the reasoning tokens (from `<think>` to the end of the response) against the
+   * description's, which weigh 1; the loss is the weighted mean over a batch's tokens (1: the plain
+   * mean). The description is most of a response, so the plain mean spends most of the gradient on it.
+   */
+  reasoning_loss_weight: number;
 }
 
 /** The default SFT recipe for the default model on the shapes world. */
@@ -92,6 +98,7 @@ export const DEFAULT_TRAINING: SftTrainingConfig = {
   vision_pretrain_lr: 3e-3,
   vision_lr_scale: 0,
   ema_decay: 0,
+  reasoning_loss_weight: 1,
 };
 
 /** A config file: any part of the model config (`vision_config`, `text_config`, …) and of `training`. */
@@ -224,6 +231,14 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   const tok = vlm.tokenizer;
   const imageTokens = numImageTokens(vlm.config.vision_config);
   const examples = encodeExamples(tok, train.samples, imageTokens, training.max_length);
+  if (!(training.reasoning_loss_weight > 0))
+    throw new Error(`training.reasoning_loss_weight must be > 0, got ${training.reasoning_loss_weight}`);
+  const weights =
+    training.reasoning_loss_weight === 1
+      ? undefined
+      : examples.map((e) =>
+          reasoningWeights(e.labels, tok.encode("<think>"), training.reasoning_loss_weight),
+        );
   const valExamples: TrainExample[] = encodeExamples(
     tok,
     val.samples.slice(0, training.eval_samples),
@@ -327,6 +342,7 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
       ids: examples[i].ids,
       labels: examples[i].labels,
       pixels: pixels[k],
+      weights: weights?.[i],
     }));
     lastLoss = await backwardLoss(vlm, seqs);
     if (!Number.isFinite(lastLoss))
