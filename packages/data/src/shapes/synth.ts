@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonlWriter, Rng, writeFileAtomic } from "@sr2se/core";
@@ -39,6 +40,13 @@ export interface Manifest {
 }
 
 const CHUNK = 64;
+
+/** SHA-256 of a file's bytes, in hex, read as a stream (a split of any size). */
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
 
 function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -122,8 +130,10 @@ export async function synthesize(options: SynthOptions): Promise<Manifest> {
   manifest.files = {};
   const imageSums: string[] = [];
   for (const split of SPLITS) {
-    const text = await readFile(join(out, `${split}.jsonl`));
-    manifest.files[`${split}.jsonl`] = { records: counts[split], sha256: sha256(text) };
+    manifest.files[`${split}.jsonl`] = {
+      records: counts[split],
+      sha256: await sha256OfFile(join(out, `${split}.jsonl`)),
+    };
     const names = Array.from(
       { length: counts[split] },
       (_, i) => `images/${split}-${String(i).padStart(6, "0")}.png`,

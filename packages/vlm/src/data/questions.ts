@@ -1,8 +1,7 @@
 // Reading the questions to answer from a dataset file in the seed format or in one of the
 // benchmark formats the data package writes (POPE, MMMU, MathVista, MM-Vet), as JSONL or a JSON array.
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { resolveDatasetPath } from "@sr2se/core";
+import { RecordError, readRecords, resolveDatasetPath } from "@sr2se/core";
 
 /** One question to answer: the id a Prediction carries, the image's absolute path, the prompt text. */
 export interface QuestionRecord {
@@ -57,33 +56,16 @@ export function questionOf(rec: Record<string, unknown>): { id: string; image: s
 
 /** Returns the questions of a file (JSONL or a JSON array); errors name the file and line. */
 export async function readQuestions(file: string): Promise<QuestionRecord[]> {
-  let text: string;
+  // JSON Lines stream (a file of any length); a JSON array is read whole, up to core's bound
+  let read: Awaited<ReturnType<typeof readRecords>>;
   try {
-    text = await readFile(file, "utf8");
+    read = await readRecords<unknown>(file);
   } catch (err) {
+    if (err instanceof RecordError) throw err;
     throw new Error(`${file}: cannot read: ${(err as Error).message}`);
   }
   const root = dirname(resolve(file));
-  const rows: { rec: unknown; line: number }[] = [];
-  const trimmed = text.replace(/^\uFEFF/, "").trim();
-  if (trimmed.startsWith("[")) {
-    let arr: unknown[];
-    try {
-      arr = JSON.parse(trimmed);
-    } catch (err) {
-      throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
-    }
-    for (const [i, rec] of arr.entries()) rows.push({ rec, line: i + 1 });
-  } else {
-    text.split("\n").forEach((l, i) => {
-      if (!l.trim()) return;
-      try {
-        rows.push({ rec: JSON.parse(l), line: i + 1 });
-      } catch (err) {
-        throw new Error(`${file}:${i + 1}: not valid JSON: ${(err as Error).message}`);
-      }
-    });
-  }
+  const rows = read.records.map((rec, i) => ({ rec, line: read.lines[i] ?? i + 1 }));
   const seen = new Set<string>();
   return rows.map(({ rec, line }) => {
     try {
