@@ -25,8 +25,10 @@ import {
   scorePope,
 } from "@sr2se/eval";
 import { type Command, InvalidArgumentError } from "commander";
+import { judgeModelOf, judgeOverQueue } from "../queue/judge-job.js";
 import { integer } from "./args.js";
 import { readResultsFile } from "./stages.js";
+import { queueUrl } from "./worker.js";
 
 const BENCHES = ["pope", "mmmu", "mathvista", "mmvet", "chair"] as const;
 type Bench = (typeof BENCHES)[number];
@@ -54,6 +56,8 @@ interface ScoreFlags {
   vocab?: string;
   pipeline?: "parse_and_eval" | "eval_only";
   boxed: boolean;
+  queue?: string | true;
+  chunkSize: number;
 }
 
 /** The result JSON's default path: next to the predictions, `<pred>.<bench>.json`. */
@@ -142,6 +146,45 @@ async function score(flags: ScoreFlags): Promise<{ table: string }> {
   }
 }
 
+/**
+ * `--queue`: the judgments the scoring needs and the cache lacks are asked by sr2se workers; the
+ * scoring that follows finds every one in the cache, as a rerun of a local run does.
+ */
+async function judgeByQueue(flags: ScoreFlags): Promise<void> {
+  if (flags.bench !== "mmvet" && flags.bench !== "mathvista")
+    throw new Error(
+      `--queue sends judge calls to workers: it takes --bench mmvet or mathvista with --judge (${flags.bench} needs no judge)`,
+    );
+  if (!flags.judge)
+    throw new Error("--queue sends judge calls to workers: give the judge's endpoint with --judge URL");
+  const bench = flags.bench;
+  const { records } = await readData(single(flags), bench === "mathvista" ? { idField: "pid" } : {});
+  const predictions = (await readPredictions(flags.pred)).map((p) => ({
+    id: String(p.id),
+    response: typeof p.response === "string" ? p.response : "",
+  }));
+  const done = await judgeOverQueue({
+    url: queueUrl(flags.queue),
+    bench,
+    endpoint: flags.judge,
+    model: judgeModelOf(bench, flags.judgeModel),
+    mode: flags.mode,
+    runs: flags.runs,
+    boxed: flags.boxed,
+    quickExtract: flags.quickExtract ?? false,
+    records,
+    predictions,
+    cacheFile: path.join(
+      cacheDirOf(flags),
+      bench === "mmvet" ? "mmvet-judgments.jsonl" : "mathvista-extractions.jsonl",
+    ),
+    chunkSize: flags.chunkSize,
+  });
+  process.stderr.write(
+    `sr2se eval: ${done.judged} samples judged by the workers, ${done.skipped} already in the cache\n`,
+  );
+}
+
 /** Registers `sr2se eval score` and `sr2se eval compare`. */
 export function register(program: Command): void {
   const evalCmd = program
@@ -184,6 +227,11 @@ export function register(program: Command): void {
       "CHAIR: vocabulary JSON {objects: {name: [synonyms]}, attributes: {…}, fillers: […]}",
     )
     .option("--no-boxed", "score the whole response even when it has a \\boxed{} answer")
+    .option(
+      "--queue [url]",
+      "MM-Vet and MathVista with --judge: the judge calls go to `sr2se worker`s (started with --endpoint URL) over BullMQ on this redis:// URL (without a value: SR2SE_REDIS_URL); same result file",
+    )
+    .option("--chunk-size <n>", "samples a queue job (with --queue)", integer(1), 16)
     .addHelpText(
       "after",
       [
@@ -196,6 +244,7 @@ export function register(program: Command): void {
       ].join("\n"),
     )
     .action(async (flags: ScoreFlags) => {
+      if (flags.queue !== undefined) await judgeByQueue(flags);
       const result = await score(flags);
       const out = flags.out ?? defaultOut(flags.pred, flags.bench);
       await mkdir(path.dirname(path.resolve(out)), { recursive: true });

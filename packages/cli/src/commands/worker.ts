@@ -1,10 +1,11 @@
 import { type RunningWorker, redactRedisUrl, startWorker } from "@sr2se/queue";
 import type { Command } from "commander";
+import { allowJudgeEndpoints, judgeJob } from "../queue/judge-job.js";
 import { predictJob } from "../queue/predict-job.js";
 import { integer } from "./args.js";
 
 /** The job kinds `sr2se worker` runs: sr2se's own, never a command line taken from the queue. */
-export const workerJobKinds = [predictJob];
+export const workerJobKinds = [predictJob, judgeJob];
 
 /** Returns the queue URL of `--redis`/`--queue`, or of SR2SE_REDIS_URL where the flag has no value (keeps a password out of `ps`). */
 export function queueUrl(flag: string | true | undefined): string {
@@ -32,9 +33,13 @@ export function register(program: Command): void {
       30_000,
     )
     .option("--stalled-interval <ms>", "how often jobs of dead workers are looked for", integer(500), 30_000)
+    .option(
+      "--endpoint <url...>",
+      "judge endpoints (OpenAI-compatible base URLs) this worker's judge jobs may call with its OPENAI_API_KEY; a job naming another is refused (default: SR2SE_WORKER_ENDPOINTS, comma-separated; none)",
+    )
     .addHelpText(
       "after",
-      "\nExample:\n  sr2se worker --redis redis://127.0.0.1:6379 --concurrency 2\n  sr2se predict --queue redis://127.0.0.1:6379 --ckpt runs/demo/sft --data runs/demo/data/test.jsonl --out runs/demo/eval/test.pred.jsonl\n",
+      "\nExample:\n  sr2se worker --redis redis://127.0.0.1:6379 --concurrency 2\n  sr2se predict --queue redis://127.0.0.1:6379 --ckpt runs/demo/sft --data runs/demo/data/test.jsonl --out runs/demo/eval/test.pred.jsonl\n  sr2se worker --redis redis://127.0.0.1:6379 --endpoint https://api.openai.com/v1   # judge jobs: OPENAI_API_KEY from this machine\n  sr2se eval score --queue redis://127.0.0.1:6379 --bench mmvet --data mm-vet.jsonl --pred preds.jsonl --judge https://api.openai.com/v1\n",
     )
     .action(
       async (flags: {
@@ -42,8 +47,16 @@ export function register(program: Command): void {
         concurrency: number;
         lockDuration: number;
         stalledInterval: number;
+        endpoint?: string[];
       }) => {
         const url = queueUrl(flags.redis);
+        allowJudgeEndpoints(
+          flags.endpoint ??
+            (process.env.SR2SE_WORKER_ENDPOINTS ?? "")
+              .split(",")
+              .map((u) => u.trim())
+              .filter(Boolean),
+        );
         const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
         // The signal handlers go in before anything is announced: a supervisor that stops the
         // worker as soon as it reads "ready" must find them there (it once raced the default
