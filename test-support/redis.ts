@@ -103,3 +103,61 @@ export async function testRedis(db: number): Promise<TestRedis | null> {
       }),
   };
 }
+
+/** A private redis-server that a test may stop and start again on the same port, its data kept on disk. */
+export interface RestartableRedis extends TestRedis {
+  /** Stops the server (it writes its append-only file), waits `downMs`, and starts it again. */
+  restart(downMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a private redis-server with an append-only file (every write synced), as a deployment that
+ * must survive a restart runs it; null where redis-server is not installed (outside CI: skip).
+ */
+export async function restartableRedis(dir: string): Promise<RestartableRedis | null> {
+  if (spawnSync("redis-server", ["--version"]).status !== 0) {
+    if (process.env.CI) throw new Error("the Redis restart test needs redis-server (.ci/run installs it)");
+    return null;
+  }
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}/0`;
+  let child: ReturnType<typeof spawn>;
+  const start = async () => {
+    child = spawn(
+      "redis-server",
+      [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
+        ...["--appendonly", "yes", "--appendfsync", "always"],
+      ],
+      { stdio: "ignore" },
+    );
+    for (let i = 0; ; i++) {
+      try {
+        await redisCommands(url, [["PING"]]);
+        return;
+      } catch (err) {
+        if (i > 200 || child.exitCode !== null) {
+          child.kill("SIGKILL");
+          throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  await start();
+  return {
+    url,
+    stop,
+    async restart(downMs = 1000) {
+      await stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      await start();
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, testRedis } from "../../../test-support/redis.js";
+import { restartableRedis, type TestRedis, testRedis } from "../../../test-support/redis.js";
 import { type PredictJobArgs, predictJob } from "../src/queue/predict-job.js";
 import { bin, sr2seAsync } from "./cli.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
@@ -125,6 +125,34 @@ describe.skipIf(!redis)("sr2se predict --queue with sr2se workers", () => {
     // the dead worker's chunk was taken up by another worker
     expect(workers.some((w) => w.log.stderr.includes(`job ${jobId} (predict) done`))).toBe(true);
   });
+
+  it("Redis restarted mid-run: the command and the workers reconnect and finish, nothing lost or twice", async () => {
+    const server = await restartableRedis(mkdtempSync(path.join(tmpdir(), "sr2se-redis-aof-")));
+    if (!server) return;
+    const own: WorkerProcess[] = [];
+    try {
+      own.push(await startWorker(server.url), await startWorker(server.url));
+      const out = path.join(dir, "restart.pred.jsonl");
+      const run = predict(out, "--queue", server.url, "--chunk-size", "2");
+      let finished = false;
+      void run.then(() => (finished = true));
+      // down while chunks are queued and under way
+      await waitFor(own[0].log, /job \S+ \(predict\) started/);
+      expect(finished).toBe(false);
+      await server.restart(1500);
+      const result = await run;
+      expect(result.status, result.stderr).toBe(0);
+      const ids = readFileSync(out, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(readFileSync(out, "utf8")).toBe(readFileSync(local, "utf8"));
+    } finally {
+      for (const w of own) w.child.kill("SIGKILL");
+      await server.stop();
+    }
+  }, 120_000);
 
   it("a worker refuses a job made with another checkpoint, naming both hashes", async () => {
     const other = path.join(dir, "other-sft");
