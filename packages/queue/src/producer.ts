@@ -37,8 +37,9 @@ export async function runChunks<A, R>(opts: RunChunksOptions<A, R>): Promise<voi
   const log = opts.log ?? (() => {});
   const queue = new Queue(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
-  // one listener a job waited on
+  // one listener a job waited on (and BullMQ's own, one a job added)
   events.setMaxListeners(0);
+  queue.setMaxListeners(0);
   let noWorkerTimer: NodeJS.Timeout | undefined;
   try {
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
