@@ -125,6 +125,27 @@ describe("gold text", () => {
     }
   });
 
+  test('existenceReasoning "scan": every described object in order, each marked, then the answer', () => {
+    const scanned = samples(400, "scan", { existenceReasoning: "scan" })
+      .map((s) => s.sample)
+      .filter((s) => s.family === "existence");
+    expect(scanned.length).toBeGreaterThan(100);
+    for (const s of scanned) {
+      const target = /^Is there an? (\w+ \w+)/.exec(s.question)?.[1] as string;
+      const marks = s.objects.map(
+        (o) => `${o.color} ${o.shape} ${`${o.color} ${o.shape}` === target ? "yes" : "no"}`,
+      );
+      expect(s.reasoning).toBe(`Check each object for ${target}: ${marks.join(", ")}. Answer: ${s.answer}.`);
+      expect(s.answer).toBe(marks.some((m) => m.endsWith(" yes")) ? "yes" : "no");
+      // the objects are checked in the order the description names them
+      const described = [...(s.description ?? "").matchAll(/An? \w+ (\w+ \w+) /g)].map((m) => m[1]);
+      expect(described).toEqual(s.objects.map((o) => `${o.color} ${o.shape}`));
+    }
+    expect(() => resolveWorldConfig({ existenceReasoning: "list" as "scan" })).toThrow(
+      /"existenceReasoning" must be "matches" or "scan", got "list"/,
+    );
+  });
+
   test("counting reasoning lists the matching objects, then their number", () => {
     for (const s of of("count")) {
       const n = Number(s.answer);

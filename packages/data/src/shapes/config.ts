@@ -39,6 +39,13 @@ export interface WorldConfig {
   correctionShare: number;
   /** The refinement turn of a correction dialogue (the IPR engine's prompt). */
   refinementPrompt: string;
+  /**
+   * How an existence question's reasoning checks the description: "matches" lists the objects of the
+   * asked shape, then says whether the asked color is among them; "scan" goes through every described
+   * object in order and marks each one that is the asked object (a copy in reading order, the step a
+   * small model learns most easily, and one check per object right beside it).
+   */
+  existenceReasoning: "matches" | "scan";
 }
 
 /** The default world: 48×48 images, small enough for the default VLM to train in minutes on a CPU. */
@@ -52,6 +59,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   families: { existence: 5, count: 2, arithmetic: 1, attribute: 1, position: 1, spatial: 1, describe: 1 },
   correctionShare: 0.1,
   refinementPrompt: "Your description is inaccurate, please re-examine the image and answer again.",
+  existenceReasoning: "matches",
 };
 
 /** A deep partial of WorldConfig, as users write it. */
@@ -82,6 +90,8 @@ export function resolveWorldConfig(input: WorldConfigInput = {}): WorldConfig {
   if (!(c.clutter.noise >= 0 && c.clutter.noise <= 64)) fail("clutter.noise", "must be in 0–64");
   if (!(c.clutter.tint >= 0 && c.clutter.tint <= 64)) fail("clutter.tint", "must be in 0–64");
   if (!(c.clutter.jitter >= 0 && c.clutter.jitter <= 0.1)) fail("clutter.jitter", "must be in 0–0.1");
+  if (c.existenceReasoning !== "matches" && c.existenceReasoning !== "scan")
+    fail("existenceReasoning", `must be "matches" or "scan", got ${JSON.stringify(c.existenceReasoning)}`);
   if (c.themes.length === 0) fail("themes", "must hold at least one theme");
   for (const t of c.themes) {
     if (!(t.weight >= 0)) fail(`themes.${t.name}.weight`, "must be ≥ 0");

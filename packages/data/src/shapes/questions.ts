@@ -90,6 +90,13 @@ export function existenceQuestion(rng: Rng, scene: Scene, config: WorldConfig): 
     solve(objects) {
       const [color, shape] = target.split(" ");
       const found = listedCategories(objects).includes(target);
+      if (config.existenceReasoning === "scan") {
+        const marks = objects.map((o) => `${category(o)} ${category(o) === target ? "yes" : "no"}`);
+        return {
+          answer: found ? "yes" : "no",
+          reasoning: `Check each object for ${target}: ${marks.length ? marks.join(", ") : "none"}. Answer: ${found ? "yes" : "no"}.`,
+        };
+      }
       return {
         answer: found ? "yes" : "no",
         reasoning: `Find ${target}. ${countLine(shapeGroup(shape), objects).text} Any ${color}: ${found ? "yes" : "no"}. Answer: ${found ? "yes" : "no"}.`,
