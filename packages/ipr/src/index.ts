@@ -11,6 +11,7 @@ export { type ImageCorrupter, RefinementEngine, type RefinementOptions } from ".
 export type { BalanceKey, NegativeSource, ResolvedOptions } from "./engine/resolved-options.js";
 export {
   type ProgressSink,
+  type Refiner,
   type RunInput,
   type RunResult,
   runFiles,

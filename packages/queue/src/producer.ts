@@ -91,3 +91,54 @@ export async function runChunks<A, R>(opts: RunChunksOptions<A, R>): Promise<voi
     await queue.close();
   }
 }
+
+/** A producer that puts chunks on the queue one at a time, as the caller's work arrives. */
+export interface ChunkClient {
+  /**
+   * Runs `args` as a job of `kind` and resolves to its result (the job is then removed); rejects
+   * with the job's failure, whose `failedReason` is the worker's message.
+   */
+  run<A, R>(kind: string, args: A): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** Opens a ChunkClient on the queue at `url` (for work that streams in, where `runChunks` needs it all first). */
+export async function openChunkClient(
+  url: string,
+  opts: { attempts?: number; log?: (line: string) => void } = {},
+): Promise<ChunkClient> {
+  const connection = redisConnection(url);
+  const queue = new Queue(QUEUE_NAME, { connection });
+  const events = new QueueEvents(QUEUE_NAME, { connection });
+  events.setMaxListeners(0);
+  queue.setMaxListeners(0);
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  const noWorkerTimer = setTimeout(async () => {
+    if ((await queue.getWorkersCount().catch(() => 1)) === 0)
+      opts.log?.(
+        `no sr2se worker is connected to ${redactRedisUrl(url)} yet: start one with \`sr2se worker --redis URL\``,
+      );
+  }, 3000);
+  return {
+    async run<A, R>(kind: string, args: A): Promise<R> {
+      const jobId = jobIdOf(kind, args);
+      const existing = await queue.getJob(jobId);
+      if (existing && (await existing.isFailed())) await existing.remove();
+      const job = await queue.add(kind, args, {
+        jobId,
+        attempts: opts.attempts ?? 3,
+        backoff: { type: "exponential", delay: 1000 },
+        removeOnComplete: { age: 7 * 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+      const result = (await job.waitUntilFinished(events)) as R;
+      await job.remove().catch(() => {});
+      return result;
+    },
+    async close() {
+      clearTimeout(noWorkerTimer);
+      await events.close();
+      await queue.close();
+    },
+  };
+}

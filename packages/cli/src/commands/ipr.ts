@@ -1,19 +1,23 @@
 import path from "node:path";
 import { createProgress, type VisionLanguagePolicy } from "@sr2se/core";
-import { corruptImage, DEFAULT_WORLD_CONFIG, SHAPES_WORLD_VOCABULARY } from "@sr2se/data";
-import { createHallucinationCounter } from "@sr2se/eval";
+import { DEFAULT_WORLD_CONFIG } from "@sr2se/data";
 import {
   type BalanceKey,
   type FormatCheck,
   type NegativeSource,
   OpenAICompatiblePolicy,
   parseShard,
-  RefinementEngine,
+  type RefinementEngine,
+  type Refiner,
   readSamples,
+  runRefinement,
   type Shard,
 } from "@sr2se/ipr";
+import { type ChunkClient, openChunkClient } from "@sr2se/queue";
 import { type Command, InvalidArgumentError } from "commander";
+import { type IprEngineConfig, iprEngine, queuedRefiner } from "../queue/ipr-job.js";
 import { integer } from "./args.js";
+import { queueUrl } from "./worker.js";
 
 function temperatures(value: string): number[] {
   const list = value.split(",").map((v) => Number(v.trim()));
@@ -66,6 +70,8 @@ interface GenerateFlags {
   model?: string;
   apiKey?: string;
   logprobs?: boolean;
+  queue?: string | true;
+  chunkSize: number;
   rounds: number;
   samples: number;
   temperature?: number[];
@@ -189,6 +195,16 @@ export function register(program: Command): void {
     .option("--batch-size <n>", "requests a policy call", integer(1), 16)
     .option("--max-in-flight <n>", "policy calls at once, each of up to --batch-size requests", integer(1), 4)
     .option("--timeout-ms <ms>", "HTTP request time limit for --endpoint", integer(1), 120_000)
+    .option(
+      "--queue [url]",
+      "with --endpoint: hand the samples to `sr2se worker`s (started with --endpoint URL) over BullMQ on this redis:// URL (without a value: SR2SE_REDIS_URL); the same output files",
+    )
+    .option(
+      "--chunk-size <n>",
+      "samples a queue job (with --queue; keep --concurrency ≥ chunk size × workers)",
+      integer(1),
+      16,
+    )
     .option("--max-errors <n>", "abort after this many samples failed in the policy", integer(0), 10)
     .option("--policy-name <name>", "written to each pair's meta.policy (default: the model or checkpoint)")
     .addHelpText(
@@ -206,12 +222,13 @@ Example:
       if (flags.ckpt && flags.endpoint) throw new Error("give either --ckpt DIR or --endpoint URL, not both");
       let policy: VisionLanguagePolicy;
       let policyName = flags.policyName;
+      let model: string | undefined;
       if (flags.ckpt) {
         policy = await loadCheckpointPolicy(flags.ckpt);
         policyName ??= `ckpt:${path.basename(path.resolve(flags.ckpt))}`;
       } else {
         const baseURL = flags.endpoint ?? process.env.OPENAI_BASE_URL;
-        const model = flags.model ?? process.env.OPENAI_MODEL;
+        model = flags.model ?? process.env.OPENAI_MODEL;
         if (!baseURL)
           throw new Error(
             "no policy: give --ckpt DIR, or --endpoint URL --model NAME (or env OPENAI_BASE_URL)",
@@ -227,8 +244,8 @@ Example:
         });
         policyName ??= model;
       }
-      const engine = new RefinementEngine({
-        policy,
+      // the engine's options that are plain data (a queued run sends them to its workers)
+      const config: IprEngineConfig = {
         policyName,
         rounds: flags.rounds,
         samplesPerRound: flags.samples,
@@ -241,25 +258,42 @@ Example:
         perception: flags.perception ?? false,
         auditSelfReward: flags.auditSelfReward ?? false,
         negatives: flags.negatives,
-        corruptImage: (image, _sample, seed) => corruptImage(image, seed),
         balance: flags.balance,
         keepSft: flags.keepSft ?? false,
-        concurrency: flags.concurrency,
         batchSize: flags.batchSize,
         maxInFlight: flags.maxInFlight,
-        // CHAIR's counts with `sr2se eval score --bench chair`'s defaults, so the two agree
-        countHallucinations: createHallucinationCounter({ vocabulary: SHAPES_WORLD_VOCABULARY }),
         templates: {
           // Our VLM learned the bare question and the correction dialogues' refinement turn in SFT.
           prompt: flags.promptTemplate ?? (flags.ckpt ? "{question}" : undefined),
           refinement:
             flags.refinementTemplate ?? (flags.ckpt ? DEFAULT_WORLD_CONFIG.refinementPrompt : undefined),
         },
-      });
+      };
+      let client: ChunkClient | undefined;
+      let engine: Refiner;
+      if (flags.queue !== undefined) {
+        if (!flags.endpoint && !process.env.OPENAI_BASE_URL)
+          throw new Error(
+            "--queue hands the samples to workers that call a model server: give --endpoint URL --model NAME (a --ckpt policy runs in-process only)",
+          );
+        client = await openChunkClient(queueUrl(flags.queue), {
+          log: (line) => process.stderr.write(`ipr: ${line}\n`),
+        });
+        engine = queuedRefiner({
+          client,
+          endpoint: (flags.endpoint ?? process.env.OPENAI_BASE_URL) as string,
+          model: model as string,
+          logprobs: flags.logprobs ?? false,
+          timeoutMs: flags.timeoutMs,
+          engine: config,
+          concurrency: flags.concurrency,
+          chunkSize: flags.chunkSize,
+        });
+      } else engine = iprEngine(policy, config, flags.concurrency);
       const progress = createProgress({ label: "ipr", unit: "samples" });
       let result: Awaited<ReturnType<RefinementEngine["run"]>>;
       try {
-        result = await engine.run({
+        result = await runRefinement(engine, {
           samples: readSamples(flags.data),
           out: flags.out,
           shard: flags.shard,
@@ -268,6 +302,7 @@ Example:
         });
       } finally {
         progress.stop();
+        await client?.close();
       }
       const { stats, errors, files } = result;
       process.stdout.write(

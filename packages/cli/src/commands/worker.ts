@@ -1,11 +1,13 @@
 import { type RunningWorker, redactRedisUrl, startWorker } from "@sr2se/queue";
 import type { Command } from "commander";
-import { allowJudgeEndpoints, judgeJob } from "../queue/judge-job.js";
+import { allowEndpoints } from "../queue/endpoints.js";
+import { iprJob } from "../queue/ipr-job.js";
+import { judgeJob } from "../queue/judge-job.js";
 import { predictJob } from "../queue/predict-job.js";
 import { integer } from "./args.js";
 
 /** The job kinds `sr2se worker` runs: sr2se's own, never a command line taken from the queue. */
-export const workerJobKinds = [predictJob, judgeJob];
+export const workerJobKinds = [predictJob, judgeJob, iprJob];
 
 /** Returns the queue URL of `--redis`/`--queue`, or of SR2SE_REDIS_URL where the flag has no value (keeps a password out of `ps`). */
 export function queueUrl(flag: string | true | undefined): string {
@@ -50,7 +52,7 @@ export function register(program: Command): void {
         endpoint?: string[];
       }) => {
         const url = queueUrl(flags.redis);
-        allowJudgeEndpoints(
+        allowEndpoints(
           flags.endpoint ??
             (process.env.SR2SE_WORKER_ENDPOINTS ?? "")
               .split(",")

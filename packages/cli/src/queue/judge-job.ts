@@ -26,8 +26,9 @@ import {
   scoreMathVista,
   scoreMmVet,
 } from "@sr2se/eval";
-import { defineJobKind, JobRefusedError, runChunks } from "@sr2se/queue";
+import { defineJobKind, runChunks } from "@sr2se/queue";
 import { z } from "zod";
+import { checkEndpoint } from "./endpoints.js";
 
 const JudgeArgs = z
   .object({
@@ -50,20 +51,6 @@ export type JudgeJobArgs = z.infer<typeof JudgeArgs>;
 /** What a `judge` job returns: the judgments it asked for, as cache entries. */
 export interface JudgeJobResult {
   entries: CachedJudgment[];
-}
-
-/** Normalizes an endpoint URL for comparison (no trailing slash). */
-const endpointKey = (url: string) => url.replace(/\/+$/, "");
-
-let allowedEndpoints: string[] = [];
-
-/**
- * Sets the judge endpoints this process's `judge` jobs may call (`sr2se worker --endpoint`). A
- * worker sends its own API key (OPENAI_API_KEY) to the endpoint, so the queue must not be able to
- * name any other server: a job for an endpoint not on the list is refused.
- */
-export function allowJudgeEndpoints(urls: readonly string[]): void {
-  allowedEndpoints = urls.map(endpointKey);
 }
 
 /** The model a judge of `bench` uses when none is named (as `eval score` resolves it). */
@@ -102,10 +89,7 @@ export const judgeJob = defineJobKind<JudgeJobArgs, JudgeJobResult>({
   name: "judge",
   args: JudgeArgs,
   async run(args, ctx) {
-    if (!allowedEndpoints.includes(endpointKey(args.endpoint)))
-      throw new JobRefusedError(
-        `judge: ${args.endpoint} is not an endpoint this worker may call (start it with \`sr2se worker --endpoint ${args.endpoint}\`); refusing the job`,
-      );
+    checkEndpoint("judge", args.endpoint);
     const cacheFile = join(tmpdir(), `sr2se-judge-${ctx.id}-${randomBytes(4).toString("hex")}.jsonl`);
     try {
       const client = { baseURL: args.endpoint, model: args.model, cacheFile };

@@ -1,0 +1,180 @@
+// `sr2se ipr generate --queue` with real `sr2se worker` processes on a real Redis, against an
+// OpenAI-compatible endpoint: the pairs and outcomes are a local run's, a rerun sends nothing, and an
+// endpoint that refuses every request stops the run.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TestRedis, testRedis } from "../../../test-support/redis.js";
+import { bin, sr2seAsync } from "./cli.js";
+
+const redis: TestRedis | null = await testRedis(4);
+
+/** The records of a JSONL file, sorted by `key` (a run writes them in the order samples finish). */
+const sorted = (file: string, key: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+
+describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
+  const url = redis?.url ?? "";
+  const dir = mkdtempSync(path.join(tmpdir(), "sr2se-queue-ipr-"));
+  const file = path.join(dir, "data", "circles.jsonl");
+  const workers: ChildProcess[] = [];
+  let server: Server;
+  let endpoint = "";
+  let requests = 0;
+  let refuse = false;
+
+  const startWorker = (endpoints: string[]) =>
+    new Promise<ChildProcess>((resolve, reject) => {
+      const child = spawn(process.execPath, [
+        ...[bin, "worker", "--redis", url, "--lock-duration", "2000", "--stalled-interval", "1000"],
+        ...["--endpoint", ...endpoints],
+      ]);
+      let stderr = "";
+      child.stderr?.on("data", (d) => (stderr += d));
+      child.stdout?.on("data", (d) => String(d).includes('"ready":true') && resolve(child));
+      child.on("exit", (code) => reject(new Error(`worker exited (${code}):\n${stderr}`)));
+      workers.push(child);
+    });
+  const generate = (out: string, ...extra: string[]) =>
+    sr2seAsync([
+      ...["ipr", "generate", "--data", file, "--endpoint", endpoint, "--model", "m", "--out", out],
+      ...["--rounds", "2", "--samples", "2", "--temperature", "0.7", ...extra],
+    ]);
+
+  beforeAll(async () => {
+    // wrong in round 0 unless the seed says otherwise, right after the refinement turn
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        requests++;
+        if (refuse) {
+          res.writeHead(401, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { message: "invalid api key" } }));
+          return;
+        }
+        const { messages, seed } = JSON.parse(body);
+        const text = JSON.stringify(messages);
+        const refined = text.includes("re-examine");
+        const textOnly = !text.includes("image_url");
+        const lucky = Number(seed ?? 0) % 3 === 0;
+        const content = textOnly
+          ? "<think>The description lists one circle.</think>\\boxed{1}"
+          : refined || lucky
+            ? "<description>One red circle.</description>\n<think>Count the circles: one.</think>\n\\boxed{1}"
+            : "<description>A red circle and a blue circle.</description>\n<think>Count the circles: two.</think>\n\\boxed{2}";
+        setTimeout(() => {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content } }] }));
+        }, 5);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const data = path.join(dir, "data");
+    const gen = await sr2seAsync([
+      "data",
+      "synth",
+      "--out",
+      data,
+      "--train",
+      "20",
+      "--val",
+      "1",
+      "--test",
+      "1",
+      "--seed",
+      "5",
+    ]);
+    expect(gen.status, gen.stderr).toBe(0);
+    const samples = readFileSync(path.join(data, "train.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => ({
+        ...JSON.parse(l),
+        answer: "1",
+        answer_type: "integer",
+        question: "How many circles are there?",
+      }));
+    writeFileSync(file, `${samples.map((s) => JSON.stringify(s)).join("\n")}\n`);
+  });
+
+  afterAll(async () => {
+    for (const w of workers) w.kill("SIGKILL");
+    await new Promise<void>((r) => server.close(() => r()));
+    await redis?.stop();
+  });
+
+  it("two workers write the pairs and outcomes a local run writes; a rerun sends nothing", async () => {
+    const local = path.join(dir, "local", "pairs.jsonl");
+    const l = await generate(local);
+    expect(l.status, l.stderr).toBe(0);
+    const localRequests = requests;
+    requests = 0;
+
+    await Promise.all([startWorker([endpoint]), startWorker([endpoint])]);
+    const out = path.join(dir, "queued", "pairs.jsonl");
+    const q = await generate(out, "--queue", url, "--chunk-size", "3");
+    expect(q.status, q.stderr).toBe(0);
+    expect(sorted(out, "id")).toEqual(sorted(local, "id"));
+    expect(sorted(out, "id").length).toBeGreaterThan(5);
+    const outcomes = (f: string) =>
+      sorted(f.replace(/pairs\.jsonl$/, "pairs.outcomes.jsonl"), "id").map(({ ms, seconds, ...o }) => o);
+    expect(outcomes(out)).toEqual(outcomes(local));
+    expect(requests).toBe(localRequests);
+
+    requests = 0;
+    const again = await generate(out, "--queue", url, "--chunk-size", "3");
+    expect(again.status, again.stderr).toBe(0);
+    expect(requests).toBe(0);
+    expect(sorted(out, "id")).toEqual(sorted(local, "id"));
+  }, 120_000);
+
+  it("an endpoint that refuses every request stops the run with its error", async () => {
+    if (workers.length === 0) await startWorker([endpoint]);
+    refuse = true;
+    requests = 0;
+    try {
+      const r = await generate(
+        path.join(dir, "refused", "pairs.jsonl"),
+        "--queue",
+        url,
+        "--chunk-size",
+        "2",
+        "--concurrency",
+        "4",
+      );
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("HTTP 401");
+      // the first refusals stop it: the chunks in flight (2 of 10) asked, no other (all 20 samples: 80)
+      expect(requests).toBeLessThanOrEqual(16);
+    } finally {
+      refuse = false;
+    }
+  }, 60_000);
+
+  it("refuses --queue with a checkpoint policy", async () => {
+    const r = await sr2seAsync([
+      ...[
+        "ipr",
+        "generate",
+        "--data",
+        file,
+        "--ckpt",
+        path.join(dir, "none"),
+        "--out",
+        path.join(dir, "x.jsonl"),
+      ],
+      ...["--queue", url],
+    ]);
+    expect(r.status).not.toBe(0);
+  });
+});
