@@ -255,10 +255,22 @@ describe("the judgment cache", () => {
 
   it("a whole last line without its newline is kept, and the next judgment starts a line of its own", async () => {
     const cacheFile = join(dir, "no-newline.jsonl");
-    await writeFile(cacheFile, '{"key":"a","model":"m","run":0,"temperature":0,"id":"1","content":"0.5","replyModel":"m"}', "utf8");
+    await writeFile(
+      cacheFile,
+      '{"key":"a","model":"m","run":0,"temperature":0,"id":"1","content":"0.5","replyModel":"m"}',
+      "utf8",
+    );
     const cache = await JudgmentCache.open(cacheFile);
     expect(cache.get("a")?.content).toBe("0.5");
-    await cache.put({ key: "b", model: "m", run: 0, temperature: 0, id: "2", content: "1.0", replyModel: "m" });
+    await cache.put({
+      key: "b",
+      model: "m",
+      run: 0,
+      temperature: 0,
+      id: "2",
+      content: "1.0",
+      replyModel: "m",
+    });
     const reopened = await JudgmentCache.open(cacheFile);
     expect([reopened.get("a")?.content, reopened.get("b")?.content]).toEqual(["0.5", "1.0"]);
   });
