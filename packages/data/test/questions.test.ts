@@ -146,6 +146,25 @@ describe("gold text", () => {
     );
   });
 
+  test("nearMissShare 1: every existence negative the scene allows is a near miss (an absent color of a present shape)", () => {
+    const nearMiss = (s: (typeof all)[number]) => {
+      const [color, shape] = (/^Is there an? (\w+) (\w+)/.exec(s.question) as RegExpExecArray).slice(1);
+      return (
+        s.objects.some((o) => o.shape === shape) &&
+        !s.objects.some((o) => o.shape === shape && o.color === color)
+      );
+    };
+    const negatives = (config: object) =>
+      samples(600, "near", config)
+        .map((x) => x.sample)
+        .filter((x) => x.family === "existence" && x.answer === "no");
+    const usual = negatives({});
+    const forced = negatives({ nearMissShare: 1 });
+    expect(forced.every(nearMiss)).toBe(true);
+    expect(usual.filter(nearMiss).length / usual.length).toBeLessThan(0.7);
+    expect(() => resolveWorldConfig({ nearMissShare: 2 })).toThrow(/"nearMissShare" must be in 0–1/);
+  });
+
   test("counting reasoning lists the matching objects, then their number", () => {
     for (const s of of("count")) {
       const n = Number(s.answer);

@@ -46,6 +46,12 @@ export interface WorldConfig {
    * small model learns most easily, and one check per object right beside it).
    */
   existenceReasoning: "matches" | "scan";
+  /**
+   * Share of existence negatives drawn as near misses where the scene allows one: an absent color of
+   * a shape that is present ("a green triangle" beside yellow ones), the case a model that checks
+   * only the shape gets wrong. 0 (the default) keeps the usual draw (about half are near misses).
+   */
+  nearMissShare: number;
 }
 
 /** The default world: 48×48 images, small enough for the default VLM to train in minutes on a CPU. */
@@ -60,6 +66,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   correctionShare: 0.1,
   refinementPrompt: "Your description is inaccurate, please re-examine the image and answer again.",
   existenceReasoning: "matches",
+  nearMissShare: 0,
 };
 
 /** A deep partial of WorldConfig, as users write it. */
@@ -92,6 +99,7 @@ export function resolveWorldConfig(input: WorldConfigInput = {}): WorldConfig {
   if (!(c.clutter.jitter >= 0 && c.clutter.jitter <= 0.1)) fail("clutter.jitter", "must be in 0–0.1");
   if (c.existenceReasoning !== "matches" && c.existenceReasoning !== "scan")
     fail("existenceReasoning", `must be "matches" or "scan", got ${JSON.stringify(c.existenceReasoning)}`);
+  if (!(c.nearMissShare >= 0 && c.nearMissShare <= 1)) fail("nearMissShare", "must be in 0–1");
   if (c.themes.length === 0) fail("themes", "must hold at least one theme");
   for (const t of c.themes) {
     if (!(t.weight >= 0)) fail(`themes.${t.name}.weight`, "must be ≥ 0");

@@ -70,7 +70,11 @@ export function existenceQuestion(rng: Rng, scene: Scene, config: WorldConfig): 
   const present = listedCategories(scene.objects);
   const absent = ALL_CATEGORIES.filter((c) => !present.includes(c));
   let target: string;
+  const shapes = new Set<string>(scene.objects.map((o) => o.shape));
+  const nearMisses = absent.filter((c) => shapes.has(c.split(" ")[1] as string));
   if (rng.bool(0.5) || absent.length === 0) target = rng.choice(present);
+  else if (config.nearMissShare > 0 && nearMisses.length > 0 && rng.bool(config.nearMissShare))
+    target = rng.choice(nearMisses);
   else {
     const theme = config.themes.find((t) => t.name === scene.theme);
     const partners = (theme?.core ?? []).filter((c) => absent.includes(c));
