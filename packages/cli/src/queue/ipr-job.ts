@@ -80,7 +80,7 @@ const engines = new Map<string, RefinementEngine>();
 export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
   name: "ipr",
   args: IprArgs,
-  async run(args) {
+  async run(args, ctx) {
     checkEndpoint("ipr", args.endpoint);
     const key = JSON.stringify([args.endpoint, args.model, args.logprobs, args.timeoutMs, args.engine]);
     let engine = engines.get(key);
@@ -101,10 +101,16 @@ export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
       engines.set(key, engine);
     }
     const refiner = engine;
+    let done = 0;
+    // the job's progress, visible from the queue (and the command's bar)
+    const tick = () => void ctx.progress(Math.round((100 * ++done) / args.samples.length)).catch(() => {});
     const results = await Promise.all(
       args.samples.map(({ sample, image }) =>
         refiner.refine(sample as unknown as Sample, Buffer.from(image, "base64")).then(
-          (ok) => ({ ok }),
+          (ok) => {
+            tick();
+            return { ok };
+          },
           (err: unknown) => {
             // the endpoint refuses everything: fail the job at once (no retry), the command stops
             if (isFatalEndpointError(err)) throw new JobRefusedError(`${FATAL}${(err as Error).message}`);
