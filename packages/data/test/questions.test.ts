@@ -125,6 +125,21 @@ describe("gold text", () => {
     }
   });
 
+  test('existenceReasoning "matches": the lookup without the sentence that names the asked object first', () => {
+    const plain = samples(300, "matches", { existenceReasoning: "matches" })
+      .map((s) => s.sample)
+      .filter((s) => s.family === "existence");
+    const find = samples(300, "matches")
+      .map((s) => s.sample)
+      .filter((s) => s.family === "existence");
+    expect(plain.length).toBe(find.length);
+    for (const [i, s] of plain.entries()) {
+      const target = /^Is there an? (\w+ \w+)/.exec(s.question)?.[1] as string;
+      expect(find[i]?.reasoning).toBe(`Find ${target}. ${s.reasoning}`);
+      expect(s.reasoning).toMatch(/^Matches for \w+s: .*\. Any \w+: (yes|no)\. Answer: (yes|no)\.$/);
+    }
+  });
+
   test('existenceReasoning "scan": every described object in order, each marked, then the answer', () => {
     const scanned = samples(400, "scan", { existenceReasoning: "scan" })
       .map((s) => s.sample)
@@ -142,7 +157,7 @@ describe("gold text", () => {
       expect(described).toEqual(s.objects.map((o) => `${o.color} ${o.shape}`));
     }
     expect(() => resolveWorldConfig({ existenceReasoning: "list" as "scan" })).toThrow(
-      /"existenceReasoning" must be "matches" or "scan", got "list"/,
+      /"existenceReasoning" must be "find", "matches" or "scan", got "list"/,
     );
   });
 

@@ -40,12 +40,14 @@ export interface WorldConfig {
   /** The refinement turn of a correction dialogue (the IPR engine's prompt). */
   refinementPrompt: string;
   /**
-   * How an existence question's reasoning checks the description: "matches" lists the objects of the
-   * asked shape, then says whether the asked color is among them; "scan" goes through every described
-   * object in order and marks each one that is the asked object (a copy in reading order, the step a
-   * small model learns most easily, and one check per object right beside it).
+   * How an existence question's reasoning checks the description. "find" (the default) names the
+   * asked object, lists the objects of its shape, then says whether the asked color is among them
+   * ("Find green triangle. Matches for triangles: yellow triangle top-left. Any green: no.");
+   * "matches" is the same without the first sentence, so that the only mention of the asked color
+   * near the list is the check's own; "scan" goes through every described object in order and marks
+   * each one that is the asked object.
    */
-  existenceReasoning: "matches" | "scan";
+  existenceReasoning: "find" | "matches" | "scan";
   /**
    * Share of existence negatives drawn as near misses where the scene allows one: an absent color of
    * a shape that is present ("a green triangle" beside yellow ones), the case a model that checks
@@ -65,7 +67,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   families: { existence: 5, count: 2, arithmetic: 1, attribute: 1, position: 1, spatial: 1, describe: 1 },
   correctionShare: 0.1,
   refinementPrompt: "Your description is inaccurate, please re-examine the image and answer again.",
-  existenceReasoning: "matches",
+  existenceReasoning: "find",
   nearMissShare: 0,
 };
 
@@ -97,8 +99,11 @@ export function resolveWorldConfig(input: WorldConfigInput = {}): WorldConfig {
   if (!(c.clutter.noise >= 0 && c.clutter.noise <= 64)) fail("clutter.noise", "must be in 0–64");
   if (!(c.clutter.tint >= 0 && c.clutter.tint <= 64)) fail("clutter.tint", "must be in 0–64");
   if (!(c.clutter.jitter >= 0 && c.clutter.jitter <= 0.1)) fail("clutter.jitter", "must be in 0–0.1");
-  if (c.existenceReasoning !== "matches" && c.existenceReasoning !== "scan")
-    fail("existenceReasoning", `must be "matches" or "scan", got ${JSON.stringify(c.existenceReasoning)}`);
+  if (!["find", "matches", "scan"].includes(c.existenceReasoning))
+    fail(
+      "existenceReasoning",
+      `must be "find", "matches" or "scan", got ${JSON.stringify(c.existenceReasoning)}`,
+    );
   if (!(c.nearMissShare >= 0 && c.nearMissShare <= 1)) fail("nearMissShare", "must be in 0–1");
   if (c.themes.length === 0) fail("themes", "must hold at least one theme");
   for (const t of c.themes) {

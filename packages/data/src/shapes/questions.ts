@@ -103,7 +103,7 @@ export function existenceQuestion(rng: Rng, scene: Scene, config: WorldConfig): 
       }
       return {
         answer: found ? "yes" : "no",
-        reasoning: `Find ${target}. ${countLine(shapeGroup(shape), objects).text} Any ${color}: ${found ? "yes" : "no"}. Answer: ${found ? "yes" : "no"}.`,
+        reasoning: `${config.existenceReasoning === "find" ? `Find ${target}. ` : ""}${countLine(shapeGroup(shape), objects).text} Any ${color}: ${found ? "yes" : "no"}. Answer: ${found ? "yes" : "no"}.`,
       };
     },
   };
