@@ -99,7 +99,8 @@ describe("sft", () => {
     expect(b.map((r) => r.loss)).toEqual(a.map((r) => r.loss));
     expect(b.map((r) => r.grad_norm)).toEqual(a.map((r) => r.grad_norm));
     expect(b.map((r) => r.val_loss)).toEqual(a.map((r) => r.val_loss));
-  });
+    // three child processes, each loading and training: minutes on a loaded 2-core machine
+  }, 240_000);
 
   it("with ema_decay, model.safetensors holds the weight average, training_weights.safetensors the raw weights, and a resumed run ends on the same bits", async () => {
     const emaConfig = {
@@ -161,5 +162,5 @@ describe("sft", () => {
         progress: false,
       }),
     ).rejects.toThrow(/reasoning_loss_weight must be > 0, got 0/);
-  });
+  }, 180_000);
 });
