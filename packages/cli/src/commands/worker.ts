@@ -37,11 +37,11 @@ export function register(program: Command): void {
     .option("--stalled-interval <ms>", "how often jobs of dead workers are looked for", integer(500), 30_000)
     .option(
       "--endpoint <url...>",
-      "judge endpoints (OpenAI-compatible base URLs) this worker's judge jobs may call with its OPENAI_API_KEY; a job naming another is refused (default: SR2SE_WORKER_ENDPOINTS, comma-separated; none)",
+      "model and judge endpoints (OpenAI-compatible base URLs) this worker's ipr and judge jobs may call with its OPENAI_API_KEY; a job naming another is refused (default: SR2SE_WORKER_ENDPOINTS, comma-separated; none)",
     )
     .addHelpText(
       "after",
-      "\nExample:\n  sr2se worker --redis redis://127.0.0.1:6379 --concurrency 2\n  sr2se predict --queue redis://127.0.0.1:6379 --ckpt runs/demo/sft --data runs/demo/data/test.jsonl --out runs/demo/eval/test.pred.jsonl\n  sr2se worker --redis redis://127.0.0.1:6379 --endpoint https://api.openai.com/v1   # judge jobs: OPENAI_API_KEY from this machine\n  sr2se eval score --queue redis://127.0.0.1:6379 --bench mmvet --data mm-vet.jsonl --pred preds.jsonl --judge https://api.openai.com/v1\n",
+      "\nExample:\n  sr2se worker --redis redis://127.0.0.1:6379 --concurrency 2\n  sr2se predict --queue redis://127.0.0.1:6379 --ckpt runs/demo/sft --data runs/demo/data/test.jsonl --out runs/demo/eval/test.pred.jsonl\n  sr2se worker --redis redis://127.0.0.1:6379 --endpoint https://api.openai.com/v1   # ipr and judge jobs: OPENAI_API_KEY from this machine\n  sr2se eval score --queue redis://127.0.0.1:6379 --bench mmvet --data mm-vet.jsonl --pred preds.jsonl --judge https://api.openai.com/v1\n",
     )
     .action(
       async (flags: {
