@@ -3,12 +3,11 @@
 // none lost, none twice, no leftovers. SR2SE_CHAOS_KILLS raises the kills a job (CI: 3).
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chaosKills, killAnywhere, killWindow, leftovers, recordsById, runToEnd } from "./chaos.js";
+import { type StubEndpoint, stubEndpoint } from "./stub-endpoint.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-chaos-records-"));
@@ -94,33 +93,18 @@ describe("kill anywhere", () => {
 
   describe("eval score with a judge", () => {
     const asked = new Map<string, number>();
-    let server: Server;
+    let server: StubEndpoint;
     let url = "";
     beforeAll(async () => {
-      server = createServer((req, res) => {
-        let body = "";
-        req.on("data", (d) => (body += d));
-        req.on("end", () => {
-          const key = createHash("sha256").update(body).digest("hex");
-          asked.set(key, (asked.get(key) ?? 0) + 1);
-          // a slow grader, so that kills land while judgments are in flight
-          setTimeout(() => {
-            res.setHeader("content-type", "application/json");
-            res.end(
-              JSON.stringify({
-                model: "judge",
-                choices: [
-                  { index: 0, message: { role: "assistant", content: "0.5" }, finish_reason: "stop" },
-                ],
-              }),
-            );
-          }, 60);
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      server = await stubEndpoint((body) => {
+        const key = createHash("sha256").update(body).digest("hex");
+        asked.set(key, (asked.get(key) ?? 0) + 1);
+        // a slow grader, so that kills land while judgments are in flight
+        return { content: "0.5", delayMs: 60 };
+      }, "judge");
+      url = server.url;
     });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    afterAll(() => server.close());
 
     it(`survives ${KILLS} kills: each judgment cached once, asked at most once more after a kill`, async () => {
       const questions = readFileSync(path.join(bench, "mmvet.jsonl"), "utf8").trim().split("\n");

@@ -1,10 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sr2seSync as sr2se, sr2seAsync } from "./cli.js";
+import { countCirclesReply, type StubEndpoint, stubEndpoint } from "./stub-endpoint.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "sr2se-cli-"));
 
@@ -58,30 +57,13 @@ describe("sr2se data", () => {
 
 describe("sr2se ipr generate", () => {
   // A loopback OpenAI-compatible server: wrong in round 0, right after the refinement turn.
-  let server: Server;
+  let stub: StubEndpoint;
   let url: string;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        const { messages } = JSON.parse(body);
-        const text = JSON.stringify(messages);
-        const refined = text.includes("re-examine");
-        const textOnly = !text.includes("image_url");
-        const content = textOnly
-          ? "<think>The description lists one circle.</think>\\boxed{1}"
-          : refined
-            ? "<description>One red circle.</description>\n<think>Count the circles: one.</think>\n\\boxed{1}"
-            : "<description>A red circle and a blue circle.</description>\n<think>Count the circles: two.</think>\n\\boxed{2}";
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content } }] }));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    stub = await stubEndpoint((body) => ({ content: countCirclesReply(body) }));
+    url = stub.url;
   });
-  afterAll(() => server.close());
+  afterAll(() => stub.close());
 
   it("writes a pair per corrected sample against an OpenAI-compatible endpoint", async () => {
     const data = path.join(dir, "ipr");

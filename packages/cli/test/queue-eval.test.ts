@@ -4,13 +4,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestRedis, testRedis } from "../../../test-support/redis.js";
 import { bin, sr2seAsync } from "./cli.js";
+import { type StubEndpoint, stubEndpoint } from "./stub-endpoint.js";
 
 const redis: TestRedis | null = await testRedis(3);
 
@@ -21,7 +20,7 @@ describe.skipIf(!redis)("sr2se eval score --queue with sr2se workers", () => {
   const pred = path.join(dir, "mmvet-pred.jsonl");
   const asked = new Map<string, number>();
   const workers: ChildProcess[] = [];
-  let server: Server;
+  let server: StubEndpoint;
   let judge = "";
 
   /** Starts `sr2se worker` allowed to call `endpoints`; resolves once it is ready. */
@@ -44,33 +43,13 @@ describe.skipIf(!redis)("sr2se eval score --queue with sr2se workers", () => {
     ]);
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        const key = createHash("sha256").update(body).digest("hex");
-        asked.set(key, (asked.get(key) ?? 0) + 1);
-        // a grade that depends on the prompt, so that a judgment put on the wrong sample shows
-        const grade = (Number.parseInt(key.slice(0, 2), 16) % 11) / 10;
-        setTimeout(() => {
-          res.setHeader("content-type", "application/json");
-          res.end(
-            JSON.stringify({
-              model: "judge",
-              choices: [
-                {
-                  index: 0,
-                  message: { role: "assistant", content: grade.toFixed(1) },
-                  finish_reason: "stop",
-                },
-              ],
-            }),
-          );
-        }, 20);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    judge = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    server = await stubEndpoint((body) => {
+      const key = createHash("sha256").update(body).digest("hex");
+      asked.set(key, (asked.get(key) ?? 0) + 1);
+      // a grade that depends on the prompt, so that a judgment put on the wrong sample shows
+      return { content: ((Number.parseInt(key.slice(0, 2), 16) % 11) / 10).toFixed(1), delayMs: 20 };
+    }, "judge");
+    judge = server.url;
     const made = await sr2seAsync([
       ...["data", "bench", "--out", bench],
       ...["--pope", "2", "--mmmu", "2", "--mathvista", "2", "--mmvet", "40"],
@@ -90,7 +69,7 @@ describe.skipIf(!redis)("sr2se eval score --queue with sr2se workers", () => {
 
   afterAll(async () => {
     for (const w of workers) w.kill("SIGKILL");
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await redis?.stop();
   });
 

@@ -3,13 +3,12 @@
 // endpoint that refuses every request stops the run.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestRedis, testRedis } from "../../../test-support/redis.js";
 import { bin, sr2seAsync } from "./cli.js";
+import { countCirclesReply, type StubEndpoint, stubEndpoint } from "./stub-endpoint.js";
 
 const redis: TestRedis | null = await testRedis(4);
 
@@ -26,7 +25,7 @@ describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "sr2se-queue-ipr-"));
   const file = path.join(dir, "data", "circles.jsonl");
   const workers: ChildProcess[] = [];
-  let server: Server;
+  let server: StubEndpoint;
   let endpoint = "";
   let requests = 0;
   let refuse = false;
@@ -51,34 +50,13 @@ describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
 
   beforeAll(async () => {
     // wrong in round 0 unless the seed says otherwise, right after the refinement turn
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        requests++;
-        if (refuse) {
-          res.writeHead(401, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: { message: "invalid api key" } }));
-          return;
-        }
-        const { messages, seed } = JSON.parse(body);
-        const text = JSON.stringify(messages);
-        const refined = text.includes("re-examine");
-        const textOnly = !text.includes("image_url");
-        const lucky = Number(seed ?? 0) % 3 === 0;
-        const content = textOnly
-          ? "<think>The description lists one circle.</think>\\boxed{1}"
-          : refined || lucky
-            ? "<description>One red circle.</description>\n<think>Count the circles: one.</think>\n\\boxed{1}"
-            : "<description>A red circle and a blue circle.</description>\n<think>Count the circles: two.</think>\n\\boxed{2}";
-        setTimeout(() => {
-          res.writeHead(200, { "content-type": "application/json" });
-          res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content } }] }));
-        }, 5);
-      });
+    server = await stubEndpoint((body) => {
+      requests++;
+      if (refuse) return { status: 401, content: "invalid api key" };
+      const lucky = Number((JSON.parse(body) as { seed?: number }).seed ?? 0) % 3 === 0;
+      return { content: countCirclesReply(body, lucky), delayMs: 5 };
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    endpoint = server.url;
     const data = path.join(dir, "data");
     const gen = await sr2seAsync([
       "data",
@@ -109,7 +87,7 @@ describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
 
   afterAll(async () => {
     for (const w of workers) w.kill("SIGKILL");
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await redis?.stop();
   });
 
