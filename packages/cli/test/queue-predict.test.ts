@@ -1,7 +1,7 @@
 // `sr2se predict --queue` with real `sr2se worker` processes on a real Redis: the merged output is
 // the file a local run writes, a worker killed mid-chunk loses and duplicates nothing (BullMQ's
 // stalled-job recovery), a worker refuses another checkpoint, and the queue's password is never printed.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,50 +10,9 @@ import { restartableRedis, type TestRedis, testRedis } from "../../../test-suppo
 import { type PredictJobArgs, predictJob } from "../src/queue/predict-job.js";
 import { bin, sr2seAsync } from "./cli.js";
 import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
+import { startWorker, type WorkerProcess, waitFor } from "./workers.js";
 
 const redis: TestRedis | null = await testRedis(1);
-
-/** A running `sr2se worker`, with what it has said on stderr so far. */
-interface WorkerProcess {
-  child: ChildProcess;
-  log: { stderr: string };
-  exited: Promise<number | null>;
-}
-
-/** Starts `sr2se worker` on the test queue with short lock and stall times; resolves once it is ready. */
-async function startWorker(url: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [
-    bin,
-    "worker",
-    "--redis",
-    url,
-    "--lock-duration",
-    "2000",
-    "--stalled-interval",
-    "1000",
-  ]);
-  const log = { stderr: "" };
-  child.stderr?.on("data", (d) => (log.stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (d) => String(d).includes('"ready":true') && resolve());
-    void exited.then((code) =>
-      reject(new Error(`worker exited (${code}) before it was ready:\n${log.stderr}`)),
-    );
-  });
-  return { child, log, exited };
-}
-
-/** Resolves once `log` holds a line matching `re`, with the match. */
-async function waitFor(log: { stderr: string }, re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = log.stderr.match(re);
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`no line matching ${re} within ${ms} ms:\n${log.stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!redis)("sr2se predict --queue with sr2se workers", () => {
   const url = redis?.url ?? "";

@@ -20,6 +20,8 @@ export interface RunChunksOptions<A, R> {
   attempts?: number;
   /** Says something worth knowing (no worker connected, a chunk failed), one line at a time. */
   log?: (line: string) => void;
+  /** Receives what a chunk's job reports with `ctx.progress` (0 to 100), as it reports it. */
+  onProgress?(percent: number, index: number): void;
 }
 
 /** Returns the id of the job that runs `kind` on `args`: the same work always gets the same id. */
@@ -65,6 +67,13 @@ export async function runChunks<A, R>(opts: RunChunksOptions<A, R>): Promise<voi
           `no sr2se worker is connected to ${redactRedisUrl(opts.url)} yet: start one with \`sr2se worker --redis URL\``,
         );
     }, 3000);
+    if (opts.onProgress) {
+      const indexOf = new Map(jobs.map((job, i) => [String(job.id), i]));
+      events.on("progress", ({ jobId, data }) => {
+        const i = indexOf.get(jobId);
+        if (i !== undefined && typeof data === "number") opts.onProgress?.(data, i);
+      });
+    }
     const finished = jobs.map((job) => job.waitUntilFinished(events) as Promise<R>);
     for (const f of finished) f.catch(() => {});
     const failed: string[] = [];

@@ -51,3 +51,10 @@ export async function readConfigFile<T extends object>(file: string | undefined)
 export function givenFields<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** Returns the queue URL of `--redis`/`--queue`, or of SR2SE_REDIS_URL where the flag has no value (keeps a password out of `ps`). */
+export function queueUrl(flag: string | true | undefined): string {
+  const url = typeof flag === "string" ? flag : process.env.SR2SE_REDIS_URL;
+  if (!url) throw new Error("no queue URL: give one (redis://host:port) or set SR2SE_REDIS_URL");
+  return url;
+}

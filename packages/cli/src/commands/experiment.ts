@@ -2,9 +2,11 @@
 // bench shared by everything; per seed one SFT shared by the variants (SFT, the compute-matched SFT
 // continuation, IPR → SR-DPO for one and for R rounds, and GRPO and HSR-EE where the CLI has them); paired
 // bootstrap comparisons against SFT pooled over seeds and per seed; DIR/report.md with plots. Resumable:
-// DIR/experiment.json records finished stages, and a rerun skips them.
+// DIR/experiment.json records the shared stages and the report, seed-<s>/stages.json each seed's, and a
+// rerun skips what they hold. The stages themselves are built in experiment-plan.ts; with --queue each
+// seed's run as one job on a worker (queue/experiment-job.ts).
 import { existsSync } from "node:fs";
-import { cp, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { readJsonl, writeFileAtomic } from "@sr2se/core";
 import { type ComparableResult, type Comparison, compareResults, compareResultsPooled } from "@sr2se/eval";
@@ -25,54 +27,21 @@ import {
   trainingSection,
   type VariantComparison,
 } from "../report/index.js";
-import { device, integer } from "./args.js";
+import { device, integer, queueUrl } from "./args.js";
 import {
-  type BenchSizes,
-  benchFiles,
-  buildBench,
-  COMPARE_OPTIONS,
-  countLines,
-  evaluate,
-  readResults,
-  type Stage,
-  StageLedger,
-  sr2se,
-} from "./stages.js";
+  DEFAULT_VARIANTS,
+  type ExperimentOptions,
+  evalTag,
+  experimentLedgerFile,
+  experimentPlan,
+  FIXED_VARIANTS,
+  ITERATED,
+  roundsNeeded,
+  seedLedgerFile,
+} from "./experiment-plan.js";
+import { COMPARE_OPTIONS, readResults, StageLedger } from "./stages.js";
 
-/** The variants `--variants` accepts; `ipr-srdpo-r<R>` takes any R ≥ 2. */
-const FIXED_VARIANTS = ["sft", "sft-continued", "ipr-srdpo", "grpo-binary", "grpo-sr1", "hsr-ee"] as const;
-const ITERATED = /^ipr-srdpo-r(\d+)$/;
-/** The default list; variants whose command the CLI lacks are left out of it (and said so in the report). */
-const DEFAULT_VARIANTS = "sft,sft-continued,ipr-srdpo,ipr-srdpo-r3,grpo-binary,grpo-sr1,hsr-ee";
-/** Pairs an SR-DPO step (the `train sr-dpo` default). */
-const DPO_BATCH = 8;
-
-/** What an experiment was started with; a rerun on the same folder must match it. */
-export interface ExperimentOptions {
-  seeds: number;
-  variants: string[];
-  seed: number;
-  train: number;
-  val: number;
-  test: number;
-  pope: number;
-  mmmu: number;
-  mathvista: number;
-  mmvet: number;
-  chair: number;
-  valPope: number;
-  iprShards: number;
-  iprOptions?: string;
-  reference: "previous" | "sft";
-  sftConfig?: string;
-  sftSteps?: number;
-  dpoEpochs: number;
-  dpoSteps?: number;
-  grpoOptions?: string;
-  hsrEeOptions?: string;
-  world?: string;
-  device?: string;
-}
+export type { ExperimentOptions };
 
 /** Parses `--variants`: a comma-separated list of known variant names, sft among them. */
 function variantList(value: string): string[] {
@@ -183,18 +152,27 @@ export function register(program: Command): void {
     .option("--hsr-ee-options <flags>", "more `train hsr-ee` flags")
     .option("--world <file>", "world config JSON for `data synth` and `data bench`")
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)", device)
+    .option(
+      "--queue [url]",
+      "run each seed's stages as a job on sr2se workers at this redis://[:password@]host:port (default: SR2SE_REDIS_URL); --out must be on a file system every worker mounts at the same path",
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  $ sr2se experiment --out runs/exp --seeds 3\n  $ sr2se experiment --out runs/exp --seeds 3          # after a crash or Ctrl-C: resumes\n  $ sr2se experiment --out runs/exp-r2 --seeds 2 --variants sft,sft-continued,ipr-srdpo,ipr-srdpo-r2 --reference sft",
+      "\nExamples:\n  $ sr2se experiment --out runs/exp --seeds 3\n  $ sr2se experiment --out /shared/exp --seeds 3 --queue redis://10.0.0.5:6379   # seeds at once, on workers\n  $ sr2se experiment --out runs/exp --seeds 3          # after a crash or Ctrl-C: resumes\n  $ sr2se experiment --out runs/exp-r2 --seeds 2 --variants sft,sft-continued,ipr-srdpo,ipr-srdpo-r2 --reference sft",
     )
     .action(
       async (
-        flags: Omit<ExperimentOptions, "variants"> & { out: string; variants?: string },
+        flags: Omit<ExperimentOptions, "variants"> & {
+          out: string;
+          variants?: string;
+          queue?: string | true;
+        },
         command: Command,
       ) => {
         const root = command.parent as Command;
         const caps = capabilities(root);
-        const { out, variants: given, ...rest } = flags;
+        const { out, variants: given, queue, ...rest } = flags;
+        const url = queue === undefined ? undefined : queueUrl(queue);
         const requested = given === undefined ? null : variantList(given);
         const available = (v: string) =>
           v.startsWith("grpo-") ? caps.grpo : v === "hsr-ee" ? caps.hsrEe : true;
@@ -216,319 +194,90 @@ export function register(program: Command): void {
             "--reference sft: `train sr-dpo` in this build has no --ref option (its reference is always its starting checkpoint); use --reference previous",
           );
         const options: ExperimentOptions = JSON.parse(JSON.stringify({ ...rest, variants }));
-        await runExperiment(out, options, { srDpoRef: caps.srDpoRef, leftOut });
+        let onQueue: ExperimentQueue | undefined;
+        if (url !== undefined) {
+          const { runSeedsOverQueue } = await import("../queue/experiment-job.js");
+          onQueue = {
+            url,
+            runSeeds: (seeds) => runSeedsOverQueue(url, out, options, caps.srDpoRef, seeds),
+          };
+        }
+        await runExperiment(out, options, { srDpoRef: caps.srDpoRef, leftOut, queue: onQueue });
       },
     );
 }
 
-/** The rounds of self-evolution the variants need (0: none). */
-function roundsNeeded(variants: readonly string[]): number {
-  let r = 0;
-  for (const v of variants) {
-    const m = ITERATED.exec(v);
-    if (m) r = Math.max(r, Number(m[1]));
-    else if (v === "ipr-srdpo") r = Math.max(r, 1);
+/** Opens the ledgers of a seed's stages (moving what an older run recorded in the experiment's ledger). */
+async function openSeedLedgers(
+  out: string,
+  o: ExperimentOptions,
+  ledger: StageLedger<ExperimentOptions>,
+): Promise<Map<number, StageLedger<ExperimentOptions>>> {
+  const ledgers = new Map<number, StageLedger<ExperimentOptions>>();
+  for (let s = 1; s <= o.seeds; s++) {
+    const l = await StageLedger.open(seedLedgerFile(out, s), `experiment seed ${s}`, o);
+    await ledger.moveTo(l, `seed-${s}/`);
+    ledgers.set(s, l);
   }
-  return r;
+  return ledgers;
 }
 
-/** The evaluation folder name of a variant: IPR → SR-DPO variants are the round they end at. */
-function evalTag(variant: string): string {
-  const m = ITERATED.exec(variant);
-  return m ? `round-${m[1]}` : variant === "ipr-srdpo" ? "round-1" : variant;
+/** Where `experiment --queue` sends the seeds' stages. */
+export interface ExperimentQueue {
+  url: string;
+  /** Runs the seeds' jobs on the queue (queue/experiment-job.ts; passed in so this file has no queue dependency). */
+  runSeeds(seeds: number[]): Promise<void>;
 }
 
-/** Merges `{"training": {"seed": s}}` into the SFT config file's object (or an empty one). */
-async function seededSftConfig(file: string | undefined, seed: number): Promise<Record<string, unknown>> {
-  let base: Record<string, unknown> = {};
-  if (file) {
-    try {
-      base = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-    } catch (err) {
-      throw new Error(`--sft-config ${file}: ${(err as Error).message}`);
-    }
-  }
-  const training = (base.training ?? {}) as Record<string, unknown>;
-  return { ...base, training: { ...training, seed } };
-}
-
-/** The optimizer step an SFT checkpoint reached (its trainer_state.json). */
-async function sftStep(dir: string): Promise<number> {
-  const file = path.join(dir, "checkpoint", "trainer_state.json");
-  try {
-    return Number((JSON.parse(await readFile(file, "utf8")) as { step: number }).step);
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
-}
-
-/** Runs (or resumes) the experiment in `out`, writes DIR/report.md and prints the headline table on stdout. */
+/**
+ * Runs (or resumes) the experiment in `out`, writes DIR/report.md and prints the headline table on stdout.
+ * With `queue`, the shared stages and the report run here and each seed's stages run as one job on a worker.
+ */
 export async function runExperiment(
   out: string,
   o: ExperimentOptions,
-  env: { srDpoRef: string | null; leftOut: string[] },
+  env: { srDpoRef: string | null; leftOut: string[]; queue?: ExperimentQueue },
 ): Promise<void> {
   await mkdir(out, { recursive: true });
-  const ledger = await StageLedger.open(path.join(out, "experiment.json"), "experiment", o);
+  const ledger = await StageLedger.open(experimentLedgerFile(out), "experiment", o);
   const p = (...parts: string[]) => path.join(out, ...parts);
-  const dev = o.device ? ["--device", o.device] : [];
-  const world = o.world ? ["--config", o.world] : [];
-  const test: BenchSizes = {
-    pope: o.pope,
-    mmmu: o.mmmu,
-    mathvista: o.mathvista,
-    mmvet: o.mmvet,
-    chair: o.chair,
-  };
-  const quarter = (n: number) => Math.ceil(n / 4);
-  const val: BenchSizes = {
-    pope: o.valPope,
-    mmmu: quarter(o.mmmu),
-    mathvista: quarter(o.mathvista),
-    mmvet: quarter(o.mmvet),
-    chair: o.chair > 0 ? o.valPope : 0,
-  };
-  const R = roundsNeeded(o.variants);
-  const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
-  const has = (v: string) => o.variants.includes(v);
-  const evalStages = (s: number, tag: string, ckpt: string, extra: string[] = []): Stage[] =>
-    (["test", "val"] as const).map((bench) => ({
-      name: `seed-${s}/eval/${tag}/${bench}`,
-      what: `seed ${s}: ${tag} on the ${bench} benches (predict + eval score)`,
-      run: () =>
-        evaluate(
-          ckpt,
-          p("bench", bench),
-          p(`seed-${s}`, "eval", tag, bench),
-          benchFiles(bench === "test" ? test : val),
-          [...dev, ...extra],
-        ),
-    }));
-  const dpoSteps = async (pairs: string) =>
-    o.dpoSteps ?? Math.max(1, Math.ceil((o.dpoEpochs * (await countLines(pairs))) / DPO_BATCH));
-
-  const stages: Stage[] = [
-    {
-      name: "data",
-      what: "the shared data set (sr2se data synth)",
-      restartClean: p("data"),
-      run: () =>
-        sr2se([
-          "data",
-          "synth",
-          "--out",
-          p("data"),
-          "--train",
-          String(o.train),
-          "--val",
-          String(o.val),
-          "--test",
-          String(o.test),
-          "--seed",
-          String(o.seed),
-          ...world,
-        ]),
-    },
-    {
-      name: "bench/val",
-      what: "the validation bench (settings are chosen here, never on the test bench)",
-      restartClean: p("bench", "val"),
-      run: () => buildBench(p("bench", "val"), o.seed + 1, val, world),
-    },
-    {
-      name: "bench/test",
-      what: "the held-out test bench",
-      restartClean: p("bench", "test"),
-      run: () => buildBench(p("bench", "test"), o.seed + 2, test, world),
-    },
-  ];
-  for (const s of seeds) {
-    const sd = (...parts: string[]) => p(`seed-${s}`, ...parts);
-    const config = p("configs", `sft-seed-${s}.json`);
-    stages.push({
-      name: `seed-${s}/sft`,
-      what: `seed ${s}: SFT (sr2se train sft, training.seed = ${s})`,
-      run: async () => {
-        await mkdir(p("configs"), { recursive: true });
-        await writeFileAtomic(config, `${JSON.stringify(await seededSftConfig(o.sftConfig, s), null, 2)}\n`);
-        await sr2se([
-          "train",
-          "sft",
-          "--data",
-          p("data"),
-          "--out",
-          sd("sft"),
-          "--config",
-          config,
-          "--resume",
-          ...(o.sftSteps ? ["--steps", String(o.sftSteps)] : []),
-          ...dev,
-        ]);
-      },
-    });
-    stages.push(...evalStages(s, "sft", sd("sft")));
-    for (let r = 1; r <= R; r++) {
-      const policy = r === 1 ? sd("sft") : sd(`round-${r - 1}`, "sr-dpo");
-      const pairs = sd(`round-${r}`, "ipr", "pairs.jsonl");
-      stages.push(
-        {
-          name: `seed-${s}/round-${r}/ipr`,
-          what: `seed ${s}, round ${r}: preference pairs from round ${r - 1}'s policy (sr2se ipr generate)`,
-          run: async () => {
-            await mkdir(path.dirname(pairs), { recursive: true });
-            await sr2se([
-              "ipr",
-              "generate",
-              "--data",
-              p("data", "train.jsonl"),
-              "--ckpt",
-              policy,
-              "--out",
-              pairs,
-              "--seed",
-              String(1000 * s + r),
-              "--policy-name",
-              r === 1 ? `sft@seed-${s}` : `round-${r - 1}@seed-${s}`,
-              ...(o.iprShards > 1 ? ["--shard", `${(r - 1) % o.iprShards}/${o.iprShards}`] : []),
-              ...(o.iprOptions ? o.iprOptions.trim().split(/\s+/) : []),
-            ]);
-            if ((await countLines(pairs)) === 0)
-              throw new Error(
-                `no preference pairs in ${pairs} (see its .stats.json): refine more samples or loosen the filters (--ipr-options)`,
-              );
-          },
-        },
-        {
-          name: `seed-${s}/round-${r}/sr-dpo`,
-          what: `seed ${s}, round ${r}: SR-DPO from round ${r - 1}'s policy (sr2se train sr-dpo)`,
-          run: async () => {
-            const ref = r > 1 && o.reference === "sft" && env.srDpoRef ? [env.srDpoRef, sd("sft")] : [];
-            await sr2se([
-              "train",
-              "sr-dpo",
-              "--ckpt",
-              policy,
-              ...ref,
-              "--pairs",
-              pairs,
-              "--images",
-              p("data"),
-              "--out",
-              sd(`round-${r}`, "sr-dpo"),
-              "--steps",
-              String(await dpoSteps(pairs)),
-              "--batch-size",
-              String(DPO_BATCH),
-              "--seed",
-              String(s),
-              "--resume",
-              ...dev,
-            ]);
-          },
-        },
-        ...evalStages(s, `round-${r}`, sd(`round-${r}`, "sr-dpo")),
-      );
-    }
-    if (has("sft-continued")) {
-      stages.push({
-        name: `seed-${s}/sft-continued`,
-        what: `seed ${s}: SFT continued for as many optimizer steps as the ${R} self-evolution round(s) took (the compute-matched control)`,
-        run: async () => {
-          let extra = 0;
-          for (let r = 1; r <= R; r++) extra += await dpoSteps(sd(`round-${r}`, "ipr", "pairs.jsonl"));
-          if (extra === 0)
-            throw new Error(
-              "sft-continued matches the self-evolution stages' steps: add ipr-srdpo or ipr-srdpo-r<R> to --variants",
-            );
-          const target = (await sftStep(sd("sft"))) + extra;
-          // the copy starts from the finished SFT; a crash mid-copy leaves no checkpoint, so it is redone
-          if (!existsSync(sd("sft-continued", "checkpoint", "trainer_state.json"))) {
-            await rm(sd("sft-continued"), { recursive: true, force: true });
-            await cp(sd("sft"), sd("sft-continued"), { recursive: true });
-          }
-          await writeFileAtomic(
-            sd("sft-continued", "matched-steps.json"),
-            `${JSON.stringify({ sft: target - extra, extra, target })}\n`,
-          );
-          await sr2se([
-            "train",
-            "sft",
-            "--data",
-            p("data"),
-            "--out",
-            sd("sft-continued"),
-            "--config",
-            config,
-            "--resume",
-            "--steps",
-            String(target),
-            ...dev,
-          ]);
-        },
-      });
-      stages.push(...evalStages(s, "sft-continued", sd("sft-continued")));
-    }
-    for (const [variant, reward] of [
-      ["grpo-binary", "accuracy"],
-      ["grpo-sr1", "vision-sr1"],
-    ] as const) {
-      if (!has(variant)) continue;
-      stages.push({
-        name: `seed-${s}/${variant}`,
-        what: `seed ${s}: GRPO with the ${reward} reward from SFT (sr2se train grpo)`,
-        run: () =>
-          sr2se([
-            "train",
-            "grpo",
-            "--ckpt",
-            sd("sft"),
-            "--data",
-            p("data"),
-            "--out",
-            sd(variant),
-            "--reward",
-            reward,
-            "--seed",
-            String(s),
-            "--resume",
-            ...(o.grpoOptions ? o.grpoOptions.trim().split(/\s+/) : []),
-            ...dev,
-          ]),
-      });
-      stages.push(...evalStages(s, variant, sd(variant)));
-    }
-    if (has("hsr-ee")) {
-      stages.push({
-        name: `seed-${s}/hsr-ee`,
-        what: `seed ${s}: HSR-EE's gate from SFT (sr2se train hsr-ee)`,
-        run: () =>
-          sr2se([
-            "train",
-            "hsr-ee",
-            "--ckpt",
-            sd("sft"),
-            "--data",
-            p("data"),
-            "--out",
-            sd("hsr-ee"),
-            ...(o.hsrEeOptions ? o.hsrEeOptions.trim().split(/\s+/) : []),
-            ...dev,
-          ]),
-      });
-      stages.push(
-        ...evalStages(s, "hsr-ee", sd("hsr-ee"), ["--gate", sd("hsr-ee", "gate"), "--tau", "auto"]),
-      );
+  const plan = experimentPlan(out, o, env);
+  const seedLedgers = await openSeedLedgers(out, o, ledger);
+  const hint = `sr2se experiment --out ${out}${env.queue ? " --queue …" : ""}`;
+  const started = Date.now();
+  await ledger.runAll(plan.shared, hint);
+  if (env.queue) {
+    // only the seeds with stages left go on the queue
+    const left = [...plan.seeds].filter(([s, stages]) =>
+      stages.some((x) => !seedLedgers.get(s)?.isDone(x.name)),
+    );
+    if (left.length > 0) await env.queue.runSeeds(left.map(([s]) => s));
+  } else
+    for (const [s, stages] of plan.seeds)
+      await (seedLedgers.get(s) as StageLedger<ExperimentOptions>).runAll(stages, hint);
+  // a seed's stages read again from its ledger: on the queue, a worker wrote it
+  const seconds = new Map<string, number>();
+  for (const s of plan.seeds.keys()) {
+    const l = await StageLedger.open(seedLedgerFile(out, s), `experiment seed ${s}`, o);
+    for (const stage of plan.seeds.get(s) ?? []) {
+      if (!l.isDone(stage.name))
+        throw new Error(`${seedLedgerFile(out, s)}: stage "${stage.name}" is not done; rerun \`${hint}\``);
+      seconds.set(stage.name, l.seconds(stage.name) ?? 0);
     }
   }
-  stages.push({
-    name: "report",
-    what: "comparisons (paired bootstrap, pooled over seeds and per seed) and DIR/report.md with plots",
-    run: async () => {
-      await writeExperimentReport(out, o, env.leftOut, ledger);
-    },
-  });
-  const started = Date.now();
-  await ledger.runAll(stages, `sr2se experiment --out ${out}`);
+  for (const stage of plan.shared) seconds.set(stage.name, ledger.seconds(stage.name) ?? 0);
+  await ledger.runAll(
+    [
+      {
+        name: "report",
+        what: "comparisons (paired bootstrap, pooled over seeds and per seed) and DIR/report.md with plots",
+        run: async () => {
+          await writeExperimentReport(out, o, env.leftOut, (n) => seconds.get(n));
+        },
+      },
+    ],
+    hint,
+  );
   process.stdout.write(await readFile(p("comparisons", "headline.md"), "utf8"));
   process.stderr.write(
     `experiment: every stage done (${((Date.now() - started) / 1000).toFixed(0)} s this run); the report is ${p("report.md")}\n`,
@@ -566,7 +315,7 @@ async function writeExperimentReport(
   out: string,
   o: ExperimentOptions,
   leftOut: readonly string[],
-  ledger: StageLedger<ExperimentOptions>,
+  secondsOf: (stage: string) => number | undefined,
 ): Promise<void> {
   const p = (...parts: string[]) => path.join(out, ...parts);
   const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
@@ -739,8 +488,8 @@ async function writeExperimentReport(
           `seed-${s}/sft-continued`,
         ]),
       ]
-        .filter((n) => ledger.seconds(n) !== undefined)
-        .map((n) => `| ${n} | ${Math.round(ledger.seconds(n) ?? 0)} |`),
+        .filter((n) => secondsOf(n) !== undefined)
+        .map((n) => `| ${n} | ${Math.round(secondsOf(n) ?? 0)} |`),
     ].join("\n"),
   );
   await w.write();

@@ -123,11 +123,33 @@ export class StageLedger<O extends object> {
   }
 
   /**
+   * Moves the finished stages whose names start with `prefix` into `to` (a run whose stages are now
+   * recorded in another ledger keeps what it finished); returns how many moved.
+   */
+  async moveTo(to: StageLedger<O>, prefix: string): Promise<number> {
+    const names = Object.keys(this.state.done).filter((n) => n.startsWith(prefix));
+    if (names.length === 0) return 0;
+    for (const n of names) {
+      to.state.done[n] ??= this.state.done[n] as { seconds: number; finished: string };
+      delete this.state.done[n];
+    }
+    // the copy first: a crash between the two writes leaves the stages recorded twice, never lost
+    await to.save();
+    await this.save();
+    return names.length;
+  }
+
+  /**
    * Runs the stages in order, skipping finished ones, with progress on stderr (`label [k/N] name: what`);
    * a failure names the stage and how to resume.
    */
-  async runAll(stages: readonly Stage[], resumeHint: string): Promise<void> {
+  async runAll(
+    stages: readonly Stage[],
+    resumeHint: string,
+    onStage?: (index: number, total: number) => void,
+  ): Promise<void> {
     for (const [i, stage] of stages.entries()) {
+      onStage?.(i, stages.length);
       const tag = `${this.label} [${i + 1}/${stages.length}] ${stage.name}`;
       const done = this.state.done[stage.name];
       if (done) {

@@ -1,20 +1,16 @@
 import { type RunningWorker, redactRedisUrl, startWorker } from "@sr2se/queue";
 import type { Command } from "commander";
 import { allowEndpoints } from "../queue/endpoints.js";
+import { experimentSeedJob } from "../queue/experiment-job.js";
 import { iprJob } from "../queue/ipr-job.js";
 import { judgeJob } from "../queue/judge-job.js";
 import { predictJob } from "../queue/predict-job.js";
-import { integer } from "./args.js";
+import { integer, queueUrl } from "./args.js";
+
+export { queueUrl };
 
 /** The job kinds `sr2se worker` runs: sr2se's own, never a command line taken from the queue. */
-export const workerJobKinds = [predictJob, judgeJob, iprJob];
-
-/** Returns the queue URL of `--redis`/`--queue`, or of SR2SE_REDIS_URL where the flag has no value (keeps a password out of `ps`). */
-export function queueUrl(flag: string | true | undefined): string {
-  const url = typeof flag === "string" ? flag : process.env.SR2SE_REDIS_URL;
-  if (!url) throw new Error("no queue URL: give one (redis://host:port) or set SR2SE_REDIS_URL");
-  return url;
-}
+export const workerJobKinds = [predictJob, judgeJob, iprJob, experimentSeedJob];
 
 /** Registers `sr2se worker`. */
 export function register(program: Command): void {
