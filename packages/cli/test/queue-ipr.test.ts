@@ -108,6 +108,11 @@ describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
       sorted(f.replace(/pairs\.jsonl$/, "pairs.outcomes.jsonl"), "id").map(({ ms, seconds, ...o }) => o);
     expect(outcomes(out)).toEqual(outcomes(local));
     expect(requests).toBe(localRequests);
+    // the statistics count the workers' model requests as a local run counts its own
+    const policyStats = (f: string) =>
+      JSON.parse(readFileSync(f.replace(/\.jsonl$/, ".stats.json"), "utf8")).policy as { requests: number };
+    expect(policyStats(out).requests).toBe(localRequests);
+    expect(policyStats(local).requests).toBe(localRequests);
 
     requests = 0;
     const again = await generate(out, "--queue", url, "--chunk-size", "3");

@@ -49,9 +49,11 @@ const IprArgs = z
 /** The arguments of an `ipr` job. */
 export type IprJobArgs = z.infer<typeof IprArgs>;
 
-/** What an `ipr` job returns: per sample, in order, its result or its error. */
+/** What an `ipr` job returns: per sample, in order, its result or its error; and the job's model calls. */
 export interface IprJobResult {
   results: ({ ok: RefinementResult } | { error: string })[];
+  /** The policy calls (batches) and requests this job made: the command's statistics add them up. */
+  counters?: { calls: number; requests: number };
 }
 
 /** The prefix of a job failure after which no other request to the endpoint can succeed. */
@@ -73,8 +75,8 @@ export function iprEngine(
   });
 }
 
-/** A worker's engines, one a job configuration, kept across its jobs. */
-const engines = new Map<string, RefinementEngine>();
+/** A worker's endpoint clients, one a model configuration, kept across its jobs (their connections too). */
+const policies = new Map<string, OpenAICompatiblePolicy>();
 
 /** The `ipr` job kind: refines a chunk of samples against an allowed model endpoint. */
 export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
@@ -82,25 +84,27 @@ export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
   args: IprArgs,
   async run(args, ctx) {
     checkEndpoint("ipr", args.endpoint);
-    const key = JSON.stringify([args.endpoint, args.model, args.logprobs, args.timeoutMs, args.engine]);
-    let engine = engines.get(key);
-    if (!engine) {
-      const config = args.engine as IprEngineConfig;
-      const policy = new OpenAICompatiblePolicy({
+    const config = args.engine as IprEngineConfig;
+    const concurrency = (config.maxInFlight ?? 4) * (config.batchSize ?? 8);
+    const key = JSON.stringify([args.endpoint, args.model, args.logprobs, args.timeoutMs, concurrency]);
+    let policy = policies.get(key);
+    if (!policy) {
+      policy = new OpenAICompatiblePolicy({
         baseURL: args.endpoint,
         model: args.model,
         logprobs: args.logprobs,
         timeoutMs: args.timeoutMs,
-        concurrency: (config.maxInFlight ?? 4) * (config.batchSize ?? 8),
+        concurrency,
       });
-      try {
-        engine = iprEngine(policy, config);
-      } catch (err) {
-        throw new JobRefusedError(`ipr: the job's options are refused: ${(err as Error).message}`);
-      }
-      engines.set(key, engine);
+      policies.set(key, policy);
     }
-    const refiner = engine;
+    // an engine (and its batcher) a job: its counters are this job's calls alone, whatever runs beside it
+    let refiner: RefinementEngine;
+    try {
+      refiner = iprEngine(policy, config);
+    } catch (err) {
+      throw new JobRefusedError(`ipr: the job's options are refused: ${(err as Error).message}`);
+    }
     let done = 0;
     // the job's progress, visible from the queue (and the command's bar)
     const tick = () => void ctx.progress(Math.round((100 * ++done) / args.samples.length)).catch(() => {});
@@ -119,7 +123,7 @@ export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
         ),
       ),
     );
-    return { results };
+    return { results, counters: { ...refiner.batcher.counters } };
   },
 });
 
@@ -155,6 +159,8 @@ export function queuedRefiner(o: QueuedIprOptions) {
     },
   };
   const local = iprEngine(unused, o.engine, o.concurrency);
+  // the workers' model calls, added up as their jobs come back (the run's statistics read them)
+  const counters = { calls: 0, requests: 0 };
   let waiting: Waiting[] = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -172,12 +178,15 @@ export function queuedRefiner(o: QueuedIprOptions) {
       samples: batch.map((w) => ({ sample: w.sample as unknown as Record<string, unknown>, image: w.image })),
     };
     o.client.run<IprJobArgs, IprJobResult>(iprJob.name, args).then(
-      ({ results }) =>
+      ({ results, counters: used }) => {
+        counters.calls += used?.calls ?? 0;
+        counters.requests += used?.requests ?? 0;
         batch.forEach((w, i) => {
           const r = results[i];
           if (r && "ok" in r) w.resolve(r.ok);
           else w.reject(new Error(r ? r.error : "the worker returned no result for this sample"));
-        }),
+        });
+      },
       (err: Error) => {
         const message = err.message ?? String(err);
         // a fatal endpoint error on a worker stops this run's other workers too
@@ -190,7 +199,7 @@ export function queuedRefiner(o: QueuedIprOptions) {
   };
   return {
     options: local.options,
-    batcher: { counters: { calls: 0, requests: 0 } },
+    batcher: { counters },
     async refine(sample: Sample, image?: string | Uint8Array): Promise<RefinementResult> {
       const source = image ?? sample.image;
       const bytes = typeof source === "string" ? await readFile(source) : source;
