@@ -1,7 +1,13 @@
 // npm run bench -w @sr2se/vlm: training tokens/s, generation tokens/s at batch 1 and 32 (KV cache),
 // and peak memory, for the default config on the fastest backend here. Prints a table, writes
 // bench/results.json. Pass a checkpoint folder as the first argument to time a trained model.
+// Where Debian's PyTorch is present (/usr/bin/python3 can import torch), scripts/vlm_step_torch.py
+// times the same shapes in PyTorch in the same sitting (one thread and every core) and the table
+// gives the ratios.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "@sr2se/core";
@@ -37,8 +43,9 @@ const pixels = () => Float32Array.from({ length: 3 * S * S }, () => rng.float(-1
 const imageTokens = (S / vlm.config.vision_config.patch_size) ** 2;
 const results = [];
 const record = (name, value, unit) => {
-  results.push({ name, value: Math.round(value * 10) / 10, unit });
-  console.log(`${name.padEnd(40)} ${String(Math.round(value * 10) / 10).padStart(10)} ${unit}`);
+  const v = Math.round(value * 100) / 100;
+  results.push({ name, value: v, unit });
+  console.log(`${name.padEnd(64)} ${String(v).padStart(10)} ${unit}`);
 };
 let peakHeap = 0;
 const sampleMemory = () => {
@@ -115,5 +122,65 @@ for (const batch of [1, 32]) {
 }
 record("peak backend memory", peakHeap / 2 ** 20, "MiB");
 record("peak resident set", process.resourceUsage().maxRSS / 1024, "MiB");
+
+/** PyTorch's figures for the same shapes with `threads` threads, or null where torch is missing. */
+function torchFigures(threads) {
+  const script = join(here, "..", "scripts", "vlm_step_torch.py");
+  if (!existsSync("/usr/bin/python3")) return null;
+  try {
+    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const out = execFileSync("/usr/bin/python3", [script, String(threads)], {
+    encoding: "utf8",
+    timeout: 900_000,
+    env,
+  });
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+const torchRuns = [...new Set([1, cores])].map(torchFigures).filter((r) => r !== null);
+if (torchRuns.length === 0)
+  console.log("PyTorch: not found (apt install python3-torch: /usr/bin/python3 -c 'import torch')");
+const ours = Object.fromEntries(results.map((r) => [r.name, r.value]));
+const sideBySide = [
+  ["train step", "train_step_ms", ours["train step"], false],
+  [
+    "generate tokens/s (batch 1, KV cache)",
+    "generate_batch_1_tokens_per_s",
+    ours["generate tokens/s (batch 1, KV cache)"],
+    true,
+  ],
+  [
+    "generate tokens/s (batch 32, KV cache)",
+    "generate_batch_32_tokens_per_s",
+    ours["generate tokens/s (batch 32, KV cache)"],
+    true,
+  ],
+];
+for (const t of torchRuns) {
+  for (const [label, key] of sideBySide)
+    record(
+      `PyTorch ${t.torch}, ${t.threads} thread(s): ${label}`,
+      t[key],
+      key.endsWith("_ms") ? "ms" : "tokens/s",
+    );
+}
+if (torchRuns.length > 0) {
+  // against PyTorch's best thread count for each workload; > 1: sr2se is that many times slower
+  for (const [label, key, mine, higherIsBetter] of sideBySide) {
+    const best = higherIsBetter
+      ? Math.max(...torchRuns.map((t) => t[key]))
+      : Math.min(...torchRuns.map((t) => t[key]));
+    record(
+      `slowdown vs best PyTorch: ${label}`,
+      higherIsBetter ? best / mine : mine / best,
+      "x",
+    );
+  }
+}
 await writeFile(join(here, "results.json"), `${JSON.stringify({ backend, results }, null, 2)}\n`);
 process.exit(0);
