@@ -157,8 +157,28 @@ describe("gold text", () => {
       expect(described).toEqual(s.objects.map((o) => `${o.color} ${o.shape}`));
     }
     expect(() => resolveWorldConfig({ existenceReasoning: "list" as "scan" })).toThrow(
-      /"existenceReasoning" must be "find", "matches" or "scan", got "list"/,
+      /"existenceReasoning" must be "find", "matches", "scan" or "lookup", got "list"/,
     );
+  });
+
+  test('existenceReasoning "lookup": where the asked object sits, copied from the description, or none', () => {
+    const looked = samples(400, "lookup", { existenceReasoning: "lookup" })
+      .map((s) => s.sample)
+      .filter((s) => s.family === "existence");
+    expect(looked.length).toBeGreaterThan(100);
+    let yes = 0;
+    for (const s of looked) {
+      const target = /^Is there an? (\w+ \w+)/.exec(s.question)?.[1] as string;
+      // the places follow the asked words in the description, in its order
+      const places = [...(s.description ?? "").matchAll(/An? \w+ (\w+ \w+) ([\w-]+)\./g)]
+        .filter((m) => m[1] === target)
+        .map((m) => m[2]);
+      expect(s.answer).toBe(places.length > 0 ? "yes" : "no");
+      expect(s.reasoning).toBe(`Find ${target}: ${places.join(", ") || "none"}. Answer: ${s.answer}.`);
+      if (s.answer === "yes") yes++;
+    }
+    expect(yes).toBeGreaterThan(looked.length / 4);
+    expect(yes).toBeLessThan((3 * looked.length) / 4);
   });
 
   test("nearMissShare 1: every existence negative the scene allows is a near miss (an absent color of a present shape)", () => {

@@ -45,9 +45,11 @@ export interface WorldConfig {
    * ("Find green triangle. Matches for triangles: yellow triangle top-left. Any green: no.");
    * "matches" is the same without the first sentence, so that the only mention of the asked color
    * near the list is the check's own; "scan" goes through every described object in order and marks
-   * each one that is the asked object.
+   * each one that is the asked object; "lookup" names where the asked object sits in the description,
+   * or none ("Find green triangle: top-left. Answer: yes."): one copy of what follows the asked words
+   * in the description, the decision in its first token.
    */
-  existenceReasoning: "find" | "matches" | "scan";
+  existenceReasoning: "find" | "matches" | "scan" | "lookup";
   /**
    * Share of existence negatives drawn as near misses where the scene allows one: an absent color of
    * a shape that is present ("a green triangle" beside yellow ones), the case a model that checks
@@ -99,10 +101,10 @@ export function resolveWorldConfig(input: WorldConfigInput = {}): WorldConfig {
   if (!(c.clutter.noise >= 0 && c.clutter.noise <= 64)) fail("clutter.noise", "must be in 0–64");
   if (!(c.clutter.tint >= 0 && c.clutter.tint <= 64)) fail("clutter.tint", "must be in 0–64");
   if (!(c.clutter.jitter >= 0 && c.clutter.jitter <= 0.1)) fail("clutter.jitter", "must be in 0–0.1");
-  if (!["find", "matches", "scan"].includes(c.existenceReasoning))
+  if (!["find", "matches", "scan", "lookup"].includes(c.existenceReasoning))
     fail(
       "existenceReasoning",
-      `must be "find", "matches" or "scan", got ${JSON.stringify(c.existenceReasoning)}`,
+      `must be "find", "matches", "scan" or "lookup", got ${JSON.stringify(c.existenceReasoning)}`,
     );
   if (!(c.nearMissShare >= 0 && c.nearMissShare <= 1)) fail("nearMissShare", "must be in 0–1");
   if (c.themes.length === 0) fail("themes", "must hold at least one theme");

@@ -94,6 +94,14 @@ export function existenceQuestion(rng: Rng, scene: Scene, config: WorldConfig): 
     solve(objects) {
       const [color, shape] = target.split(" ");
       const found = listedCategories(objects).includes(target);
+      if (config.existenceReasoning === "lookup") {
+        // one lookup: where the described "<color> <shape>" sits, copied from the description
+        const at = objects.filter((o) => category(o) === target).map((o) => cellName(o.cell));
+        return {
+          answer: found ? "yes" : "no",
+          reasoning: `Find ${target}: ${at.length ? at.join(", ") : "none"}. Answer: ${found ? "yes" : "no"}.`,
+        };
+      }
       if (config.existenceReasoning === "scan") {
         const marks = objects.map((o) => `${category(o)} ${category(o) === target ? "yes" : "no"}`);
         return {
