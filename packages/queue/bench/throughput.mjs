@@ -4,11 +4,13 @@
 //
 //   npm run bench -w @sr2se/queue                 # a private redis-server (installed), or SR2SE_REDIS_URL
 //   npm run bench -w @sr2se/queue -- --records 512 --delay 20 --chunk 8
+//   npm run bench -w @sr2se/queue -- --processes   # each worker its own process, as `sr2se worker`s are
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { z } from "zod";
@@ -20,6 +22,10 @@ const { values } = parseArgs({
     delay: { type: "string", default: "20" },
     chunk: { type: "string", default: "8" },
     workers: { type: "string", default: "1,2,4,8" },
+    processes: { type: "boolean", default: false },
+    // internal: run as one worker process of a --processes run
+    "serve-worker": { type: "string" },
+    endpoint: { type: "string" },
   },
 });
 const RECORDS = Number(values.records);
@@ -67,6 +73,54 @@ async function redis() {
   return { url, stop: () => child.kill("SIGTERM") };
 }
 
+const Args = z.object({ run: z.string(), ids: z.array(z.number()), call: z.boolean() }).strict();
+/** The bench's job kind: each record one call to `endpoint` (or nothing, for the queue's own cost). */
+const benchKind = (endpoint) =>
+  defineJobKind({
+    name: "bench-call",
+    args: Args,
+    async run({ ids, call }) {
+      if (call) for (const _ of ids) await (await fetch(endpoint, { method: "POST", body: "x" })).text();
+      return ids.length;
+    },
+  });
+
+if (values["serve-worker"]) {
+  // one worker process of a --processes run: up until SIGTERM
+  const w = await startWorker({
+    url: values["serve-worker"],
+    kinds: [benchKind(values.endpoint)],
+    concurrency: 1,
+  });
+  process.on("SIGTERM", () => void w.close().then(() => process.exit(0)));
+  process.stdout.write("ready\n");
+  await new Promise(() => {});
+}
+
+/** Starts a worker process on `url` and resolves once it is connected; `close()` stops it. */
+function workerProcess(url, endpoint) {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "--serve-worker", url, "--endpoint", endpoint],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const exited = new Promise((r) => child.on("exit", r));
+  return new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      if (String(d).includes("ready"))
+        resolve({
+          close: () => {
+            child.kill("SIGTERM");
+            return exited;
+          },
+        });
+    });
+    void exited.then((code) => reject(new Error(`a worker process exited (${code}) before it was ready`)));
+  });
+}
+
 // the endpoint: answers every request after DELAY ms
 const server = createServer((req, res) => {
   req.resume();
@@ -74,23 +128,16 @@ const server = createServer((req, res) => {
 });
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const endpoint = `http://127.0.0.1:${server.address().port}/`;
-
-const Args = z.object({ run: z.string(), ids: z.array(z.number()), call: z.boolean() }).strict();
-const kind = defineJobKind({
-  name: "bench-call",
-  args: Args,
-  async run({ ids, call }) {
-    if (call) for (const _ of ids) await (await fetch(endpoint, { method: "POST", body: "x" })).text();
-    return ids.length;
-  },
-});
+const kind = benchKind(endpoint);
 
 const { url, stop } = await redis();
 const rows = [];
 for (const call of [true, false]) {
   for (const n of WORKERS) {
     const workers = await Promise.all(
-      Array.from({ length: n }, () => startWorker({ url, kinds: [kind], concurrency: 1 })),
+      Array.from({ length: n }, () =>
+        values.processes ? workerProcess(url, endpoint) : startWorker({ url, kinds: [kind], concurrency: 1 }),
+      ),
     );
     const run = `${call}-${n}-${Date.now()}`;
     const chunks = [];
@@ -110,7 +157,7 @@ server.close();
 
 const ideal = (n) => (RECORDS * DELAY) / n;
 console.log(
-  `queue throughput: ${RECORDS} records in chunks of ${CHUNK}, each record one call to a loopback endpoint answering after ${DELAY} ms; workers in this process, concurrency 1 each\n`,
+  `queue throughput: ${RECORDS} records in chunks of ${CHUNK}, each record one call to a loopback endpoint answering after ${DELAY} ms; ${values.processes ? "each worker its own process" : "workers in this process"}, concurrency 1 each\n`,
 );
 console.log(
   "| workers | wall (s) | records/s | speed-up | ideal wall (s) | queue cost a record (ms) | no-op jobs: wall (s) | queue cost a record, no-op (ms) |",
