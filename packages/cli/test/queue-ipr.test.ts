@@ -1,6 +1,6 @@
 // `sr2se ipr generate --queue` with real `sr2se worker` processes on a real Redis, against an
-// OpenAI-compatible endpoint: the pairs and outcomes are a local run's, a rerun sends nothing, and an
-// endpoint that refuses every request stops the run.
+// OpenAI-compatible endpoint or a checkpoint every worker reads: the pairs and outcomes are a local
+// run's, a rerun sends nothing, and an endpoint that refuses every request stops the run.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestRedis, testRedis } from "../../../test-support/redis.js";
 import { bin, sr2seAsync } from "./cli.js";
 import { countCirclesReply, type StubEndpoint, stubEndpoint } from "./stub-endpoint.js";
+import { EXISTENCE_WORLD, TINY_SFT } from "./tiny-vlm.js";
 
 const redis: TestRedis | null = await testRedis(4);
 
@@ -30,10 +31,14 @@ describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
   let requests = 0;
   let refuse = false;
 
-  const startWorker = (endpoints: string[]) =>
+  // short locks: a killed worker's job is retried within seconds
+  const startWorker = (
+    endpoints: string[],
+    lock = ["--lock-duration", "2000", "--stalled-interval", "1000"],
+  ) =>
     new Promise<ChildProcess>((resolve, reject) => {
       const child = spawn(process.execPath, [
-        ...[bin, "worker", "--redis", url, "--lock-duration", "2000", "--stalled-interval", "1000"],
+        ...[bin, "worker", "--redis", url, ...lock],
         ...["--endpoint", ...endpoints],
       ]);
       let stderr = "";
@@ -144,20 +149,46 @@ describe.skipIf(!redis)("sr2se ipr generate --queue with sr2se workers", () => {
     }
   }, 60_000);
 
-  it("refuses --queue with a checkpoint policy", async () => {
-    const r = await sr2seAsync([
-      ...[
-        "ipr",
-        "generate",
-        "--data",
-        file,
-        "--ckpt",
-        path.join(dir, "none"),
-        "--out",
-        path.join(dir, "x.jsonl"),
-      ],
-      ...["--queue", url],
+  it("with --ckpt: the workers load the checkpoint, and the pairs and outcomes are a local run's", async () => {
+    writeFileSync(path.join(dir, "world.json"), JSON.stringify(EXISTENCE_WORLD));
+    const data = path.join(dir, "ckpt-data");
+    const synth = await sr2seAsync([
+      ...["data", "synth", "--out", data, "--train", "24", "--val", "2", "--test", "2", "--seed", "11"],
+      ...["--config", path.join(dir, "world.json")],
     ]);
-    expect(r.status).not.toBe(0);
-  });
+    expect(synth.status, synth.stderr).toBe(0);
+    writeFileSync(path.join(dir, "tiny.json"), JSON.stringify(TINY_SFT));
+    const sft = path.join(dir, "sft");
+    const train = await sr2seAsync([
+      ...["train", "sft", "--data", data, "--out", sft, "--config", path.join(dir, "tiny.json")],
+    ]);
+    expect(train.status, train.stderr).toBe(0);
+    const refine = (out: string, ...extra: string[]) =>
+      sr2seAsync([
+        ...["ipr", "generate", "--data", path.join(data, "train.jsonl"), "--ckpt", sft, "--out", out],
+        ...["--rounds", "2", "--samples", "2", "--temperature", "1", "--format", "off", "--no-self-reward"],
+        ...["--seed", "3", ...extra],
+      ]);
+    const local = path.join(dir, "ckpt-local", "pairs.jsonl");
+    const l = await refine(local);
+    expect(l.status, l.stderr).toBe(0);
+    // the in-process VLM computes on the worker's event loop, which a loaded machine can hold past a
+    // short lock (the job then counts as stalled): these workers keep BullMQ's default lock
+    for (const w of workers.splice(0)) w.kill("SIGKILL");
+    await startWorker([endpoint], []);
+    await startWorker([endpoint], []);
+    const out = path.join(dir, "ckpt-queued", "pairs.jsonl");
+    const q = await refine(out, "--queue", url, "--chunk-size", "4");
+    expect(q.status, q.stderr).toBe(0);
+    const outcomes = (f: string) =>
+      sorted(f.replace(/pairs\.jsonl$/, "pairs.outcomes.jsonl"), "id").map(({ ms, seconds, ...o }) => o);
+    expect(outcomes(out)).toEqual(outcomes(local));
+    expect(outcomes(out)).toHaveLength(24);
+    expect(readFileSync(out, "utf8").length > 0 ? sorted(out, "id") : []).toEqual(
+      readFileSync(local, "utf8").length > 0 ? sorted(local, "id") : [],
+    );
+    const stats = (f: string) => JSON.parse(readFileSync(f.replace(/\.jsonl$/, ".stats.json"), "utf8"));
+    expect(stats(out).policy.requests).toBe(stats(local).policy.requests);
+    expect(stats(out).pairs).toBe(stats(local).pairs);
+  }, 300_000);
 });

@@ -14,6 +14,7 @@ import {
   type Shard,
 } from "@sr2se/ipr";
 import { type ChunkClient, openChunkClient } from "@sr2se/queue";
+import { checkpointDirOf, checkpointHash } from "@sr2se/vlm";
 import { type Command, InvalidArgumentError } from "commander";
 import { type IprEngineConfig, iprEngine, queuedRefiner } from "../queue/ipr-job.js";
 import { integer } from "./args.js";
@@ -197,7 +198,7 @@ export function register(program: Command): void {
     .option("--timeout-ms <ms>", "HTTP request time limit for --endpoint", integer(1), 120_000)
     .option(
       "--queue [url]",
-      "with --endpoint: hand the samples to `sr2se worker`s (started with --endpoint URL) over BullMQ on this redis:// URL (without a value: SR2SE_REDIS_URL); the same output files",
+      "hand the samples to `sr2se worker`s over BullMQ on this redis:// URL (without a value: SR2SE_REDIS_URL): with --endpoint, workers started with --endpoint URL call it; with --ckpt, every worker loads the checkpoint at the same path (a different file is refused); the same output files",
     )
     .option(
       "--chunk-size <n>",
@@ -220,11 +221,12 @@ Example:
     )
     .action(async (flags: GenerateFlags) => {
       if (flags.ckpt && flags.endpoint) throw new Error("give either --ckpt DIR or --endpoint URL, not both");
-      let policy: VisionLanguagePolicy;
+      let policy: VisionLanguagePolicy | undefined;
       let policyName = flags.policyName;
       let model: string | undefined;
       if (flags.ckpt) {
-        policy = await loadCheckpointPolicy(flags.ckpt);
+        // on the queue the workers load it; here it would only take memory
+        if (flags.queue === undefined) policy = await loadCheckpointPolicy(flags.ckpt);
         policyName ??= `ckpt:${path.basename(path.resolve(flags.ckpt))}`;
       } else {
         const baseURL = flags.endpoint ?? process.env.OPENAI_BASE_URL;
@@ -272,24 +274,27 @@ Example:
       let client: ChunkClient | undefined;
       let engine: Refiner;
       if (flags.queue !== undefined) {
-        if (!flags.endpoint && !process.env.OPENAI_BASE_URL)
-          throw new Error(
-            "--queue hands the samples to workers that call a model server: give --endpoint URL --model NAME (a --ckpt policy runs in-process only)",
-          );
+        // the workers' model: the checkpoint (every worker reads it at this path; the job carries its
+        // hash) or the endpoint (on every worker's --endpoint list)
+        const workersModel = flags.ckpt
+          ? {
+              ckpt: path.resolve(await checkpointDirOf(flags.ckpt)),
+              ckptHash: await checkpointHash(await checkpointDirOf(flags.ckpt)),
+            }
+          : { endpoint: (flags.endpoint ?? process.env.OPENAI_BASE_URL) as string, model: model as string };
         client = await openChunkClient(queueUrl(flags.queue), {
           log: (line) => process.stderr.write(`ipr: ${line}\n`),
         });
         engine = queuedRefiner({
           client,
-          endpoint: (flags.endpoint ?? process.env.OPENAI_BASE_URL) as string,
-          model: model as string,
+          model: workersModel,
           logprobs: flags.logprobs ?? false,
           timeoutMs: flags.timeoutMs,
           engine: config,
           concurrency: flags.concurrency,
           chunkSize: flags.chunkSize,
         });
-      } else engine = iprEngine(policy, config, flags.concurrency);
+      } else engine = iprEngine(policy as VisionLanguagePolicy, config, flags.concurrency);
       const progress = createProgress({ label: "ipr", unit: "samples" });
       let result: Awaited<ReturnType<RefinementEngine["run"]>>;
       try {

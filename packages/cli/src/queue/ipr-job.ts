@@ -16,6 +16,7 @@ import {
 import { type ChunkClient, defineJobKind, JobRefusedError } from "@sr2se/queue";
 import { z } from "zod";
 import { checkEndpoint } from "./endpoints.js";
+import { checkpointModel } from "./predict-job.js";
 
 /** The engine options that travel with a job: every option of the command that is plain data. */
 export type IprEngineConfig = Omit<
@@ -25,8 +26,15 @@ export type IprEngineConfig = Omit<
 
 const IprArgs = z
   .object({
-    endpoint: z.string().url(),
-    model: z.string().min(1),
+    /** The model: an endpoint (with `model`) or a checkpoint every worker reads at this path (with its hash). */
+    endpoint: z.string().url().optional(),
+    model: z.string().min(1).optional(),
+    ckpt: z.string().min(1).optional(),
+    ckptHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "a sha256 in hex")
+      .optional(),
+    device: z.enum(["cpu", "webgpu"]).optional(),
     logprobs: z.boolean(),
     timeoutMs: z.number().int().min(1),
     // checked field by field by the engine itself, which refuses what it does not take
@@ -44,7 +52,15 @@ const IprArgs = z
       .min(1)
       .max(1000),
   })
-  .strict();
+  .strict()
+  .refine(
+    (a) =>
+      (a.endpoint !== undefined && a.model !== undefined) !==
+      (a.ckpt !== undefined && a.ckptHash !== undefined),
+    {
+      message: "give either endpoint and model, or ckpt and ckptHash",
+    },
+  );
 
 /** The arguments of an `ipr` job. */
 export type IprJobArgs = z.infer<typeof IprArgs>;
@@ -83,20 +99,30 @@ export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
   name: "ipr",
   args: IprArgs,
   async run(args, ctx) {
-    checkEndpoint("ipr", args.endpoint);
     const config = args.engine as IprEngineConfig;
-    const concurrency = (config.maxInFlight ?? 4) * (config.batchSize ?? 8);
-    const key = JSON.stringify([args.endpoint, args.model, args.logprobs, args.timeoutMs, concurrency]);
-    let policy = policies.get(key);
-    if (!policy) {
-      policy = new OpenAICompatiblePolicy({
-        baseURL: args.endpoint,
-        model: args.model,
-        logprobs: args.logprobs,
-        timeoutMs: args.timeoutMs,
-        concurrency,
-      });
-      policies.set(key, policy);
+    let policy: VisionLanguagePolicy;
+    if (args.ckpt !== undefined && args.ckptHash !== undefined)
+      policy = await checkpointModel(
+        { ckpt: args.ckpt, ckptHash: args.ckptHash, device: args.device },
+        "ipr",
+      );
+    else {
+      const endpoint = args.endpoint as string;
+      checkEndpoint("ipr", endpoint);
+      const concurrency = (config.maxInFlight ?? 4) * (config.batchSize ?? 8);
+      const key = JSON.stringify([endpoint, args.model, args.logprobs, args.timeoutMs, concurrency]);
+      let client = policies.get(key);
+      if (!client) {
+        client = new OpenAICompatiblePolicy({
+          baseURL: endpoint,
+          model: args.model as string,
+          logprobs: args.logprobs,
+          timeoutMs: args.timeoutMs,
+          concurrency,
+        });
+        policies.set(key, client);
+      }
+      policy = client;
     }
     // an engine (and its batcher) a job: its counters are this job's calls alone, whatever runs beside it
     let refiner: RefinementEngine;
@@ -130,8 +156,8 @@ export const iprJob = defineJobKind<IprJobArgs, IprJobResult>({
 /** How `ipr generate --queue` refines. */
 export interface QueuedIprOptions {
   client: ChunkClient;
-  endpoint: string;
-  model: string;
+  /** The workers' model: an endpoint and model name, or a checkpoint folder (absolute) and its hash. */
+  model: { endpoint: string; model: string } | { ckpt: string; ckptHash: string; device?: "cpu" | "webgpu" };
   logprobs: boolean;
   timeoutMs: number;
   engine: IprEngineConfig;
@@ -170,8 +196,7 @@ export function queuedRefiner(o: QueuedIprOptions) {
     waiting = [];
     if (batch.length === 0) return;
     const args: IprJobArgs = {
-      endpoint: o.endpoint,
-      model: o.model,
+      ...o.model,
       logprobs: o.logprobs,
       timeoutMs: o.timeoutMs,
       engine: o.engine as Record<string, unknown>,

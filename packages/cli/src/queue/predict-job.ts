@@ -65,8 +65,14 @@ async function fingerprintOf(dir: string): Promise<string> {
 /** The checkpoints a worker has loaded, by folder and device, with the hash of the files they came from. */
 const loaded = new Map<string, { fingerprint: string; hash: string; vlm: Promise<VLM> }>();
 
-/** Returns the VLM of a job's checkpoint; refuses the job where the worker's files hash differently. */
-async function modelFor(args: PredictJobArgs): Promise<VLM> {
+/**
+ * Returns the VLM of a job's checkpoint (loaded once a worker, kept across its jobs); refuses the job
+ * where the worker's files hash differently. `kind` names the job kind in the refusal.
+ */
+export async function checkpointModel(
+  args: { ckpt: string; ckptHash: string; device?: "cpu" | "webgpu" },
+  kind = "predict",
+): Promise<VLM> {
   const dir = await checkpointDirOf(args.ckpt);
   const fingerprint = await fingerprintOf(dir);
   const key = `${args.device ?? ""}|${dir}`;
@@ -76,14 +82,14 @@ async function modelFor(args: PredictJobArgs): Promise<VLM> {
     try {
       hash = await checkpointHash(dir);
     } catch (err) {
-      throw new JobRefusedError(`predict: this worker cannot read the checkpoint: ${(err as Error).message}`);
+      throw new JobRefusedError(`${kind}: this worker cannot read the checkpoint: ${(err as Error).message}`);
     }
     entry = { fingerprint, hash, vlm: VLM.load(dir, { device: args.device }) };
     loaded.set(key, entry);
   }
   if (entry.hash !== args.ckptHash)
     throw new JobRefusedError(
-      `predict: the checkpoint ${dir} on this worker is not the one the job was made with (sha256 ${entry.hash.slice(0, 12)}… here, ${args.ckptHash.slice(0, 12)}… in the job); refusing the job`,
+      `${kind}: the checkpoint ${dir} on this worker is not the one the job was made with (sha256 ${entry.hash.slice(0, 12)}… here, ${args.ckptHash.slice(0, 12)}… in the job); refusing the job`,
     );
   return entry.vlm;
 }
@@ -93,7 +99,7 @@ export const predictJob = defineJobKind<PredictJobArgs, PredictJobResult>({
   name: "predict",
   args: PredictArgs,
   async run(args, ctx) {
-    const vlm = await modelFor(args);
+    const vlm = await checkpointModel(args);
     const predictions: Prediction[] = [];
     let done = 0;
     const failed = await answerQuestions(
