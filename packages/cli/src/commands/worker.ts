@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option("--concurrency <n>", "jobs run at once", integer(1), 1)
     .option(
       "--lock-duration <ms>",
-      "a job's lock lifetime: a dead worker's job is retried after it",
+      "a job's lock lifetime: a dead worker's job is retried after it (a job that runs a checkpoint in this process computes on its event loop, so keep it well above a loaded machine's longest batch)",
       integer(1000),
       30_000,
     )
