@@ -7,9 +7,11 @@ export { balancedBce, type TrainGateOptions, trainGate } from "./gate/train-gate
 export { alwaysDeep, probabilityGate } from "./gate/training-free.js";
 export {
   DEFAULT_HSR_EE,
+  type Example as HsrEeExample,
   type HsrEeOptions,
   type HsrEeResult,
   type HsrEeTrainingConfig,
+  hsrEeExamples,
   trainHsrEe,
 } from "./train/train-hsr-ee.js";
 export { type EarlyExitGeneration, EarlyExitPolicy } from "./trials/early-exit-policy.js";

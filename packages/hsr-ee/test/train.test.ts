@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCheckpoint } from "@sr2se/vlm";
 import { describe, expect, it } from "vitest";
-import { GateHead, trainHsrEe } from "../src/tensor.js";
+import { GateHead, hsrEeExamples, trainHsrEe } from "../src/tensor.js";
 import { images, items, tinyPolicy } from "./policy.js";
 
 const root = await mkdtemp(join(tmpdir(), "hsr-ee-train-"));
@@ -57,6 +57,31 @@ describe("trainHsrEe", () => {
     expect(gate.config.tau_auto_method?.split).toBe(join(data, "val.jsonl"));
     const log = (await readFile(join(root, "b", "logs", "hsr-ee.jsonl"), "utf8")).trim().split("\n");
     expect(log.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("trains on the gold responses with IPR's winners beside them, never on a handful of winners alone", async () => {
+    const winner = "<description>corrected</description>\n<think>right</think>\n\\boxed{yes}";
+    const pair = (id: string, sample: string, chosen: string, chosenCorrect: boolean) =>
+      JSON.stringify({
+        id,
+        sample_id: sample,
+        prompt: "p",
+        chosen,
+        rejected: "r",
+        meta: { chosen_correct: chosenCorrect },
+      });
+    const pairs = join(root, "pairs.jsonl");
+    await writeFile(pairs, `${pair("p1", "s-0", winner, true)}\n${pair("p2", "s-1", "wrong", false)}\n`);
+    const gold = await hsrEeExamples({ data });
+    expect(gold.examples).toHaveLength(samples.length);
+    const { examples, questions } = await hsrEeExamples({ data, pairs });
+    expect(examples).toHaveLength(samples.length + 1);
+    expect(examples.slice(0, samples.length)).toEqual(gold.examples);
+    expect(examples[samples.length]?.response).toBe(winner);
+    expect(questions).toEqual(gold.questions);
+    // no winner judged correct: an error, not a run on the gold responses alone
+    await writeFile(pairs, `${pair("p2", "s-1", "wrong", false)}\n`);
+    await expect(hsrEeExamples({ data, pairs })).rejects.toThrow("no winner judged correct");
   });
 
   it("refuses an output folder that already holds a checkpoint unless resuming, and a dataset folder without train.jsonl", async () => {

@@ -198,7 +198,7 @@ export async function runPipeline(out: string, options: PipelineOptions): Promis
     },
     {
       name: "hsr-ee",
-      what: "HSR-EE: the SFT policy trained to answer after any step on IPR's winners, then the gate g_φ and τ (sr2se train hsr-ee)",
+      what: "HSR-EE: the SFT policy trained to answer after any step on the gold responses and IPR's winners, then the gate g_φ and τ (sr2se train hsr-ee)",
       run: () =>
         sr2se([
           "train",

@@ -33,7 +33,7 @@ export function register(train: Command): void {
     .requiredOption("--out <dir>", "output folder")
     .option(
       "--pairs <file>",
-      "IPR pairs: train on their winners (judged correct) instead of the gold responses",
+      "IPR pairs: train on their winners (judged correct) beside the gold responses",
     )
     .option(
       "--config <file>",

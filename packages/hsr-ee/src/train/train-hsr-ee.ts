@@ -68,7 +68,7 @@ export interface HsrEeOptions {
   data: string;
   /** Output folder: checkpoint/, gate/, logs/hsr-ee.jsonl. */
   out: string;
-  /** IPR pairs: their winners (chosen, judged correct) are trained on instead of the gold responses. */
+  /** IPR pairs: their winners (chosen, judged correct) are trained on beside the gold responses. */
   pairs?: string;
   config?: Partial<HsrEeTrainingConfig>;
   resume?: boolean;
@@ -88,15 +88,20 @@ export interface HsrEeResult {
   seconds: number;
 }
 
-interface Example {
+/** A training response of the policy. */
+export interface Example {
   question: string;
   image: string;
   response: string;
   answer: string;
 }
 
-async function readExamples(
-  opts: HsrEeOptions,
+/**
+ * The policy's training responses (each later cut after its steps and answered) and the gate's
+ * questions: the data set's gold responses, and IPR's winners judged correct beside them.
+ */
+export async function hsrEeExamples(
+  opts: Pick<HsrEeOptions, "data" | "pairs">,
 ): Promise<{ examples: Example[]; questions: GradedQuestion[] }> {
   const trainFile = join(opts.data, "train.jsonl");
   if (!(await exists(trainFile)))
@@ -110,17 +115,18 @@ async function readExamples(
     answer: r.sample.answer,
     family: r.sample.family ?? undefined,
   }));
-  if (!opts.pairs) {
-    const examples = ds.records.map((r) => ({
-      question: r.sample.question,
-      image: r.imagePath,
-      response: goldResponse(r.sample),
-      answer: r.sample.answer,
-    }));
-    return { examples, questions };
-  }
+  // The gold responses always, IPR's winners beside them: trained on a handful of winners alone, the
+  // policy learnt their answers (a default pipeline's 12 pairs, 4 of them "no", made it answer "no"
+  // to every POPE question).
+  const examples: Example[] = ds.records.map((r) => ({
+    question: r.sample.question,
+    image: r.imagePath,
+    response: goldResponse(r.sample),
+    answer: r.sample.answer,
+  }));
+  if (!opts.pairs) return { examples, questions };
   const byId = new Map(ds.records.map((r) => [r.sample.id, r]));
-  const examples: Example[] = [];
+  let winners = 0;
   for (const { pair, file, line } of await readPreferencePairs(opts.pairs)) {
     if ((pair.meta as { chosen_correct?: boolean } | undefined)?.chosen_correct === false) continue;
     const r = byId.get(pair.sample_id);
@@ -131,8 +137,9 @@ async function readExamples(
       response: pair.chosen,
       answer: r.sample.answer,
     });
+    winners++;
   }
-  if (examples.length === 0) throw new Error(`${opts.pairs}: no winner judged correct`);
+  if (winners === 0) throw new Error(`${opts.pairs}: no winner judged correct`);
   return { examples, questions };
 }
 
@@ -150,7 +157,7 @@ export async function trainHsrEe(opts: HsrEeOptions): Promise<HsrEeResult> {
   const ckptDir = join(opts.out, "checkpoint");
   const gateDir = join(opts.out, "gate");
   await mkdir(join(opts.out, "logs"), { recursive: true });
-  const { examples, questions } = await readExamples(opts);
+  const { examples, questions } = await hsrEeExamples(opts);
 
   let vlm: VLM;
   let startStep = 0;
