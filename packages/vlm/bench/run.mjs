@@ -175,11 +175,7 @@ if (torchRuns.length > 0) {
     const best = higherIsBetter
       ? Math.max(...torchRuns.map((t) => t[key]))
       : Math.min(...torchRuns.map((t) => t[key]));
-    record(
-      `slowdown vs best PyTorch: ${label}`,
-      higherIsBetter ? best / mine : mine / best,
-      "x",
-    );
+    record(`slowdown vs best PyTorch: ${label}`, higherIsBetter ? best / mine : mine / best, "x");
   }
 }
 await writeFile(join(here, "results.json"), `${JSON.stringify({ backend, results }, null, 2)}\n`);

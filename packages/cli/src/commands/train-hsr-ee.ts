@@ -31,10 +31,7 @@ export function register(train: Command): void {
     .requiredOption("--ckpt <dir>", "the starting policy (an SFT output folder or checkpoint)")
     .requiredOption("--data <dir>", "dataset folder with train.jsonl (and val.jsonl, which calibrates τ)")
     .requiredOption("--out <dir>", "output folder")
-    .option(
-      "--pairs <file>",
-      "IPR pairs: train on their winners (judged correct) beside the gold responses",
-    )
+    .option("--pairs <file>", "IPR pairs: train on their winners (judged correct) beside the gold responses")
     .option(
       "--config <file>",
       "JSON of the training fields (steps, batch_size, lr, whole_share, save_every, gate_steps, …); the flags below win",
