@@ -44,10 +44,13 @@ export { answerMatches, type Validation, validate } from "./train/evaluate.js";
 export {
   corpusOf,
   encodeExamples,
+  encodeVerifyExamples,
   epochBatches,
   goldResponse,
   type TrainExample,
   trainingChat,
+  verifyChat,
+  verifySampleIndices,
 } from "./train/examples.js";
 export {
   loadOptimizerState,

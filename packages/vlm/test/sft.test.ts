@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { appendFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { verifyPrompt } from "@sr2se/core";
 import { synthesize } from "@sr2se/data";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tinySftModel } from "../../../test-support/tiny-vlm.js";
@@ -162,5 +163,45 @@ describe("sft", () => {
         progress: false,
       }),
     ).rejects.toThrow(/reasoning_loss_weight must be > 0, got 0/);
+  }, 180_000);
+
+  it("with verify_share, text-only self-reward examples train beside the images, and a resumed run ends on the same bits", async () => {
+    const verify = {
+      ...config,
+      training: {
+        ...config.training,
+        steps: 8,
+        save_every: 4,
+        eval_every: 0,
+        verify_share: 0.5,
+        vocab_size: 1000,
+      },
+    };
+    const whole = join(root, "vs-whole");
+    await trainSft({ data, out: whole, config: verify, progress: false });
+    // the tokenizer saw the verify prompt: its fixed words cost few tokens
+    const vlm = await VLM.load(join(whole, "checkpoint"));
+    const prompt = verifyPrompt("a red circle top-left.", "Is there a red circle?");
+    expect(vlm.tokenizer.encode(prompt).length).toBeLessThan(prompt.length / 3);
+    const plain = join(root, "vs-plain");
+    await trainSft({
+      data,
+      out: plain,
+      config: { ...verify, training: { ...verify.training, verify_share: 0 } },
+      progress: false,
+    });
+    expect((await rows(whole)).map((r) => r.loss)).not.toEqual((await rows(plain)).map((r) => r.loss));
+    const split = join(root, "vs-split");
+    await trainSft({ data, out: split, config: verify, progress: false, stopAfter: 5 });
+    await trainSft({ data, out: split, config: verify, progress: false, resume: true });
+    expect((await rows(split)).map((r) => r.loss)).toEqual((await rows(whole)).map((r) => r.loss));
+    await expect(
+      trainSft({
+        data,
+        out: join(root, "vs-bad"),
+        config: { ...verify, training: { ...verify.training, verify_share: 1.5 } },
+        progress: false,
+      }),
+    ).rejects.toThrow(/verify_share must be in 0–1, got 1.5/);
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 // Turning dataset samples into training sequences: the chat (question → gold response, or a
 // correction dialogue whose last assistant turn carries the loss), tokenized, and grouped into
 // batches of similar length in a seeded order that a resumed run recomputes exactly.
-import { formatResponse, Rng, type Sample } from "@sr2se/core";
+import { formatResponse, Rng, type Sample, verifyPrompt } from "@sr2se/core";
 import { encodeChat, IGNORE_INDEX } from "../data/encode.js";
 import type { ChatTurn, VlmTokenizer } from "../tokenizer/tokenizer.js";
 
@@ -21,14 +21,51 @@ export function goldResponse(sample: Sample): string {
   return formatResponse({ description: sample.description, think: sample.reasoning, answer: sample.answer });
 }
 
-/** Returns every text a tokenizer for this data should see (questions, responses, dialogue turns). */
-export function corpusOf(samples: Sample[]): string[] {
-  return samples.flatMap((s) => trainingChat(s).map((t) => t.content));
+/**
+ * A sample's text-only self-reward chat, as Vision-SR1's second pass asks it: the verify prompt over
+ * the sample's gold description (no image), answered with its reasoning and answer. Null when the
+ * sample has no description, or its description alone cannot be its reasoning's source (a correction
+ * dialogue).
+ */
+export function verifyChat(sample: Sample): ChatTurn[] | null {
+  if (!sample.description || (sample as { dialogue?: unknown }).dialogue) return null;
+  return [
+    { role: "user", content: verifyPrompt(sample.description, sample.question) },
+    { role: "assistant", content: formatResponse({ think: sample.reasoning ?? "", answer: sample.answer }) },
+  ];
+}
+
+/**
+ * Returns the indices of the samples that also train the text-only self-reward skill: a seeded
+ * choice of round(share · n) of those with a `verifyChat`, in ascending order.
+ */
+export function verifySampleIndices(samples: Sample[], share: number, seed: number): number[] {
+  if (!(share >= 0 && share <= 1)) throw new Error(`training.verify_share must be in 0–1, got ${share}`);
+  const eligible = samples.flatMap((s, i) => (verifyChat(s) ? [i] : []));
+  const k = Math.round(share * eligible.length);
+  if (k === 0) return [];
+  return new Rng(`${seed}:verify`)
+    .shuffle(eligible)
+    .slice(0, k)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Returns every text a tokenizer for this data should see (questions, responses, dialogue turns,
+ * and the text-only self-reward chats of `verify`, indices into samples).
+ */
+export function corpusOf(samples: Sample[], verify: number[] = []): string[] {
+  return [
+    ...samples.flatMap((s) => trainingChat(s).map((t) => t.content)),
+    ...verify.flatMap((i) => (verifyChat(samples[i]) ?? []).map((t) => t.content)),
+  ];
 }
 
 /** A tokenized training example with the index of its sample. */
 export interface TrainExample {
   sample: number;
+  /** False for a text-only example (no image placeholder, no pixels). */
+  image?: boolean;
   ids: number[];
   labels: number[];
   /** Sequence length once the image placeholder is expanded. */
@@ -45,6 +82,21 @@ export function encodeExamples(
   return samples.map((s, i) => {
     const e = encodeChat(tok, trainingChat(s), { image: true, maxLength });
     return { sample: i, ids: e.ids, labels: e.labels, length: e.ids.length - 1 + imageTokens };
+  });
+}
+
+/** Returns the tokenized text-only self-reward examples of the samples at `indices` (no image). */
+export function encodeVerifyExamples(
+  tok: VlmTokenizer,
+  samples: Sample[],
+  indices: number[],
+  maxLength?: number,
+): TrainExample[] {
+  return indices.map((i) => {
+    const chat = verifyChat(samples[i]);
+    if (!chat) throw new Error(`encodeVerifyExamples: sample ${samples[i].id} has no description`);
+    const e = encodeChat(tok, chat, { image: false, maxLength });
+    return { sample: i, image: false, ids: e.ids, labels: e.labels, length: e.ids.length - 1 };
   });
 }
 

@@ -15,7 +15,15 @@ import { trainBpe } from "../tokenizer/bpe-trainer.js";
 import { VlmTokenizer } from "../tokenizer/tokenizer.js";
 import { VLM } from "../vlm.js";
 import { type Validation, validate } from "./evaluate.js";
-import { corpusOf, encodeExamples, epochBatches, reasoningWeights, type TrainExample } from "./examples.js";
+import {
+  corpusOf,
+  encodeExamples,
+  encodeVerifyExamples,
+  epochBatches,
+  reasoningWeights,
+  type TrainExample,
+  verifySampleIndices,
+} from "./examples.js";
 import { optimizerStateFiles, trainingOptimizer } from "./optimizer-state.js";
 import { backwardLoss, clipGradients } from "./training-step.js";
 import {
@@ -76,6 +84,13 @@ export interface SftTrainingConfig extends OptimizationConfig {
    * mean). The description is most of a response, so the plain mean spends most of the gradient on it.
    */
   reasoning_loss_weight: number;
+  /**
+   * Share (0–1) of the training samples that also give a text-only example of Vision-SR1's
+   * self-reward pass: the verify prompt over the gold description, without the image, answered with
+   * the reasoning and the answer (0: none). IPR's winner check and GRPO's description reward ask the
+   * policy exactly this; a model trained on images only answers it out of distribution.
+   */
+  verify_share: number;
 }
 
 /** The default SFT recipe for the default model on the shapes world. */
@@ -99,6 +114,7 @@ export const DEFAULT_TRAINING: SftTrainingConfig = {
   vision_lr_scale: 0,
   ema_decay: 0,
   reasoning_loss_weight: 1,
+  verify_share: 0,
 };
 
 /** A config file: any part of the model config (`vision_config`, `text_config`, …) and of `training`. */
@@ -211,7 +227,10 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     Object.assign(training, state.training, opts.steps !== undefined ? { steps: opts.steps } : {});
     resumed = { files, dir: ckptDir };
   } else {
-    const tok = VlmTokenizer.fromJSON(trainBpe(corpusOf(train.samples), { vocabSize: training.vocab_size }));
+    const verify = verifySampleIndices(train.samples, training.verify_share, training.seed);
+    const tok = VlmTokenizer.fromJSON(
+      trainBpe(corpusOf(train.samples, verify), { vocabSize: training.vocab_size }),
+    );
     vlm = new VLM(resolveModelConfig(tok, opts.config), tok, training.seed);
   }
   if (startStep >= training.steps) {
@@ -230,7 +249,15 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
 
   const tok = vlm.tokenizer;
   const imageTokens = numImageTokens(vlm.config.vision_config);
-  const examples = encodeExamples(tok, train.samples, imageTokens, training.max_length);
+  const examples = [
+    ...encodeExamples(tok, train.samples, imageTokens, training.max_length),
+    ...encodeVerifyExamples(
+      tok,
+      train.samples,
+      verifySampleIndices(train.samples, training.verify_share, training.seed),
+      training.max_length,
+    ),
+  ];
   if (!(training.reasoning_loss_weight > 0))
     throw new Error(`training.reasoning_loss_weight must be > 0, got ${training.reasoning_loss_weight}`);
   const weights =
@@ -303,7 +330,11 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
     return plan[step % batchesPerEpoch];
   };
   const loadBatch = (step: number) =>
-    Promise.all(batchAt(step).map((i) => pixelsOf(train.images[examples[i].sample])));
+    Promise.all(
+      batchAt(step).map((i) =>
+        examples[i].image === false ? undefined : pixelsOf(train.images[examples[i].sample]),
+      ),
+    );
 
   const save = async (step: number) => {
     await vlm.save(ckptDir, {
