@@ -200,6 +200,28 @@ describe("gold text", () => {
     expect(() => resolveWorldConfig({ nearMissShare: 2 })).toThrow(/"nearMissShare" must be in 0–1/);
   });
 
+  test("colorLureShare: existence negatives take their color from the scene, on another shape", () => {
+    const lured = (s: (typeof all)[number]) => {
+      const [color, shape] = (/^Is there an? (\w+) (\w+)/.exec(s.question) as RegExpExecArray).slice(1);
+      return (
+        s.objects.some((o) => o.color === color) &&
+        !s.objects.some((o) => o.shape === shape && o.color === color)
+      );
+    };
+    const negatives = (config: object) =>
+      samples(600, "lure", config)
+        .map((x) => x.sample)
+        .filter((x) => x.family === "existence" && x.answer === "no");
+    const share = (config: object) => {
+      const n = negatives(config);
+      return n.filter(lured).length / n.length;
+    };
+    const none = share({});
+    expect(share({ colorLureShare: 1 })).toBeGreaterThan(0.75); // the rest: scenes that allow none
+    expect(share({ colorLureShare: 0.5 })).toBeGreaterThan(none + 0.15);
+    expect(() => resolveWorldConfig({ colorLureShare: -1 })).toThrow(/"colorLureShare" must be in 0–1/);
+  });
+
   test("counting reasoning lists the matching objects, then their number", () => {
     for (const s of of("count")) {
       const n = Number(s.answer);

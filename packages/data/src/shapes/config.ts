@@ -56,6 +56,12 @@ export interface WorldConfig {
    * only the shape gets wrong. 0 (the default) keeps the usual draw (about half are near misses).
    */
   nearMissShare: number;
+  /**
+   * Share of existence negatives whose asked color is drawn from the scene's colors where the scene
+   * allows it (a "red circle" beside a red square): the negative then tests that color and shape are
+   * bound to one object, not checked apart. 0 (the default) leaves the color to the usual draw.
+   */
+  colorLureShare: number;
 }
 
 /** The default world: 48×48 images, small enough for the default VLM to train in minutes on a CPU. */
@@ -71,6 +77,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   refinementPrompt: "Your description is inaccurate, please re-examine the image and answer again.",
   existenceReasoning: "find",
   nearMissShare: 0,
+  colorLureShare: 0,
 };
 
 /** A deep partial of WorldConfig, as users write it. */
@@ -107,6 +114,7 @@ export function resolveWorldConfig(input: WorldConfigInput = {}): WorldConfig {
       `must be "find", "matches", "scan" or "lookup", got ${JSON.stringify(c.existenceReasoning)}`,
     );
   if (!(c.nearMissShare >= 0 && c.nearMissShare <= 1)) fail("nearMissShare", "must be in 0–1");
+  if (!(c.colorLureShare >= 0 && c.colorLureShare <= 1)) fail("colorLureShare", "must be in 0–1");
   if (c.themes.length === 0) fail("themes", "must hold at least one theme");
   for (const t of c.themes) {
     if (!(t.weight >= 0)) fail(`themes.${t.name}.weight`, "must be ≥ 0");

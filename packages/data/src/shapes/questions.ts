@@ -71,14 +71,23 @@ export function existenceQuestion(rng: Rng, scene: Scene, config: WorldConfig): 
   const absent = ALL_CATEGORIES.filter((c) => !present.includes(c));
   let target: string;
   const shapes = new Set<string>(scene.objects.map((o) => o.shape));
+  const colors = new Set<string>(scene.objects.map((o) => o.color));
   const nearMisses = absent.filter((c) => shapes.has(c.split(" ")[1] as string));
+  // a color lure: the negative's color is in the scene, on another shape (the case a model that
+  // checks the color and the shape separately, not bound together, gets wrong)
+  const lure = (): boolean => config.colorLureShare > 0 && rng.bool(config.colorLureShare);
+  const pick = (pool: string[], lured: boolean): string => {
+    const withColor = lured ? pool.filter((c) => colors.has(c.split(" ")[0] as string)) : [];
+    return rng.choice(withColor.length > 0 ? withColor : pool);
+  };
   if (rng.bool(0.5) || absent.length === 0) target = rng.choice(present);
   else if (config.nearMissShare > 0 && nearMisses.length > 0 && rng.bool(config.nearMissShare))
-    target = rng.choice(nearMisses);
+    target = pick(nearMisses, lure());
   else {
+    const lured = lure();
     const theme = config.themes.find((t) => t.name === scene.theme);
     const partners = (theme?.core ?? []).filter((c) => absent.includes(c));
-    target = partners.length > 0 && rng.bool(0.5) ? rng.choice(partners) : rng.choice(absent);
+    target = partners.length > 0 && rng.bool(0.5) ? pick(partners, lured) : pick(absent, lured);
   }
   return {
     family: "existence",
