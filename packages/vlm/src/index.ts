@@ -47,6 +47,7 @@ export {
   encodeVerifyExamples,
   epochBatches,
   goldResponse,
+  objectTokens,
   type TrainExample,
   trainingChat,
   verifyChat,

@@ -165,6 +165,33 @@ describe("sft", () => {
     ).rejects.toThrow(/reasoning_loss_weight must be > 0, got 0/);
   }, 180_000);
 
+  it("with object_tokens, each object name of the scenes is one token of the trained tokenizer", async () => {
+    const out = join(root, "ot");
+    const cfg = {
+      ...config,
+      training: { ...config.training, steps: 2, save_every: 2, eval_every: 0, vocab_size: 400 },
+    };
+    await trainSft({
+      data,
+      out,
+      config: { ...cfg, training: { ...cfg.training, object_tokens: true } },
+      progress: false,
+    });
+    const plain = join(root, "ot-plain");
+    await trainSft({ data, out: plain, config: cfg, progress: false });
+    const [tok, plainTok] = [
+      (await VLM.load(join(out, "checkpoint"))).tokenizer,
+      (await VLM.load(join(plain, "checkpoint"))).tokenizer,
+    ];
+    const sample = JSON.parse((await readFile(join(data, "train.jsonl"), "utf8")).split("\n")[0]);
+    const [first] = sample.objects;
+    const text = `Is there a ${first.color} ${first.shape} in the image?`;
+    const ids = tok.encode(text);
+    expect(ids.map((i) => tok.decode([i], true))).toContain(` ${first.color} ${first.shape}`);
+    expect(ids.length).toBeLessThan(plainTok.encode(text).length);
+    expect(tok.decode(ids)).toBe(text);
+  }, 120_000);
+
   it("with verify_share, text-only self-reward examples train beside the images, and a resumed run ends on the same bits", async () => {
     const verify = {
       ...config,

@@ -1,6 +1,6 @@
 import { type Sample, VISION_SR1_VERIFY_PROMPT } from "@sr2se/core";
 import { describe, expect, it } from "vitest";
-import { verifyChat, verifySampleIndices } from "../src/train/examples.js";
+import { objectTokens, verifyChat, verifySampleIndices } from "../src/train/examples.js";
 
 const sample = (i: number, extra: Partial<Sample> = {}): Sample =>
   ({
@@ -47,5 +47,23 @@ describe("text-only self-reward examples", () => {
     expect(verifySampleIndices(samples, 0, 7)).toEqual([]);
     expect(verifySampleIndices(samples, 1, 7)).toHaveLength(30);
     expect(() => verifySampleIndices(samples, -0.1, 7)).toThrow(/verify_share must be in 0–1/);
+  });
+});
+
+describe("object tokens", () => {
+  it("are the scenes' object names with their leading space, once each, sorted", () => {
+    const o = (color: string, shape: string) => ({
+      color,
+      shape,
+      size: "large",
+      cell: [0, 0] as [number, number],
+    });
+    const samples = [
+      sample(0, { objects: [o("red", "circle"), o("blue", "star")] }),
+      sample(1, { objects: [o("red", "circle")] }),
+      sample(2),
+    ];
+    expect(objectTokens(samples)).toEqual([" blue star", " red circle"]);
+    expect(objectTokens([sample(3)])).toEqual([]);
   });
 });

@@ -51,6 +51,17 @@ export function verifySampleIndices(samples: Sample[], share: number, seed: numb
 }
 
 /**
+ * Returns the object names of the samples' scene annotations (" <color> <shape>", with the leading
+ * space they have in running text), sorted: with SFT's `object_tokens`, each becomes one atomic token,
+ * so that the question's object and the description's are the same token.
+ */
+export function objectTokens(samples: Sample[]): string[] {
+  const names = new Set<string>();
+  for (const s of samples) for (const o of s.objects ?? []) names.add(` ${o.color} ${o.shape}`);
+  return [...names].sort();
+}
+
+/**
  * Returns every text a tokenizer for this data should see (questions, responses, dialogue turns,
  * and the text-only self-reward chats of `verify`, indices into samples).
  */

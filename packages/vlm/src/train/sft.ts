@@ -20,6 +20,7 @@ import {
   encodeExamples,
   encodeVerifyExamples,
   epochBatches,
+  objectTokens,
   reasoningWeights,
   type TrainExample,
   verifySampleIndices,
@@ -91,6 +92,13 @@ export interface SftTrainingConfig extends OptimizationConfig {
    * policy exactly this; a model trained on images only answers it out of distribution.
    */
   verify_share: number;
+  /**
+   * Makes each object name of the training scenes (" <color> <shape>", from the samples' `objects`)
+   * one atomic token of the tokenizer trained when the run starts, as a real VLM's vocabulary holds
+   * "dog" whole: the asked object and the described ones are then the same token, and answering
+   * "is there one?" is a token match instead of binding a color token to a shape token.
+   */
+  object_tokens: boolean;
 }
 
 /** The default SFT recipe for the default model on the shapes world. */
@@ -115,6 +123,7 @@ export const DEFAULT_TRAINING: SftTrainingConfig = {
   ema_decay: 0,
   reasoning_loss_weight: 1,
   verify_share: 0,
+  object_tokens: false,
 };
 
 /** A config file: any part of the model config (`vision_config`, `text_config`, …) and of `training`. */
@@ -229,7 +238,10 @@ export async function trainSft(opts: SftOptions): Promise<SftResult> {
   } else {
     const verify = verifySampleIndices(train.samples, training.verify_share, training.seed);
     const tok = VlmTokenizer.fromJSON(
-      trainBpe(corpusOf(train.samples, verify), { vocabSize: training.vocab_size }),
+      trainBpe(corpusOf(train.samples, verify), {
+        vocabSize: training.vocab_size,
+        extraTokens: training.object_tokens ? objectTokens(train.samples) : [],
+      }),
     );
     vlm = new VLM(resolveModelConfig(tok, opts.config), tok, training.seed);
   }
