@@ -103,7 +103,7 @@ export function register(program: Command): void {
     .option("--device <name>", "cpu or webgpu (default: the fastest CPU backend)")
     .addHelpText(
       "after",
-      "\nExample:\n  $ sr2se pipeline --out runs/demo          # 15 min on 2 CPU cores before HSR-EE; its stages add about 20 more\n  $ sr2se pipeline --out runs/demo          # after a crash or Ctrl-C: resumes",
+      "\nExample:\n  $ sr2se pipeline --out runs/demo          # about 22 min on 2 CPU cores (docs/results/pipeline.md)\n  $ sr2se pipeline --out runs/demo          # after a crash or Ctrl-C: resumes",
     )
     .action(async (flags: PipelineOptions & { out: string }) => {
       const { out, ...given } = flags;
